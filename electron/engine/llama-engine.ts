@@ -1,0 +1,249 @@
+/**
+ * The model lifecycle over node-llama-cpp: load one GGUF, keep one chat session whose KV cache is
+ * reused while the conversation grows, stream a reply, stop it keeping the partial text.
+ */
+import path from 'node:path';
+import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import type { ChatTurn, GenerationStats, LoadedModel, LogLevel, StopReason } from '../../shared/domain';
+import { MaiError } from '../../shared/errors';
+import { assertLooksLikeGguf } from './gguf-peek';
+import { defaultThreadCount } from './threads';
+
+export interface GenerateRequest {
+  requestId: string;
+  history: ChatTurn[];
+  maxTokens: number;
+  temperature?: number;
+  seed?: number;
+}
+
+export interface GenerateResult {
+  requestId: string;
+  text: string;
+  stopReason: StopReason;
+  stats: GenerationStats;
+  model: string;
+}
+
+export interface LoadRequest {
+  path: string;
+  contextSize?: number;
+  threads?: number;
+}
+
+type Logger = (level: LogLevel, message: string) => void;
+
+/** Tokens kept free for the reply when checking whether a prompt fits the context. */
+const MIN_REPLY_ROOM = 64;
+const DEFAULT_CONTEXT = 4096;
+
+interface Loaded {
+  info: LoadedModel;
+  model: LlamaModel;
+  context: LlamaContext;
+  session: LlamaChatSession;
+}
+
+function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
+  return turns.map((turn): ChatHistoryItem => {
+    switch (turn.role) {
+      case 'system':
+        return { type: 'system', text: turn.text };
+      case 'user':
+        return { type: 'user', text: turn.text };
+      case 'assistant':
+        return { type: 'model', response: [turn.text] };
+      default:
+        return turn.role satisfies never;
+    }
+  });
+}
+
+export class LlamaEngine {
+  private llama: Promise<Llama> | null = null;
+  private loaded: Loaded | null = null;
+  private loading: Promise<LoadedModel> | null = null;
+  private active: { requestId: string; controller: AbortController } | null = null;
+  /** The history the session holds, so an unchanged prefix keeps its KV cache. */
+  private sessionHistoryKey = '';
+  private lastPromptHistory: ChatHistoryItem[] | null = null;
+
+  constructor(private readonly log: Logger) {}
+
+  get busy(): boolean {
+    return this.active !== null || this.loading !== null;
+  }
+
+  private getLlama(): Promise<Llama> {
+    this.llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
+      getLlama({
+        // CUDA, Vulkan or Metal when node-llama-cpp detects one; CPU otherwise. Never build or
+        // download: these machines cannot, and a prebuilt binary ships in the npm package.
+        gpu: process.env.MAI_GPU === 'off' ? false : 'auto',
+        build: 'never',
+        logLevel: LlamaLogLevel.warn,
+        logger: (level, message) => {
+          const text = message.trim();
+          if (!text) return;
+          const isError = level === LlamaLogLevel.error || level === LlamaLogLevel.fatal;
+          this.log(isError ? 'error' : level === LlamaLogLevel.warn ? 'warn' : 'debug', text);
+        },
+      }),
+    );
+    return this.llama;
+  }
+
+  async load(request: LoadRequest): Promise<LoadedModel> {
+    if (this.active) throw new MaiError('busy', 'A reply is being generated; stop it before switching models.');
+    if (this.loading) throw new MaiError('busy', 'A model is already loading.');
+    this.loading = this.doLoad(request);
+    try {
+      return await this.loading;
+    } finally {
+      this.loading = null;
+    }
+  }
+
+  private async doLoad(request: LoadRequest): Promise<LoadedModel> {
+    const sizeBytes = await assertLooksLikeGguf(request.path);
+    const started = performance.now();
+    const llama = await this.getLlama();
+    await this.unload();
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: request.path });
+    } catch (error) {
+      throw new MaiError('model-load-failed', `Could not load ${path.basename(request.path)}: ${(error as Error).message}`);
+    }
+    const threads = request.threads ?? defaultThreadCount(llama.cpuMathCores);
+    const contextSize = request.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize || DEFAULT_CONTEXT);
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({ contextSize, threads });
+    } catch (error) {
+      await model.dispose();
+      throw new MaiError('model-load-failed', `Not enough memory for a ${contextSize}-token context with ${path.basename(request.path)}: ${(error as Error).message}`);
+    }
+    const { LlamaChatSession } = await import('node-llama-cpp');
+    const session = new LlamaChatSession({ contextSequence: context.getSequence() });
+    const metadata = model.fileInfo.metadata as { general?: { name?: unknown }; mai?: { synthetic?: unknown } };
+    const info: LoadedModel = {
+      path: request.path,
+      name: typeof metadata.general?.name === 'string' ? metadata.general.name : path.basename(request.path, '.gguf'),
+      sizeBytes,
+      synthetic: metadata.mai?.synthetic === true,
+      contextSize: context.contextSize,
+      threads: context.currentThreads,
+      gpu: llama.gpu,
+      gpuLayers: model.gpuLayers,
+      loadMs: performance.now() - started,
+    };
+    this.loaded = { info, model, context, session };
+    this.sessionHistoryKey = '';
+    this.log('info', `loaded ${info.name} (${(sizeBytes / 1e6).toFixed(1)} MB) in ${info.loadMs.toFixed(0)} ms, context ${info.contextSize}, ${info.threads} threads, gpu ${String(info.gpu)}`);
+    return info;
+  }
+
+  async unload(): Promise<boolean> {
+    const loaded = this.loaded;
+    if (!loaded) return false;
+    this.loaded = null;
+    this.lastPromptHistory = null;
+    loaded.session.dispose();
+    await loaded.context.dispose();
+    await loaded.model.dispose();
+    return true;
+  }
+
+  get model(): LoadedModel | null {
+    return this.loaded?.info ?? null;
+  }
+
+  async generate(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
+    const loaded = this.loaded;
+    if (!loaded) throw new MaiError('no-model', 'No model is loaded.');
+    if (this.active || this.loading) throw new MaiError('busy', 'The engine is busy with another reply.');
+    const last = request.history.at(-1);
+    if (!last || last.role !== 'user') throw new MaiError('bad-request', 'The history must end with a user message.');
+    const controller = new AbortController();
+    this.active = { requestId: request.requestId, controller };
+    try {
+      return await this.run(loaded, request, last.text, controller.signal, onText);
+    } finally {
+      this.active = null;
+    }
+  }
+
+  private async run(loaded: Loaded, request: GenerateRequest, prompt: string, signal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
+    const { session, info } = loaded;
+    const before = toChatHistory(request.history.slice(0, -1));
+    const systemTurns = request.history.filter((turn) => turn.role === 'system');
+    this.assertFits(loaded, [...systemTurns, { role: 'user', text: prompt }]);
+    // Only reset the session when the conversation is not the one it already holds, so that the
+    // evaluated prefix (and its KV cache) is reused turn after turn.
+    const key = JSON.stringify(before);
+    if (key !== this.sessionHistoryKey) session.setChatHistory(before);
+    this.lastPromptHistory = [...before, { type: 'user', text: prompt }];
+
+    const started = performance.now();
+    let firstAt = 0;
+    let lastAt = 0;
+    let tokens = 0;
+    const meta = await session.promptWithMeta(prompt, {
+      signal,
+      stopOnAbortSignal: true,
+      maxTokens: request.maxTokens,
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      onToken: (chunk) => {
+        tokens += chunk.length;
+        lastAt = performance.now();
+        if (!firstAt) firstAt = lastAt;
+      },
+      onTextChunk: (text) => {
+        if (text) onText(text);
+      },
+    });
+    this.sessionHistoryKey = JSON.stringify(session.getChatHistory());
+    const end = performance.now();
+    const genSeconds = tokens > 1 ? (lastAt - firstAt) / 1000 : 0;
+    return {
+      requestId: request.requestId,
+      text: meta.responseText,
+      stopReason: meta.stopReason,
+      model: info.name,
+      stats: {
+        tokens,
+        ttftMs: firstAt ? firstAt - started : end - started,
+        tokensPerSecond: genSeconds > 0 ? (tokens - 1) / genSeconds : 0,
+        durationMs: end - started,
+      },
+    };
+  }
+
+  /** Refuses, with the figures, a prompt that could not fit the context even with all history dropped. */
+  private assertFits(loaded: Loaded, turns: ChatTurn[]): void {
+    const { contextText } = loaded.session.chatWrapper.generateContextState({ chatHistory: [...toChatHistory(turns), { type: 'model', response: [] }] });
+    const needed = contextText.tokenize(loaded.model.tokenizer).length;
+    const room = loaded.info.contextSize - MIN_REPLY_ROOM;
+    if (needed > room) {
+      throw new MaiError(
+        'prompt-too-long',
+        `The message is ${needed} tokens long but ${loaded.info.name} holds ${loaded.info.contextSize} tokens of context (${MIN_REPLY_ROOM} kept for the reply). Shorten the message.`,
+      );
+    }
+  }
+
+  stop(requestId: string): boolean {
+    if (this.active?.requestId !== requestId) return false;
+    this.active.controller.abort();
+    return true;
+  }
+
+  /** The prompt text (chat template applied) that the model saw for the last reply. */
+  lastPromptText(): string | null {
+    if (!this.loaded || !this.lastPromptHistory) return null;
+    const state = this.loaded.session.chatWrapper.generateContextState({ chatHistory: [...this.lastPromptHistory, { type: 'model', response: [] }] });
+    return state.contextText.toString();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The conversation, owned by main so that it survives an engine crash. One reply at a time; tokens
+ * stream out as small deltas, never the whole state.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ChatMessage, ChatTurn, Conversation } from '../../../shared/domain';
+import { MAX_MESSAGE_CHARS } from '../../../shared/domain';
+import { MaiError } from '../../../shared/errors';
+import type { AppPayload } from '../../../shared/contract';
+import type { EngineHost } from './engine-host';
+import type { ModelController } from './model-controller';
+
+export interface ChatEvents {
+  onChatToken: AppPayload<'onChatToken'>;
+  onChatMessage: AppPayload<'onChatMessage'>;
+  onConversation: AppPayload<'onConversation'>;
+  onNotice: AppPayload<'onNotice'>;
+}
+
+export type ChatEventSink = <K extends keyof ChatEvents>(event: K, payload: ChatEvents[K]) => void;
+
+export interface ChatServiceOptions {
+  /** Upper bound on tokens in one reply. Default 512. */
+  maxTokens: number;
+  now: () => number;
+}
+
+function newConversation(now: number): Conversation {
+  return { id: randomUUID(), title: 'New chat', systemPrompt: '', messages: [], createdAt: now, updatedAt: now };
+}
+
+/** The turns the engine should see: failed exchanges are left out so they cannot poison later replies. */
+export function historyFor(conversation: Conversation, upTo: number): ChatTurn[] {
+  const turns: ChatTurn[] = [];
+  if (conversation.systemPrompt.trim()) turns.push({ role: 'system', text: conversation.systemPrompt });
+  const messages = conversation.messages.slice(0, upTo);
+  messages.forEach((message, index) => {
+    const next = messages[index + 1];
+    if (message.role === 'user' && next?.role === 'assistant' && next.status === 'error') return;
+    if (message.role === 'assistant' && (message.status === 'error' || !message.text)) return;
+    turns.push({ role: message.role, text: message.text });
+  });
+  return turns;
+}
+
+export class ChatService {
+  private conversation: Conversation;
+  private active: { message: ChatMessage } | null = null;
+  private readonly options: ChatServiceOptions;
+
+  constructor(
+    private readonly engine: EngineHost,
+    private readonly models: ModelController,
+    private readonly emit: ChatEventSink,
+    options: Partial<ChatServiceOptions> = {},
+  ) {
+    this.options = { maxTokens: 512, now: Date.now, ...options };
+    this.conversation = newConversation(this.options.now());
+    engine.on('token', ({ requestId, text }) => {
+      const message = this.active?.message;
+      if (!message || message.id !== requestId) return;
+      message.text += text;
+      this.emit('onChatToken', { conversationId: this.conversation.id, messageId: message.id, text });
+    });
+  }
+
+  get current(): Conversation {
+    return this.conversation;
+  }
+
+  get generating(): boolean {
+    return this.active !== null;
+  }
+
+  /** Accepts a user message and starts the reply; resolves once the message is recorded. */
+  async send(text: string): Promise<{ userMessageId: string; assistantMessageId: string }> {
+    if (!text.trim()) throw new MaiError('message-empty', 'The message is empty. Type something to send.');
+    if (text.length > MAX_MESSAGE_CHARS) {
+      throw new MaiError(
+        'message-too-long',
+        `The message is ${text.length.toLocaleString('en')} characters long; Mai accepts up to ${MAX_MESSAGE_CHARS.toLocaleString('en')}. Shorten it or split it into parts.`,
+      );
+    }
+    if (this.active) throw new MaiError('busy', 'Mai is still answering. Stop the reply or wait for it to finish.');
+    const model = await this.models.ensureLoaded();
+    const now = this.options.now();
+    const user: ChatMessage = { id: randomUUID(), role: 'user', text, createdAt: now, status: 'done' };
+    const assistant: ChatMessage = { id: randomUUID(), role: 'assistant', text: '', createdAt: now, status: 'streaming', model: model.name };
+    const conversation = this.conversation;
+    conversation.messages.push(user, assistant);
+    if (conversation.title === 'New chat') conversation.title = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+    conversation.updatedAt = now;
+    this.active = { message: assistant };
+    this.emit('onChatMessage', { conversationId: conversation.id, message: { ...user } });
+    this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
+    void this.reply(conversation, assistant);
+    return { userMessageId: user.id, assistantMessageId: assistant.id };
+  }
+
+  private async reply(conversation: Conversation, assistant: ChatMessage): Promise<void> {
+    const history = historyFor(conversation, conversation.messages.indexOf(assistant));
+    try {
+      const result = await this.engine.call('chat:generate', { requestId: assistant.id, history, maxTokens: this.options.maxTokens });
+      assistant.text = result.text;
+      assistant.status = result.stopReason === 'abort' ? 'stopped' : 'done';
+      assistant.stats = result.stats;
+      assistant.model = result.model;
+    } catch (error) {
+      const sentence = error instanceof Error ? error.message : String(error);
+      const crashed = error instanceof MaiError && error.code === 'engine-crashed';
+      // An engine crash keeps what had streamed so far; the next message still sees it.
+      assistant.status = crashed ? 'interrupted' : 'error';
+      assistant.error = sentence;
+      this.emit('onNotice', { level: crashed ? 'warn' : 'error', message: crashed ? `The reply was interrupted: ${sentence}` : sentence });
+    } finally {
+      if (this.active?.message === assistant) this.active = null;
+      conversation.updatedAt = this.options.now();
+      this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
+    }
+  }
+
+  /** Stops the reply in progress; its partial text is kept. */
+  async stop(): Promise<boolean> {
+    const message = this.active?.message;
+    if (!message) return false;
+    return (await this.engine.call('chat:stop', { requestId: message.id })).stopped;
+  }
+
+  /** Starts a new, empty conversation (stopping any reply in progress). */
+  async reset(): Promise<Conversation> {
+    await this.stop().catch(() => false);
+    this.conversation = newConversation(this.options.now());
+    this.emit('onConversation', this.conversation);
+    return this.conversation;
+  }
+}

@@ -1,0 +1,76 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Import lanes: each process's folder may only reach what runs in that process. */
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net', 'url', 'worker_threads'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'models/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    // shared/ is pure TypeScript used by every process: no Electron, no Node, no DOM, no React.
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['electron', 'react', 'react-dom', 'node-llama-cpp', 'systeminformation', ...nodeBuiltins], message: 'shared/ must stay pure TypeScript.' },
+          { group: ['**/electron/**', '**/renderer/**', '**/tests/**'], message: 'shared/ may not import from a process folder.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', 'window', 'document', 'process', 'Buffer', 'require'],
+    },
+  },
+  {
+    // The engine is plain Node: it runs under utilityProcess and child_process alike.
+    files: ['electron/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['electron'], message: 'electron/engine must not import electron (it also runs under child_process.fork).' },
+          { group: ['**/main/**', '**/preload/**', '**/renderer/**', 'react', 'react-dom'], message: 'electron/engine talks to main only through the engine protocol.' },
+        ],
+      }],
+    },
+  },
+  {
+    // Main's core is plain TypeScript; only electron/main/electron/ wires it to Electron.
+    files: ['electron/main/**/*.ts'],
+    ignores: ['electron/main/electron/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['electron'], message: 'Only electron/main/electron/ may import electron; the core also runs in the web host.' },
+          { group: ['**/engine/**', '**/renderer/**', 'node-llama-cpp'], message: 'main reaches the engine only through the engine protocol.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['electron', 'node-llama-cpp', 'systeminformation', ...nodeBuiltins], message: 'The renderer is a sandboxed web page.' },
+          { group: ['**/electron/**', '**/tests/**'], message: 'The renderer reaches main only through window.mai.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['electron/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/engine/**', '**/main/**', '**/renderer/**', ...nodeBuiltins], message: 'The preload builds window.mai from shared/ and nothing else.' }],
+      }],
+    },
+  },
+);

@@ -1,0 +1,48 @@
+import { useState } from 'react';
+import { call } from '../../ipc/api';
+import { pushNotice, setModels, useAppStore } from '../../stores/app-store';
+
+function formatSize(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Choose among the models folder's GGUF files. */
+export function ModelPicker() {
+  const models = useAppStore((state) => state.models);
+  const current = useAppStore((state) => state.model);
+  const generating = useAppStore((state) => state.generating);
+  const [busy, setBusy] = useState(false);
+  const select = async (path: string) => {
+    setBusy(true);
+    try {
+      await call('models:select', { path });
+    } catch (error) {
+      pushNotice({ level: 'error', message: (error as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const refresh = () => {
+    call('models:list', {}).then(setModels, (error: Error) => pushNotice({ level: 'error', message: error.message }));
+  };
+  return (
+    <label className="model-picker">
+      <span>Model</span>
+      <select
+        data-testid="model-select"
+        value={current?.path ?? ''}
+        disabled={busy || generating}
+        onFocus={refresh}
+        onChange={(event) => void select(event.target.value)}
+      >
+        {!current && <option value="">None loaded</option>}
+        {models.map((model) => (
+          <option key={model.path} value={model.path}>
+            {model.fileName} · {formatSize(model.sizeBytes)}
+            {model.synthetic ? ' · demo' : ''}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

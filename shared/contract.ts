@@ -1,0 +1,79 @@
+/**
+ * The window.mai contract: what the renderer may ask main, and the events main pushes. Electron
+ * IPC (preload) and the web host's WebSocket carry exactly this, validated by the same schemas.
+ */
+import { z } from 'zod';
+import {
+  chatMessageSchema,
+  conversationSchema,
+  engineStatusSchema,
+  loadedModelSchema,
+  MAX_MESSAGE_CHARS,
+  modelEntrySchema,
+} from './domain';
+import type { Result } from './errors';
+import type { Contract, EventName, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
+
+export const appStateSchema = z.object({
+  /** Where the renderer is hosted. */
+  mode: z.enum(['electron', 'web']),
+  engine: engineStatusSchema,
+  model: loadedModelSchema.nullable(),
+  models: z.array(modelEntrySchema),
+  conversation: conversationSchema,
+  generating: z.boolean(),
+});
+export type AppState = z.infer<typeof appStateSchema>;
+
+export const noticeSchema = z.object({
+  level: z.enum(['info', 'warn', 'error']),
+  message: z.string().max(10_000),
+});
+export type Notice = z.infer<typeof noticeSchema>;
+
+export const appContract = {
+  methods: {
+    'app:get-state': { params: z.object({}), result: appStateSchema },
+    /**
+     * Sends a user message; answers once it is accepted (saved), the reply streams as events.
+     * The length limit is checked by the handler so that the error names it in a sentence.
+     */
+    'chat:send': {
+      params: z.object({ text: z.string().max(10 * MAX_MESSAGE_CHARS) }),
+      result: z.object({ userMessageId: z.string(), assistantMessageId: z.string() }),
+    },
+    'chat:stop': { params: z.object({}), result: z.object({ stopped: z.boolean() }) },
+    'chat:new': { params: z.object({}), result: conversationSchema },
+    'models:list': { params: z.object({}), result: z.array(modelEntrySchema) },
+    'models:select': { params: z.object({ path: z.string().min(1).max(4096) }), result: loadedModelSchema },
+  },
+  events: {
+    onChatToken: z.object({ conversationId: z.string(), messageId: z.string(), text: z.string() }),
+    onChatMessage: z.object({ conversationId: z.string(), message: chatMessageSchema }),
+    onConversation: conversationSchema,
+    onEngineStatus: engineStatusSchema,
+    onModelChanged: z.object({ model: loadedModelSchema.nullable() }),
+    onNotice: noticeSchema,
+  },
+} satisfies Contract;
+
+export type AppContract = typeof appContract;
+export type AppMethod = MethodName<AppContract>;
+export type AppEvent = EventName<AppContract>;
+export type AppParams<M extends AppMethod> = ParamsOf<AppContract, M>;
+export type AppResult<M extends AppMethod> = ResultOf<AppContract, M>;
+export type AppPayload<E extends AppEvent> = PayloadOf<AppContract, E>;
+
+/** window.mai as the renderer sees it, in Electron and in the browser alike. */
+export interface MaiApi {
+  /**
+   * Calls main. Refusals come back as `{ok: false, error}` (code + sentence) rather than a
+   * rejection, because Electron's contextBridge drops an Error's extra fields.
+   */
+  invoke<M extends AppMethod>(method: M, params: AppParams<M>): Promise<Result<AppResult<M>>>;
+  /** Subscribes to an event from main; returns an unsubscribe function. */
+  on<E extends AppEvent>(event: E, listener: (payload: AppPayload<E>) => void): () => void;
+}
+
+/** Electron IPC channel on which main pushes `[eventName, payload]`. */
+export const EVENT_CHANNEL = 'mai:event';

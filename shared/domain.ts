@@ -1,0 +1,100 @@
+/** Domain types every process agrees on, as zod schemas with their inferred types. */
+import { z } from 'zod';
+
+/** Longest user message accepted, in characters; longer ones are refused with a sentence. */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+export const roleSchema = z.enum(['system', 'user', 'assistant']);
+export type Role = z.infer<typeof roleSchema>;
+
+/** One turn as the engine needs it to rebuild a conversation. */
+export const chatTurnSchema = z.object({
+  role: roleSchema,
+  text: z.string().max(4 * MAX_MESSAGE_CHARS),
+});
+export type ChatTurn = z.infer<typeof chatTurnSchema>;
+
+/** Measured figures of one reply. */
+export const generationStatsSchema = z.object({
+  /** Tokens generated. */
+  tokens: z.number().int().nonnegative(),
+  /** Milliseconds from the request to the first token. */
+  ttftMs: z.number().nonnegative(),
+  /** Generated tokens per second, measured from the first token to the last. */
+  tokensPerSecond: z.number().nonnegative(),
+  /** Milliseconds from the request to the end of the reply. */
+  durationMs: z.number().nonnegative(),
+});
+export type GenerationStats = z.infer<typeof generationStatsSchema>;
+
+/** Why a reply ended. `abort` means the user stopped it; the partial text is kept. */
+export const stopReasonSchema = z.enum(['abort', 'maxTokens', 'eogToken', 'stopGenerationTrigger', 'customStopTrigger', 'functionCalls']);
+export type StopReason = z.infer<typeof stopReasonSchema>;
+
+export const messageStatusSchema = z.enum(['streaming', 'done', 'stopped', 'interrupted', 'error']);
+export type MessageStatus = z.infer<typeof messageStatusSchema>;
+
+export const chatMessageSchema = z.object({
+  id: z.string().max(100),
+  role: roleSchema,
+  text: z.string(),
+  createdAt: z.number(),
+  status: messageStatusSchema,
+  /** The model that wrote an assistant message. */
+  model: z.string().optional(),
+  stats: generationStatsSchema.optional(),
+  /** Why an assistant message ended in `error` or `interrupted`. */
+  error: z.string().optional(),
+});
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+export const conversationSchema = z.object({
+  id: z.string().max(100),
+  title: z.string().max(500),
+  systemPrompt: z.string().max(20_000),
+  messages: z.array(chatMessageSchema),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type Conversation = z.infer<typeof conversationSchema>;
+
+/** A model file Mai can offer. */
+export const modelEntrySchema = z.object({
+  path: z.string(),
+  fileName: z.string(),
+  sizeBytes: z.number().nonnegative(),
+  /** True for the generated demo models, whose text is gibberish. */
+  synthetic: z.boolean(),
+});
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+
+/** The model loaded in the engine and how it runs. */
+export const loadedModelSchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  sizeBytes: z.number().nonnegative(),
+  synthetic: z.boolean(),
+  contextSize: z.number().int().positive(),
+  threads: z.number().int().nonnegative(),
+  gpu: z.union([z.literal(false), z.string()]),
+  gpuLayers: z.number().int().nonnegative(),
+  loadMs: z.number().nonnegative(),
+});
+export type LoadedModel = z.infer<typeof loadedModelSchema>;
+
+/** What the engine supervisor knows about the engine process. */
+export const engineStateSchema = z.enum(['starting', 'ready', 'loading', 'generating', 'restarting', 'stopped', 'failed']);
+export type EngineState = z.infer<typeof engineStateSchema>;
+
+export const engineStatusSchema = z.object({
+  state: engineStateSchema,
+  pid: z.number().int().optional(),
+  restarts: z.number().int().nonnegative(),
+  /** The last way the engine went away, if it did. */
+  lastExit: z.object({ kind: z.enum(['exit', 'crash', 'hang']), detail: z.string(), at: z.number() }).optional(),
+  detail: z.string().optional(),
+});
+export type EngineStatus = z.infer<typeof engineStatusSchema>;
+
+export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+export type LogLevel = z.infer<typeof logLevelSchema>;

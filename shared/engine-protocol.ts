@@ -1,0 +1,60 @@
+/**
+ * The engine protocol: what main may ask the engine process and what the engine reports back.
+ * Both sides parse every message against these schemas (see rpc.ts).
+ */
+import { z } from 'zod';
+import { chatTurnSchema, generationStatsSchema, loadedModelSchema, logLevelSchema, stopReasonSchema } from './domain';
+import type { Contract } from './rpc';
+
+const requestId = z.string().min(1).max(100);
+
+export const engineContract = {
+  methods: {
+    /** Liveness and load: answered at once even while generating (inference runs off the JS thread). */
+    'engine:ping': {
+      params: z.object({}),
+      result: z.object({ busy: z.boolean(), rssBytes: z.number().nonnegative(), uptimeMs: z.number().nonnegative() }),
+    },
+    /** Loads a GGUF file, replacing the current model. */
+    'model:load': {
+      params: z.object({
+        path: z.string().min(1).max(4096),
+        /** Context size in tokens; default 4096 or the model's training context, whichever is smaller. */
+        contextSize: z.number().int().min(256).max(1 << 20).optional(),
+        /** CPU threads; default chosen from free cores. */
+        threads: z.number().int().min(1).max(1024).optional(),
+      }),
+      result: loadedModelSchema,
+    },
+    'model:unload': { params: z.object({}), result: z.object({ unloaded: z.boolean() }) },
+    /** Generates a reply to the last user turn of `history`; tokens arrive as `chat:token` events. */
+    'chat:generate': {
+      params: z.object({
+        requestId,
+        /** The whole conversation, oldest first, ending with the user turn to answer. */
+        history: z.array(chatTurnSchema).min(1).max(10_000),
+        /** Upper bound on generated tokens. */
+        maxTokens: z.number().int().min(1).max(1 << 20).default(512),
+        temperature: z.number().min(0).max(5).optional(),
+        seed: z.number().int().nonnegative().optional(),
+      }),
+      result: z.object({ requestId, text: z.string(), stopReason: stopReasonSchema, stats: generationStatsSchema, model: z.string() }),
+    },
+    /** Stops a reply; the partial text is the result of its `chat:generate`. */
+    'chat:stop': { params: z.object({ requestId }), result: z.object({ stopped: z.boolean() }) },
+    /** The prompt text the model saw on the last reply (for tests and diagnostics). */
+    'chat:last-prompt': { params: z.object({}), result: z.object({ text: z.string().nullable() }) },
+  },
+  events: {
+    /** A small piece of reply text. */
+    'chat:token': z.object({ requestId, text: z.string() }),
+    /** A log line forwarded to main's log. */
+    'engine:log': z.object({ level: logLevelSchema, message: z.string().max(20_000) }),
+  },
+} satisfies Contract;
+
+export type EngineContract = typeof engineContract;
+
+/** The empty contract, for a side that serves nothing. */
+export const emptyContract = { methods: {}, events: {} } satisfies Contract;
+export type EmptyContract = typeof emptyContract;
