@@ -16,11 +16,13 @@ export class ModelController {
     initialPath: string | null = null,
   ) {
     this.selectedPath = initialPath;
+    // The model dies with the engine; a message sent meanwhile must load it again, not trust a ghost.
+    engine.on('down', () => {
+      if (this.loaded) this.setLoaded(null);
+    });
     // A restarted engine has nothing loaded: bring the same model back.
     engine.on('ready', ({ restart }) => {
-      if (!restart) return;
-      this.setLoaded(null);
-      if (this.selectedPath) this.ensureLoaded().catch(() => {});
+      if (restart && this.selectedPath) this.ensureLoaded().catch(() => {});
     });
   }
 

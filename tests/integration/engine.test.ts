@@ -1,0 +1,137 @@
+/**
+ * The real engine in a child process (node-llama-cpp on the synthetic models), supervised by the
+ * real EngineHost and driven through AppCore exactly as the web host drives it.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppCore } from '../../electron/main/core/app-core';
+import { createTestCore, tempDir, type RecordedEvent } from '../helpers/app';
+import { ensureTestModels, type TestModels } from '../helpers/models';
+
+let models: TestModels;
+beforeAll(async () => {
+  models = await ensureTestModels();
+});
+
+/** Sends a message and resolves with the finished assistant message. */
+async function ask(core: AppCore, waitFor: ReturnType<typeof createTestCore>['waitFor'], text: string) {
+  const { assistantMessageId } = await core.handlers['chat:send']({ text });
+  const done = await waitFor('onChatMessage', ({ message }) => message.id === assistantMessageId && message.status !== 'streaming');
+  return done.message;
+}
+
+function tokensFor(events: RecordedEvent[], messageId: string): string[] {
+  return events.filter((e) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === messageId).map((e) => (e.payload as { text: string }).text);
+}
+
+describe('engine process with real node-llama-cpp', () => {
+  let harness: ReturnType<typeof createTestCore>;
+  afterAll(async () => {
+    await harness?.core.shutdown();
+  });
+
+  it('loads the 1 MB model and streams a reply token by token', async () => {
+    harness = createTestCore({ initialModelPath: models.tiny, maxTokens: 48 });
+    const { core, events, waitFor } = harness;
+    await core.start();
+    expect(core.models.current).toMatchObject({ synthetic: true, threads: 1 });
+    const reply = await ask(core, waitFor, 'Hello, who are you?');
+    expect(reply.status).toBe('done');
+    expect(reply.stats?.tokens).toBe(48);
+    const chunks = tokensFor(events, reply.id);
+    expect(chunks.length).toBeGreaterThan(10);
+    expect(chunks.join('')).toBe(reply.text);
+  });
+
+  it('switches to the 30 MB model and streams from it', async () => {
+    const { core, waitFor } = harness;
+    const loaded = await core.handlers['models:select']({ path: models.small });
+    expect(loaded.sizeBytes).toBeGreaterThan(20e6);
+    const reply = await ask(core, waitFor, 'And now from the bigger one?');
+    expect(reply.model).toBe(loaded.name);
+    expect(reply.text.length).toBeGreaterThan(0);
+  });
+
+  it('stops a long reply mid-way and keeps the partial text', async () => {
+    const { core, events, waitFor } = harness;
+    await core.handlers['chat:new']({});
+    const sent = await core.handlers['chat:send']({ text: 'Write something very long.' });
+    // Wait for real tokens before stopping, then stop.
+    await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId && tokensFor(events, messageId).length >= 5);
+    await core.handlers['chat:stop']({});
+    const done = await waitFor('onChatMessage', ({ message }) => message.id === sent.assistantMessageId && message.status !== 'streaming');
+    expect(done.message.status).toBe('stopped');
+    expect(done.message.text.length).toBeGreaterThan(0);
+    expect(done.message.stats?.tokens).toBeLessThan(512);
+    expect(done.message.text).toBe(tokensFor(events, sent.assistantMessageId).join(''));
+  });
+
+  it('survives SIGKILL mid-reply: detects it, restarts, and the next reply still has the earlier turns', async () => {
+    const { core, events, waitFor } = harness;
+    await core.handlers['chat:new']({});
+    await ask(core, waitFor, 'My name is Ada and my cat is called Turing.');
+    const sent = await core.handlers['chat:send']({ text: 'Tell me a long story.' });
+    await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId && tokensFor(events, messageId).length >= 3);
+    const pidBefore = core.engine.pid;
+    core.engine.kill('SIGKILL');
+    const interrupted = await waitFor('onChatMessage', ({ message }) => message.id === sent.assistantMessageId && message.status !== 'streaming');
+    expect(interrupted.message.status).toBe('interrupted');
+    expect(interrupted.message.error).toMatch(/SIGKILL/);
+    expect(interrupted.message.text.length).toBeGreaterThan(0);
+    expect(events.some((e) => e.event === 'onNotice' && /interrupted/i.test((e.payload as { message: string }).message))).toBe(true);
+
+    const reply = await ask(core, waitFor, 'What is the name of my cat?');
+    expect(reply.status).toBe('done');
+    expect(core.engine.pid).not.toBe(pidBefore);
+    expect(core.engine.status.restarts).toBe(1);
+    expect(core.engine.status.lastExit?.kind).toBe('crash');
+    // The model saw the whole conversation, replayed into the new engine.
+    const prompt = (await core.engine.call('chat:last-prompt', {})).text ?? '';
+    expect(prompt).toContain('My name is Ada and my cat is called Turing.');
+    expect(prompt).toContain('Tell me a long story.');
+    expect(prompt).toContain('What is the name of my cat?');
+    expect(prompt.indexOf('Turing')).toBeLessThan(prompt.indexOf('What is the name of my cat?'));
+  });
+});
+
+describe('bad input never takes the engine down', () => {
+  let harness: ReturnType<typeof createTestCore>;
+  afterAll(async () => {
+    await harness?.core.shutdown();
+  });
+
+  it('refuses missing and non-GGUF model files with a sentence, and keeps the current model', async () => {
+    harness = createTestCore({ initialModelPath: models.tiny, maxTokens: 8 });
+    const { core, waitFor } = harness;
+    await core.start();
+    const pid = core.engine.pid;
+    await expect(core.handlers['models:select']({ path: '/nowhere/model.gguf' })).rejects.toMatchObject({ code: 'model-not-found', message: expect.stringContaining('/nowhere/model.gguf') });
+    const notGguf = path.join(tempDir('mai-bad-'), 'notes.gguf');
+    writeFileSync(notGguf, 'just some text, definitely not a model');
+    await expect(core.handlers['models:select']({ path: notGguf })).rejects.toMatchObject({ code: 'model-invalid', message: expect.stringContaining('not a GGUF') });
+    expect(core.engine.pid).toBe(pid);
+    expect(core.models.current?.path).toBe(models.tiny);
+    const reply = await ask(core, waitFor, 'still there?');
+    expect(reply.status).toBe('done');
+  });
+
+  it('refuses empty and 1 MB messages with a sentence and records nothing', async () => {
+    const { core } = harness;
+    const before = core.chat.current.messages.length;
+    await expect(core.handlers['chat:send']({ text: '   ' })).rejects.toMatchObject({ code: 'message-empty' });
+    await expect(core.handlers['chat:send']({ text: 'x'.repeat(1024 * 1024) })).rejects.toMatchObject({ code: 'message-too-long', message: expect.stringContaining('1,048,576') });
+    expect(core.chat.current.messages.length).toBe(before);
+  });
+
+  it('answers a prompt longer than the context with an error that names both sizes', async () => {
+    const { core, waitFor } = harness;
+    await core.handlers['chat:new']({});
+    // Byte-level tokens: 20 000 characters are far more than a 4096-token context.
+    const reply = await ask(core, waitFor, 'word '.repeat(4000));
+    expect(reply.status).toBe('error');
+    expect(reply.error).toMatch(/tokens long .* 4096 tokens of context/);
+    const next = await ask(core, waitFor, 'a short one');
+    expect(next.status).toBe('done');
+  });
+});
