@@ -17,6 +17,13 @@ export default tseslint.config(
     },
   },
   {
+    // Build and tool scripts run on plain Node.
+    files: ['build/**/*.mjs', 'build/**/*.cjs', '*.js'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', performance: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
+  },
+  {
     // shared/ is pure TypeScript used by every process: no Electron, no Node, no DOM, no React.
     files: ['shared/**/*.ts'],
     rules: {

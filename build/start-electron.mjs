@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-let electronPath = null;
+let electronPath;
 try {
   electronPath = require('electron');
 } catch {

@@ -39,7 +39,7 @@ export const appContract = {
      * The length limit is checked by the handler so that the error names it in a sentence.
      */
     'chat:send': {
-      params: z.object({ text: z.string().max(10 * MAX_MESSAGE_CHARS) }),
+      params: z.object({ text: z.string().max(40 * MAX_MESSAGE_CHARS) }),
       result: z.object({ userMessageId: z.string(), assistantMessageId: z.string() }),
     },
     'chat:stop': { params: z.object({}), result: z.object({ stopped: z.boolean() }) },

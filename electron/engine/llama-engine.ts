@@ -33,6 +33,12 @@ export interface LoadRequest {
 
 type Logger = (level: LogLevel, message: string) => void;
 
+/**
+ * Sampling defaults close to LM Studio's and Ollama's: greedy decoding (the library default) makes
+ * small models loop on one phrase.
+ */
+const DEFAULT_SAMPLING = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const;
+
 /** Tokens kept free for the reply when checking whether a prompt fits the context. */
 const MIN_REPLY_ROOM = 64;
 const DEFAULT_CONTEXT = 4096;
@@ -193,6 +199,7 @@ export class LlamaEngine {
       signal,
       stopOnAbortSignal: true,
       maxTokens: request.maxTokens,
+      ...DEFAULT_SAMPLING,
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       onToken: (chunk) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { EmptyContract } from '../../shared/engine-protocol';
 import { MaiError } from '../../shared/errors';
 import { createMemoryPortPair, dispatch, RpcPeer, type Contract, type MessagePortLike } from '../../shared/rpc';
 
@@ -12,12 +13,12 @@ const served = {
   },
   events: { 'stream:chunk': z.object({ id: z.string(), n: z.number() }) },
 } satisfies Contract;
-const none = { methods: {}, events: {} } satisfies Contract;
+type None = EmptyContract;
 
 function pair() {
   const [a, b] = createMemoryPortPair();
   const problems: string[] = [];
-  const server: RpcPeer<typeof served, typeof none> = new RpcPeer(b, served, null, {
+  const server: RpcPeer<typeof served, None> = new RpcPeer(b, served, null, {
     'stream:run': async ({ id, count }) => {
       for (let n = 0; n < count; n += 1) {
         server.emit('stream:chunk', { id, n });
@@ -33,7 +34,7 @@ function pair() {
     },
     'math:bad-result': () => ({ n: 'not a number' }) as unknown as { n: number },
   }, (problem) => problems.push(`server: ${problem}`));
-  const client = new RpcPeer<typeof none, typeof served>(a, null, served, {}, (problem) => problems.push(`client: ${problem}`));
+  const client = new RpcPeer<None, typeof served>(a, null, served, {}, (problem) => problems.push(`client: ${problem}`));
   return { a, b, client, server, problems };
 }
 
@@ -103,7 +104,7 @@ describe('RPC peer over an in-memory pair', () => {
 
   it('fails pending calls when the connection closes, and times out calls nobody answers', async () => {
     const silent: MessagePortLike = { send: () => {}, onMessage: () => () => {} };
-    const client = new RpcPeer<typeof none, typeof served>(silent, null, served, {});
+    const client = new RpcPeer<None, typeof served>(silent, null, served, {});
     await expect(client.call('stream:run', { id: 'x', count: 1 }, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'timeout' });
     const pending = client.call('stream:run', { id: 'y', count: 1 });
     client.close(new MaiError('engine-crashed', 'The engine crashed (killed by SIGKILL).'));

@@ -88,11 +88,16 @@ export class ChatService {
     const assistant: ChatMessage = { id: randomUUID(), role: 'assistant', text: '', createdAt: now, status: 'streaming', model: model.name };
     const conversation = this.conversation;
     conversation.messages.push(user, assistant);
-    if (conversation.title === 'New chat') conversation.title = text.trim().replace(/\s+/g, ' ').slice(0, 60);
     conversation.updatedAt = now;
     this.active = { message: assistant };
-    this.emit('onChatMessage', { conversationId: conversation.id, message: { ...user } });
-    this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
+    if (conversation.title === 'New chat') {
+      // The first message names the chat; the whole (two-message) conversation goes out once.
+      conversation.title = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+      this.emit('onConversation', structuredClone(conversation));
+    } else {
+      this.emit('onChatMessage', { conversationId: conversation.id, message: { ...user } });
+      this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
+    }
     void this.reply(conversation, assistant);
     return { userMessageId: user.id, assistantMessageId: assistant.id };
   }

@@ -28,7 +28,7 @@ export function StatusBar() {
         {connected ? (ENGINE_LABEL[engine.state] ?? engine.state) : 'Reconnecting to Mai…'}
       </span>
       <span data-testid="model-name" title={model?.path}>
-        {model ? `${model.name}${model.synthetic ? ' (demo: gibberish)' : ''}` : 'No model loaded'}
+        {model ? `${model.name}${model.synthetic && !/gibberish/i.test(model.name) ? ' (demo model: gibberish)' : ''}` : 'No model loaded'}
       </span>
       {model && (
         <span>

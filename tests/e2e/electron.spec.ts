@@ -1,0 +1,59 @@
+/**
+ * The same chat in the real Electron window through Playwright's `_electron`. It needs an Electron
+ * runtime (none can be installed on the build machines): point ELECTRON_OVERRIDE_DIST_PATH at an
+ * unpacked Electron, or install one where the network allows; otherwise it reports itself skipped.
+ */
+import { _electron as electron, expect, test } from '@playwright/test';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureTestModels, repoDir } from '../helpers/models';
+
+function electronRuntime(): string | null {
+  try {
+    const binary = createRequire(import.meta.url)('electron') as unknown;
+    return typeof binary === 'string' && existsSync(binary) ? binary : null;
+  } catch {
+    return null;
+  }
+}
+
+const runtime = electronRuntime();
+
+test.describe('Electron window', () => {
+  test.skip(!runtime, 'No Electron runtime installed (ELECTRON_SKIP_BINARY_DOWNLOAD); set ELECTRON_OVERRIDE_DIST_PATH to run this spec.');
+
+  test('chats in the real window, with a hardened renderer', async () => {
+    const models = await ensureTestModels();
+    const userData = mkdtempSync(path.join(os.tmpdir(), 'mai-electron-'));
+    const app = await electron.launch({
+      args: [repoDir, `--user-data-dir=${userData}`],
+      env: { ...process.env, MAI_MODEL: models.small, MAI_MAX_TOKENS: '3000', MAI_MODELS_DIR: path.dirname(models.small), MAI_GPU: 'off' },
+    });
+    try {
+      const page = await app.firstWindow();
+      // The effective preferences, seen from the page: no Node (nodeIntegration off, sandbox on).
+      const exposed = await page.evaluate(() => ({
+        require: typeof (window as unknown as { require?: unknown }).require,
+        process: typeof (window as unknown as { process?: unknown }).process,
+        moduleGlobal: typeof (window as unknown as { module?: unknown }).module,
+      }));
+      expect(exposed).toEqual({ require: 'undefined', process: 'undefined', moduleGlobal: 'undefined' });
+      expect(await page.evaluate(() => Object.keys((window as unknown as { mai: object }).mai).sort())).toEqual(['invoke', 'on']);
+
+      await expect(page.getByTestId('engine-state')).toHaveAttribute('data-state', 'ready');
+      await page.getByTestId('composer-input').fill('Tell me a long story.');
+      await page.keyboard.press('Enter');
+      const reply = page.getByTestId('message-assistant').first();
+      await expect.poll(async () => (await reply.innerText()).length).toBeGreaterThan(20);
+      await page.getByTestId('stop-button').click();
+      await expect(reply).toHaveAttribute('data-status', 'stopped');
+      await page.getByTestId('composer-input').fill('And a second one?');
+      await page.getByTestId('send-button').click();
+      await expect(page.getByTestId('message-assistant').nth(1)).toHaveAttribute('data-status', /streaming|done/);
+    } finally {
+      await app.close();
+    }
+  });
+});
