@@ -44,6 +44,8 @@ export const appContract = {
     },
     'chat:stop': { params: z.object({}), result: z.object({ stopped: z.boolean() }) },
     'chat:new': { params: z.object({}), result: conversationSchema },
+    /** After Mai stopped restarting a crashing engine, the user asks to try again. */
+    'engine:restart': { params: z.object({}), result: engineStatusSchema },
     'models:list': { params: z.object({}), result: z.array(modelEntrySchema) },
     'models:select': { params: z.object({ path: z.string().min(1).max(4096) }), result: loadedModelSchema },
   },

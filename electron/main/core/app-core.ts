@@ -65,6 +65,10 @@ export class AppCore {
       'chat:send': ({ text }) => this.chat.send(text),
       'chat:stop': async () => ({ stopped: await this.chat.stop() }),
       'chat:new': () => this.chat.reset(),
+      'engine:restart': async () => {
+        await this.engine.restart();
+        return this.engine.status;
+      },
       'models:list': () => this.models.library.list(),
       'models:select': ({ path }) => this.models.select(path),
     };

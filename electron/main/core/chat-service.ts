@@ -82,6 +82,10 @@ export class ChatService {
       );
     }
     if (this.active) throw new MaiError('busy', 'Mai is still answering. Stop the reply or wait for it to finish.');
+    const engine = this.engine.status;
+    if (engine.state === 'failed' || engine.state === 'stopped') {
+      throw new MaiError('engine-unavailable', `${engine.detail ?? 'The engine is not running.'} Restart the engine to continue; your conversation is kept.`);
+    }
     const model = await this.models.ensureLoaded();
     const now = this.options.now();
     const user: ChatMessage = { id: randomUUID(), role: 'user', text, createdAt: now, status: 'done' };

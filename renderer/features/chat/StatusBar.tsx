@@ -1,4 +1,5 @@
-import { useAppStore } from '../../stores/app-store';
+import { call } from '../../ipc/api';
+import { pushNotice, useAppStore } from '../../stores/app-store';
 
 const ENGINE_LABEL: Record<string, string> = {
   starting: 'Engine starting…',
@@ -27,6 +28,16 @@ export function StatusBar() {
       <span data-testid="engine-state" data-state={engine.state} className={`engine-state engine-${engine.state}`}>
         {connected ? (ENGINE_LABEL[engine.state] ?? engine.state) : 'Reconnecting to Mai…'}
       </span>
+      {engine.state === 'failed' && (
+        <button
+          type="button"
+          data-testid="restart-engine"
+          title={engine.detail}
+          onClick={() => call('engine:restart', {}).catch((error: Error) => pushNotice({ level: 'error', message: error.message }))}
+        >
+          Restart engine
+        </button>
+      )}
       <span data-testid="model-name" title={model?.path}>
         {model ? `${model.name}${model.synthetic && !/gibberish/i.test(model.name) ? ' (demo model: gibberish)' : ''}` : 'No model loaded'}
       </span>
