@@ -4,22 +4,13 @@
  * unpacked Electron, or install one where the network allows; otherwise it reports itself skipped.
  */
 import { _electron as electron, expect, test } from '@playwright/test';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findElectronRuntime } from '../../build/electron-runtime.mjs';
 import { ensureTestModels, repoDir } from '../helpers/models';
 
-function electronRuntime(): string | null {
-  try {
-    const binary = createRequire(import.meta.url)('electron') as unknown;
-    return typeof binary === 'string' && existsSync(binary) ? binary : null;
-  } catch {
-    return null;
-  }
-}
-
-const runtime = electronRuntime();
+const runtime = findElectronRuntime();
 
 test.describe('Electron window', () => {
   test.skip(!runtime, 'No Electron runtime installed (ELECTRON_SKIP_BINARY_DOWNLOAD); set ELECTRON_OVERRIDE_DIST_PATH to run this spec.');
@@ -28,6 +19,7 @@ test.describe('Electron window', () => {
     const models = await ensureTestModels();
     const userData = mkdtempSync(path.join(os.tmpdir(), 'mai-electron-'));
     const app = await electron.launch({
+      executablePath: runtime ?? undefined,
       args: [repoDir, `--user-data-dir=${userData}`],
       env: { ...process.env, MAI_MODEL: models.small, MAI_MAX_TOKENS: '3000', MAI_MODELS_DIR: path.dirname(models.small), MAI_GPU: 'off' },
     });
