@@ -2,8 +2,7 @@
 // every package left external into a temporary .mjs file beside it, which is then imported.
 // Usage: node build/run-ts.mjs path/to/entry.ts [args...]
 import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -12,7 +11,10 @@ if (!entry) {
   console.error('usage: node build/run-ts.mjs <entry.ts> [args...]');
   process.exit(2);
 }
-const outDir = mkdtempSync(path.join(tmpdir(), 'mai-run-'));
+// Inside the project, so that the bundle's bare imports resolve against node_modules (ESM ignores NODE_PATH).
+const cacheDir = path.resolve('node_modules', '.cache');
+mkdirSync(cacheDir, { recursive: true });
+const outDir = mkdtempSync(path.join(cacheDir, 'mai-run-'));
 const outFile = path.join(outDir, 'entry.mjs');
 await build({
   entryPoints: [entry],
@@ -26,7 +28,6 @@ await build({
   logLevel: 'error',
   // Bundled code keeps the entry's own notion of where it lives for path lookups.
   banner: { js: `const __maiEntryDir = ${JSON.stringify(path.resolve(path.dirname(entry)))};` },
-  nodePaths: [path.resolve('node_modules')],
 });
 process.argv = [process.argv[0], path.resolve(entry), ...rest];
 try {

@@ -12,6 +12,8 @@ import {
   modelEntrySchema,
 } from './domain';
 import type { Result } from './errors';
+import { appSettingsSchema } from './settings';
+import { capabilityChangeSchema, decisionSchema, ladderRungSchema, resourceSnapshotSchema, tierSchema } from './resource';
 import type { Contract, EventName, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
 
 export const appStateSchema = z.object({
@@ -22,6 +24,13 @@ export const appStateSchema = z.object({
   models: z.array(modelEntrySchema),
   conversation: conversationSchema,
   generating: z.boolean(),
+  /** The newest resource frame; null until the first sample. */
+  resource: resourceSnapshotSchema.nullable(),
+  /** The scaler's decisions, newest last (main keeps the last 200). */
+  decisions: z.array(decisionSchema),
+  ladder: z.array(ladderRungSchema),
+  tier: tierSchema.nullable(),
+  scalingPaused: z.boolean(),
 });
 export type AppState = z.infer<typeof appStateSchema>;
 
@@ -47,6 +56,11 @@ export const appContract = {
     /** After Mai stopped restarting a crashing engine, the user asks to try again. */
     'engine:restart': { params: z.object({}), result: engineStatusSchema },
     'models:list': { params: z.object({}), result: z.array(modelEntrySchema) },
+    'settings:get': { params: z.object({}), result: appSettingsSchema },
+    /** Changes some settings; out-of-range values are refused with a sentence naming the field and range. */
+    'settings:update': { params: z.object({ patch: z.record(z.string(), z.unknown()) }), result: appSettingsSchema },
+    /** Pauses or resumes automatic scaling (emergencies still act). */
+    'scaler:pause': { params: z.object({ paused: z.boolean() }), result: z.object({ paused: z.boolean() }) },
     'models:select': { params: z.object({ path: z.string().min(1).max(4096) }), result: loadedModelSchema },
   },
   events: {
@@ -56,6 +70,9 @@ export const appContract = {
     onEngineStatus: engineStatusSchema,
     onModelChanged: z.object({ model: loadedModelSchema.nullable() }),
     onNotice: noticeSchema,
+    onResourceSample: resourceSnapshotSchema,
+    onScalerDecision: decisionSchema,
+    onCapabilityChanged: capabilityChangeSchema.extend({ at: z.number() }),
   },
 } satisfies Contract;
 

@@ -45,6 +45,8 @@ export const chatMessageSchema = z.object({
   stats: generationStatsSchema.optional(),
   /** Why an assistant message ended in `error` or `interrupted`. */
   error: z.string().optional(),
+  /** A remark shown beside a reply: it ran at reduced cost, lost old turns, or is a retry. */
+  note: z.string().optional(),
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 

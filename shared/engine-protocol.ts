@@ -4,9 +4,20 @@
  */
 import { z } from 'zod';
 import { chatTurnSchema, generationStatsSchema, loadedModelSchema, logLevelSchema, stopReasonSchema } from './domain';
+import {
+  capabilityChangeSchema,
+  decisionSchema,
+  ladderRungSchema,
+  managerSettingsSchema,
+  preflightSchema,
+  resourceSnapshotSchema,
+  tierSchema,
+} from './resource';
 import type { Contract } from './rpc';
 
 const requestId = z.string().min(1).max(100);
+
+const ladderInput = z.array(z.object({ path: z.string().min(1).max(4096), sizeBytes: z.number().nonnegative(), synthetic: z.boolean() })).max(1000);
 
 export const engineContract = {
   methods: {
@@ -15,7 +26,35 @@ export const engineContract = {
       params: z.object({}),
       result: z.object({ busy: z.boolean(), rssBytes: z.number().nonnegative(), uptimeMs: z.number().nonnegative() }),
     },
-    /** Loads a GGUF file, replacing the current model. */
+    /**
+     * Builds the model ladder from the given files, starts the resource monitor and the scaler, and
+     * loads the first model (the preferred one, else the largest that fits).
+     */
+    'manager:configure': {
+      params: z.object({
+        models: ladderInput,
+        preferredPath: z.string().max(4096).nullable(),
+        /** Models that crashed the engine: never loaded automatically. */
+        avoidPaths: z.array(z.string().max(4096)).max(1000).default([]),
+        settings: managerSettingsSchema,
+        /** Folder for per-machine measurements (memory corrections); null keeps nothing. */
+        dataDir: z.string().max(4096).nullable(),
+      }),
+      result: z.object({ model: loadedModelSchema.nullable(), ladder: z.array(ladderRungSchema), tier: tierSchema }),
+    },
+    /** The user picked a model: load it now and rebuild the ladder around it. */
+    'manager:select': { params: z.object({ path: z.string().min(1).max(4096), models: ladderInput }), result: loadedModelSchema },
+    /** Pauses or resumes automatic scaling (emergencies still act). */
+    'manager:pause': { params: z.object({ paused: z.boolean() }), result: z.object({ paused: z.boolean() }) },
+    /**
+     * Adds load on top of what the machine reports. Refused unless the engine runs with
+     * MAI_TEST_HOOKS=1: end-to-end tests drive pressure through the real stack with it.
+     */
+    'resource:overlay': {
+      params: z.object({ extraOtherMemBytes: z.number().min(0).max(2 ** 50).optional(), cpuOtherLoad: z.number().min(0).max(1).optional() }),
+      result: z.object({}),
+    },
+    /** Loads a GGUF file directly, outside the ladder (tests and benchmarks). */
     'model:load': {
       params: z.object({
         path: z.string().min(1).max(4096),
@@ -38,7 +77,7 @@ export const engineContract = {
         temperature: z.number().min(0).max(5).optional(),
         seed: z.number().int().nonnegative().optional(),
       }),
-      result: z.object({ requestId, text: z.string(), stopReason: stopReasonSchema, stats: generationStatsSchema, model: z.string() }),
+      result: z.object({ requestId, text: z.string(), stopReason: stopReasonSchema, stats: generationStatsSchema, model: z.string(), note: z.string().optional() }),
     },
     /** Stops a reply; the partial text is the result of its `chat:generate`. */
     'chat:stop': { params: z.object({ requestId }), result: z.object({ stopped: z.boolean() }) },
@@ -48,6 +87,13 @@ export const engineContract = {
   events: {
     /** A small piece of reply text. */
     'chat:token': z.object({ requestId, text: z.string() }),
+    'scaler:sample': resourceSnapshotSchema,
+    'scaler:decision': decisionSchema,
+    'chat:preflight': preflightSchema,
+    /** The model in memory changed (a switch, a user choice, a fallback). */
+    'model:changed': z.object({ model: loadedModelSchema, previous: z.string().nullable(), reason: z.string() }),
+    'model:capability': capabilityChangeSchema,
+    'engine:notice': z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string().max(10_000) }),
     /** A log line forwarded to main's log. */
     'engine:log': z.object({ level: logLevelSchema, message: z.string().max(20_000) }),
   },

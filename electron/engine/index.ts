@@ -2,12 +2,15 @@
  * The engine process entry. Runs under Electron's utilityProcess.fork and Node's
  * child_process.fork alike; a native crash here takes down only this process.
  */
-import { engineContract, type EngineContract, type EmptyContract } from '../../shared/engine-protocol';
+import type { LogLevel } from '../../shared/domain';
+import { engineContract, type EmptyContract, type EngineContract } from '../../shared/engine-protocol';
 import { MaiError } from '../../shared/errors';
 import { RpcPeer } from '../../shared/rpc';
-import type { LogLevel } from '../../shared/domain';
 import { LlamaEngine } from './llama-engine';
+import { forwardManagerEvents } from './manager-events';
+import { ModelManager } from './models/model-manager';
 import { createParentPort } from './port';
+import { SystemResourceSource } from './resource/system-source';
 
 const startedAt = performance.now();
 const port = createParentPort();
@@ -22,6 +25,20 @@ function log(level: LogLevel, message: string): void {
 }
 
 const engine = new LlamaEngine(log);
+const source = new SystemResourceSource({
+  readVram: async () => {
+    const llama = await engine.getLlama();
+    if (!llama.gpu) return null;
+    const vram = await llama.getVramState();
+    return { totalBytes: vram.total, usedBytes: vram.used };
+  },
+});
+let manager: ModelManager | null = null;
+
+function requireManager(): ModelManager {
+  if (!manager) throw new MaiError('no-model', 'The model manager is not configured yet.');
+  return manager;
+}
 
 peer = new RpcPeer<EngineContract, EmptyContract>(
   port,
@@ -29,17 +46,60 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
   null,
   {
     'engine:ping': () => ({ busy: engine.busy, rssBytes: process.memoryUsage.rss(), uptimeMs: performance.now() - startedAt }),
+    'manager:configure': async ({ models, preferredPath, avoidPaths, settings, dataDir }) => {
+      if (!manager) {
+        manager = new ModelManager({ runtime: engine, source, dataDir, log });
+        if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
+      }
+      const model = await manager.configure({ models, preferredPath, avoidPaths, settings: { ...settings, scaler: settings.scaler } });
+      const state = manager.state;
+      return {
+        model,
+        ladder: manager.ladder.map((rung) => ({
+          id: rung.id,
+          path: rung.path,
+          name: rung.name,
+          synthetic: rung.synthetic,
+          memBytes: rung.footprint.memBytes,
+          vramBytes: rung.footprint.vramBytes,
+          estimatedMemBytes: rung.footprint.estimatedMemBytes,
+          correction: rung.footprint.correction,
+          measurements: rung.footprint.measurements,
+        })),
+        tier: state
+          ? { id: state.tier.id, label: state.tier.label, description: state.tier.description, reasons: state.tier.reasons }
+          : { id: 'unknown', label: 'Unknown', description: '', reasons: [] },
+      };
+    },
+    'manager:select': ({ path, models }) => requireManager().selectModel(path, models),
+    'manager:pause': ({ paused }) => {
+      requireManager().setPaused(paused);
+      return { paused };
+    },
+    'resource:overlay': (overlay) => {
+      if (process.env.MAI_TEST_HOOKS !== '1') throw new MaiError('bad-request', 'Resource overlays are only available with MAI_TEST_HOOKS=1.');
+      requireManager().setOverlay(overlay);
+      return {};
+    },
     'model:load': (params) => engine.load(params),
     'model:unload': async () => ({ unloaded: await engine.unload() }),
-    'chat:generate': (params) =>
-      engine.generate(params, (text) => peer?.emit('chat:token', { requestId: params.requestId, text })),
+    'chat:generate': (params) => {
+      const onText = (text: string) => peer?.emit('chat:token', { requestId: params.requestId, text });
+      return manager ? manager.generateResponse(params, onText) : engine.generate(params, onText);
+    },
     'chat:stop': ({ requestId }) => ({ stopped: engine.stop(requestId) }),
     'chat:last-prompt': () => ({ text: engine.lastPromptText() }),
   },
   (problem) => log('warn', `engine protocol: ${problem}`),
 );
 
-process.on('disconnect', () => process.exit(0));
+async function shutdown(code: number): Promise<never> {
+  await manager?.shutdown().catch(() => {});
+  process.exit(code);
+}
+
+process.on('disconnect', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 process.on('unhandledRejection', (reason) => {
   log('error', `unhandled rejection in engine: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
 });

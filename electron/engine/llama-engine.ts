@@ -20,6 +20,8 @@ export interface GenerateRequest {
 export interface GenerateResult {
   requestId: string;
   text: string;
+  /** Set when the reply ran at reduced cost or lost old turns; shown beside it. */
+  note?: string;
   stopReason: StopReason;
   stats: GenerationStats;
   model: string;
@@ -73,6 +75,7 @@ export class LlamaEngine {
   /** The history the session holds, so an unchanged prefix keeps its KV cache. */
   private sessionHistoryKey = '';
   private lastPromptHistory: ChatHistoryItem[] | null = null;
+  private threadCap: number | null = null;
 
   constructor(private readonly log: Logger) {}
 
@@ -80,7 +83,7 @@ export class LlamaEngine {
     return this.active !== null || this.loading !== null;
   }
 
-  private getLlama(): Promise<Llama> {
+  getLlama(): Promise<Llama> {
     this.llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
       getLlama({
         // CUDA, Vulkan or Metal when node-llama-cpp detects one; CPU otherwise. Never build or
@@ -121,11 +124,14 @@ export class LlamaEngine {
     } catch (error) {
       throw new MaiError('model-load-failed', `Could not load ${path.basename(request.path)}: ${(error as Error).message}`);
     }
-    const threads = request.threads ?? defaultThreadCount(llama.cpuMathCores);
+    const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores);
+    // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
+    // thread count can follow the free cores between (and during) replies without a reload.
+    llama.maxThreads = threads;
     const contextSize = request.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize || DEFAULT_CONTEXT);
     let context: LlamaContext;
     try {
-      context = await model.createContext({ contextSize, threads });
+      context = await model.createContext({ contextSize, threads: { ideal: Math.max(threads, llama.cpuMathCores), min: 1 } });
     } catch (error) {
       await model.dispose();
       throw new MaiError('model-load-failed', `Not enough memory for a ${contextSize}-token context with ${path.basename(request.path)}: ${(error as Error).message}`);
@@ -139,7 +145,7 @@ export class LlamaEngine {
       sizeBytes,
       synthetic: metadata.mai?.synthetic === true,
       contextSize: context.contextSize,
-      threads: context.currentThreads,
+      threads,
       gpu: llama.gpu,
       gpuLayers: model.gpuLayers,
       loadMs: performance.now() - started,
@@ -239,6 +245,16 @@ export class LlamaEngine {
         `The message is ${needed} tokens long but ${loaded.info.name} holds ${loaded.info.contextSize} tokens of context (${MIN_REPLY_ROOM} kept for the reply). Shorten the message.`,
       );
     }
+  }
+
+  /** Caps the CPU threads inference uses from now on (takes effect at the next batch). */
+  setThreads(threads: number): void {
+    const value = Math.max(1, Math.round(threads));
+    this.threadCap = value;
+    void this.llama?.then((llama) => {
+      if (llama.maxThreads !== value) llama.maxThreads = value;
+    });
+    if (this.loaded) this.loaded.info = { ...this.loaded.info, threads: value };
   }
 
   stop(requestId: string): boolean {

@@ -79,7 +79,11 @@ describe('engine process with real node-llama-cpp', () => {
     expect(interrupted.message.status).toBe('interrupted');
     expect(interrupted.message.error).toMatch(/SIGKILL/);
     expect(interrupted.message.text.length).toBeGreaterThan(0);
-    expect(events.some((e) => e.event === 'onNotice' && /interrupted/i.test((e.payload as { message: string }).message))).toBe(true);
+    // The reply is retried once, automatically, in a new message; the user is told.
+    const retried = await waitFor('onChatMessage', ({ message }) => message.role === 'assistant' && message.id !== sent.assistantMessageId && /Retried/.test(message.note ?? '') && message.status !== 'streaming');
+    expect(retried.message.error ?? '').toBe('');
+    expect(retried.message.status).toBe('done');
+    expect(events.some((e) => e.event === 'onNotice' && /answering again/i.test((e.payload as { message: string }).message))).toBe(true);
 
     const reply = await ask(core, waitFor, 'What is the name of my cat?');
     expect(reply.status).toBe('done');

@@ -4,6 +4,10 @@
  */
 import type { AppEvent, AppPayload, AppContract } from '../../../shared/contract';
 import type { LoadedModel, LogLevel } from '../../../shared/domain';
+import type { DecisionData, ManagerSettingsData, ResourceSnapshot } from '../../../shared/resource';
+import { appSettingsSchema, defaultAppSettings, managerSettingsFrom, type AppSettings } from '../../../shared/settings';
+import { SettingsStore } from './store/settings-store';
+import { MaiError } from '../../../shared/errors';
 import type { Handlers } from '../../../shared/rpc';
 import { ChatService } from './chat-service';
 import { EngineHost, type EngineHostOptions } from './engine-host';
@@ -24,6 +28,12 @@ export interface AppCoreOptions {
   /** Write the demo models when the models folder has none. Default true. */
   createDemoModels?: boolean;
   engine?: Partial<EngineHostOptions>;
+  /** Scaling settings handed to the engine's ModelManager. */
+  manager?: ManagerSettingsData;
+  /** Folder for per-machine measurements; null keeps nothing. */
+  dataDir?: string | null;
+  /** The settings file; absent = defaults, not persisted. `manager` and `maxTokens` override it. */
+  settingsFile?: string;
   log?: (level: LogLevel, message: string) => void;
 }
 
@@ -34,16 +44,27 @@ export class AppCore {
   readonly handlers: Handlers<AppContract>;
   private readonly sinks = new Set<AppEventSink>();
   private readonly log: (level: LogLevel, message: string) => void;
+  private lastSnapshot: ResourceSnapshot | null = null;
+  private readonly decisions: DecisionData[] = [];
+  private scalingPaused = false;
+  private readonly settingsStore: SettingsStore<typeof appSettingsSchema> | null;
 
   constructor(private readonly options: AppCoreOptions) {
+    this.settingsStore = options.settingsFile ? new SettingsStore(options.settingsFile, appSettingsSchema, defaultAppSettings) : null;
     this.log = options.log ?? ((level, message) => console[level === 'debug' ? 'log' : level](`[mai] ${message}`));
     this.engine = new EngineHost(options.launcher, options.engine);
     this.models = new ModelController(
       this.engine,
       new ModelLibrary(options.modelsDir),
-      (model: LoadedModel | null) => this.broadcast('onModelChanged', { model }),
-      options.initialModelPath ?? null,
+      (model: LoadedModel | null) => {
+        this.broadcast('onModelChanged', { model });
+        if (model && this.settingsStore && this.settingsStore.value.lastModelPath !== model.path) {
+          this.settingsStore.update({ lastModelPath: model.path }).catch((error: Error) => this.log('warn', `could not remember the model: ${error.message}`));
+        }
+      },
+      { initialPath: options.initialModelPath ?? null, settings: options.manager ?? {}, dataDir: options.dataDir ?? null },
     );
+    this.scalingPaused = options.manager?.autoScaling === false;
     this.chat = new ChatService(this.engine, this.models, (event, payload) => this.broadcast(event, payload as never), {
       ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
     });
@@ -53,6 +74,21 @@ export class AppCore {
       this.log('warn', detail);
       this.broadcast('onNotice', { level: willRestart ? 'warn' : 'error', message: willRestart ? `${detail} Restarting it…` : detail });
     });
+    this.engine.onEngine('scaler:sample', (snapshot) => {
+      this.lastSnapshot = snapshot;
+      this.broadcast('onResourceSample', snapshot);
+    });
+    this.engine.onEngine('scaler:decision', (decision) => {
+      this.decisions.push(decision);
+      if (this.decisions.length > 200) this.decisions.splice(0, this.decisions.length - 200);
+      this.broadcast('onScalerDecision', decision);
+    });
+    this.engine.onEngine('model:capability', (change) => {
+      this.broadcast('onCapabilityChanged', { ...change, at: Date.now() });
+      const message = [change.what, `Why: ${change.why}.`, change.bringBack].filter(Boolean).join(' ');
+      this.broadcast('onNotice', { level: change.direction === 'down' ? 'warn' : 'info', message });
+    });
+    this.engine.onEngine('engine:notice', (notice) => this.broadcast('onNotice', notice));
     this.handlers = {
       'app:get-state': async () => ({
         mode: options.mode,
@@ -61,7 +97,17 @@ export class AppCore {
         models: await this.models.library.list(),
         conversation: this.chat.current,
         generating: this.chat.generating,
+        resource: this.lastSnapshot,
+        decisions: [...this.decisions],
+        ladder: this.models.ladder,
+        tier: this.models.tier,
+        scalingPaused: this.scalingPaused,
       }),
+      'scaler:pause': async ({ paused }) => {
+        await this.models.setPaused(paused);
+        this.scalingPaused = paused;
+        return { paused };
+      },
       'chat:send': ({ text }) => this.chat.send(text),
       'chat:stop': async () => ({ stopped: await this.chat.stop() }),
       'chat:new': () => this.chat.reset(),
@@ -71,6 +117,14 @@ export class AppCore {
       },
       'models:list': () => this.models.library.list(),
       'models:select': ({ path }) => this.models.select(path),
+      'settings:get': () => this.settings,
+      'settings:update': async ({ patch }) => {
+        if (!this.settingsStore) throw new MaiError('bad-request', 'Settings are not saved in this mode.');
+        const next = await this.settingsStore.update(patch as Partial<AppSettings>);
+        await this.models.applySettings(this.managerSettings(next));
+        this.chat.setMaxTokens(this.options.maxTokens ?? next.maxReplyTokens);
+        return next;
+      },
     };
   }
 
@@ -90,8 +144,25 @@ export class AppCore {
     }
   }
 
+  get settings(): AppSettings {
+    return this.settingsStore?.value ?? defaultAppSettings;
+  }
+
+  private managerSettings(settings: AppSettings): ManagerSettingsData {
+    return this.options.manager ?? managerSettingsFrom(settings);
+  }
+
   /** Creates the demo models on a first start, starts the engine and loads the first model. */
   async start(): Promise<void> {
+    if (this.settingsStore) {
+      const loaded = await this.settingsStore.load();
+      if (loaded.quarantined) this.broadcast('onNotice', { level: 'warn', message: `The settings file was damaged (${loaded.quarantined.reason}); it was moved to ${loaded.quarantined.movedTo} and the defaults are in use.` });
+      if (loaded.reset) this.broadcast('onNotice', { level: 'warn', message: loaded.reset.message });
+      const settings = loaded.value;
+      this.models.configureWith(this.managerSettings(settings), settings.pinnedModelPath ?? this.options.initialModelPath ?? settings.lastModelPath);
+      this.chat.setMaxTokens(this.options.maxTokens ?? settings.maxReplyTokens);
+      this.scalingPaused = this.managerSettings(settings).autoScaling === false;
+    }
     if (this.options.createDemoModels !== false) {
       const created = await this.models.library.ensureDemoModels();
       if (created.length > 0) {

@@ -35,9 +35,12 @@ export function historyFor(conversation: Conversation, upTo: number): ChatTurn[]
   if (conversation.systemPrompt.trim()) turns.push({ role: 'system', text: conversation.systemPrompt });
   const messages = conversation.messages.slice(0, upTo);
   messages.forEach((message, index) => {
-    const next = messages[index + 1];
+    // Look ahead in the whole conversation: the retry of an interrupted reply may lie past `upTo`.
+    const next = conversation.messages[index + 1];
     if (message.role === 'user' && next?.role === 'assistant' && next.status === 'error') return;
     if (message.role === 'assistant' && (message.status === 'error' || !message.text)) return;
+    // An interrupted reply that was retried is replaced by its retry.
+    if (message.role === 'assistant' && message.status === 'interrupted' && next?.role === 'assistant') return;
     turns.push({ role: message.role, text: message.text });
   });
   return turns;
@@ -46,7 +49,7 @@ export function historyFor(conversation: Conversation, upTo: number): ChatTurn[]
 export class ChatService {
   private conversation: Conversation;
   private active: { message: ChatMessage } | null = null;
-  private readonly options: ChatServiceOptions;
+  private options: ChatServiceOptions;
 
   constructor(
     private readonly engine: EngineHost,
@@ -62,6 +65,10 @@ export class ChatService {
       message.text += text;
       this.emit('onChatToken', { conversationId: this.conversation.id, messageId: message.id, text });
     });
+  }
+
+  setMaxTokens(maxTokens: number): void {
+    this.options.maxTokens = maxTokens;
   }
 
   get current(): Conversation {
@@ -106,26 +113,64 @@ export class ChatService {
     return { userMessageId: user.id, assistantMessageId: assistant.id };
   }
 
-  private async reply(conversation: Conversation, assistant: ChatMessage): Promise<void> {
+  private async reply(conversation: Conversation, assistant: ChatMessage, attempt = 0): Promise<void> {
     const history = historyFor(conversation, conversation.messages.indexOf(assistant));
+    const modelPath = this.models.current?.path ?? null;
+    let crashed = false;
     try {
       const result = await this.engine.call('chat:generate', { requestId: assistant.id, history, maxTokens: this.options.maxTokens });
       assistant.text = result.text;
       assistant.status = result.stopReason === 'abort' ? 'stopped' : 'done';
       assistant.stats = result.stats;
       assistant.model = result.model;
+      if (result.note) assistant.note = [assistant.note, result.note].filter(Boolean).join(' ');
     } catch (error) {
       const sentence = error instanceof Error ? error.message : String(error);
-      const crashed = error instanceof MaiError && error.code === 'engine-crashed';
-      // An engine crash keeps what had streamed so far; the next message still sees it.
+      crashed = error instanceof MaiError && error.code === 'engine-crashed';
+      // An engine crash keeps what had streamed so far.
       assistant.status = crashed ? 'interrupted' : 'error';
       assistant.error = sentence;
-      this.emit('onNotice', { level: crashed ? 'warn' : 'error', message: crashed ? `The reply was interrupted: ${sentence}` : sentence });
+      if (!crashed || attempt > 0) this.emit('onNotice', { level: 'error', message: crashed ? `The reply was interrupted: ${sentence}` : sentence });
     } finally {
       if (this.active?.message === assistant) this.active = null;
       conversation.updatedAt = this.options.now();
       this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
     }
+    if (crashed && attempt === 0) await this.retryAfterCrash(conversation, assistant, modelPath);
+  }
+
+  /** Retries an interrupted reply once, on the next smaller model when there is one. */
+  private async retryAfterCrash(conversation: Conversation, interrupted: ChatMessage, modelPath: string | null): Promise<void> {
+    const smaller = modelPath ? await this.models.stepDownAfterCrash(modelPath) : null;
+    const crashedName = interrupted.model ?? 'the model';
+    const target = smaller ? smaller.fileName.replace(/\.gguf$/i, '') : crashedName;
+    this.emit('onNotice', {
+      level: 'warn',
+      message: `${interrupted.error ?? 'The engine stopped.'} Mai restarted it and is answering again with ${target}${smaller ? ' (smaller, to be safe)' : ''}; the interrupted reply is kept above.`,
+    });
+    const retry: ChatMessage = {
+      id: randomUUID(),
+      role: 'assistant',
+      text: '',
+      createdAt: this.options.now(),
+      status: 'streaming',
+      note: `Retried after the engine stopped while ${crashedName} was answering.`,
+    };
+    if (this.active) return; // The user already moved on.
+    conversation.messages.push(retry);
+    this.active = { message: retry };
+    this.emit('onChatMessage', { conversationId: conversation.id, message: { ...retry } });
+    try {
+      const model = await this.models.ensureLoaded();
+      retry.model = model.name;
+    } catch (error) {
+      this.active = null;
+      retry.status = 'error';
+      retry.error = (error as Error).message;
+      this.emit('onChatMessage', { conversationId: conversation.id, message: { ...retry } });
+      return;
+    }
+    await this.reply(conversation, retry, 1);
   }
 
   /** Stops the reply in progress; its partial text is kept. */

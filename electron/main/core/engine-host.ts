@@ -7,7 +7,7 @@ import type { EngineStatus, LogLevel } from '../../../shared/domain';
 import { Emitter } from '../../../shared/emitter';
 import { engineContract, type EmptyContract, type EngineContract } from '../../../shared/engine-protocol';
 import { MaiError } from '../../../shared/errors';
-import { RpcPeer, type CallOptions, type MethodName, type ParamsOf, type ResultOf } from '../../../shared/rpc';
+import { RpcPeer, type CallOptions, type EventName, type MethodName, type ParamsOf, type PayloadOf, type ResultOf } from '../../../shared/rpc';
 import type { EngineExit, EngineLauncher, EngineProcess } from './engine-launcher';
 
 export interface EngineHostOptions {
@@ -63,6 +63,7 @@ export class EngineHost extends Emitter<EngineHostEvents> {
   private state: EngineStatus = { state: 'stopped', restarts: 0 };
   private readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly engineListeners = new Map<string, Set<(payload: unknown) => void>>();
 
   constructor(
     private readonly launcher: EngineLauncher,
@@ -112,6 +113,15 @@ export class EngineHost extends Emitter<EngineHostEvents> {
     return running.peer.call(method, params, options);
   }
 
+  /** Subscribes to an engine event; the subscription survives engine restarts. */
+  onEngine<E extends EventName<EngineContract>>(event: E, listener: (payload: PayloadOf<EngineContract, E>) => void): () => void {
+    let set = this.engineListeners.get(event);
+    if (!set) this.engineListeners.set(event, (set = new Set()));
+    const wrapped = listener as (payload: unknown) => void;
+    set.add(wrapped);
+    return () => set.delete(wrapped);
+  }
+
   /** Sends a signal to the engine process (tests and the user's "restart engine"). */
   kill(signal: NodeJS.Signals): void {
     this.running?.process.kill(signal);
@@ -152,6 +162,11 @@ export class EngineHost extends Emitter<EngineHostEvents> {
     });
     peer.on('engine:log', (entry) => this.emit('log', entry));
     peer.on('chat:token', (token) => this.emit('token', token));
+    for (const name of Object.keys(engineContract.events) as Array<EventName<EngineContract>>) {
+      peer.on(name, (payload) => {
+        for (const listener of this.engineListeners.get(name) ?? []) listener(payload);
+      });
+    }
     process.onExit((exit) => this.onExit(running, exit));
 
     peer

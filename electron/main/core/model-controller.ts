@@ -1,28 +1,47 @@
-/** Which model the engine has loaded, and bringing it back after an engine restart. */
-import type { LoadedModel } from '../../../shared/domain';
+/**
+ * Main's view of the model: which one the engine runs (reported by the engine's ModelManager),
+ * which one the user chose, and bringing a model back after an engine restart — a smaller one
+ * when the engine died in the middle of a reply, never one that crashed it while loading.
+ */
+import type { LoadedModel, ModelEntry } from '../../../shared/domain';
 import { MaiError } from '../../../shared/errors';
+import type { LadderRungData, ManagerSettingsData } from '../../../shared/resource';
 import type { EngineHost } from './engine-host';
 import { ModelLibrary } from './model-library';
+
+export interface ModelControllerOptions {
+  initialPath?: string | null;
+  settings?: ManagerSettingsData;
+  /** Where the engine keeps per-machine measurements; null keeps nothing. */
+  dataDir?: string | null;
+}
 
 export class ModelController {
   private loaded: LoadedModel | null = null;
   private selectedPath: string | null;
-  private loading: Promise<LoadedModel> | null = null;
+  private configuring: Promise<LoadedModel> | null = null;
+  private ladderValue: LadderRungData[] = [];
+  private tierValue: { id: string; label: string; description: string; reasons: string[] } | null = null;
+  /** Models that took the engine down while loading: never loaded automatically again. */
+  private readonly crashedOnLoad = new Set<string>();
+  private settings: ManagerSettingsData;
 
   constructor(
     private readonly engine: EngineHost,
     readonly library: ModelLibrary,
     private readonly onChange: (model: LoadedModel | null) => void,
-    initialPath: string | null = null,
+    private readonly options: ModelControllerOptions = {},
   ) {
-    this.selectedPath = initialPath;
+    this.selectedPath = options.initialPath ?? null;
+    this.settings = options.settings ?? {};
+    engine.onEngine('model:changed', ({ model }) => this.setLoaded(model));
     // The model dies with the engine; a message sent meanwhile must load it again, not trust a ghost.
     engine.on('down', () => {
+      if (this.configuring && this.loaded === null && this.selectedPath) this.crashedOnLoad.add(this.selectedPath);
       if (this.loaded) this.setLoaded(null);
     });
-    // A restarted engine has nothing loaded: bring the same model back.
     engine.on('ready', ({ restart }) => {
-      if (restart && this.selectedPath) this.ensureLoaded().catch(() => {});
+      if (restart) this.ensureLoaded().catch(() => {});
     });
   }
 
@@ -30,46 +49,90 @@ export class ModelController {
     return this.loaded;
   }
 
-  /** Loads the given model file (any path the user points at; the engine validates it). */
+  get ladder(): LadderRungData[] {
+    return this.ladderValue;
+  }
+
+  get tier() {
+    return this.tierValue;
+  }
+
+  /** The user picked a model: load it now. */
   async select(modelPath: string): Promise<LoadedModel> {
-    await this.loading?.catch(() => {});
-    const previous = this.selectedPath;
-    this.selectedPath = modelPath;
-    try {
-      return await this.load(modelPath);
-    } catch (error) {
-      // A model that failed to load leaves the previous choice in place.
-      this.selectedPath = this.loaded ? previous : null;
-      throw error;
-    }
+    await this.configuring?.catch(() => {});
+    const models = await this.ladderInput();
+    const model = this.loaded
+      ? await this.engine.call('manager:select', { path: modelPath, models })
+      : await this.configure(modelPath);
+    this.selectedPath = model.path;
+    this.crashedOnLoad.delete(model.path);
+    return model;
   }
 
-  /** The loaded model, loading the selected (or default) one first if needed. */
+  /** The loaded model, configuring the engine first if it has none. */
   async ensureLoaded(): Promise<LoadedModel> {
-    if (this.loading) return this.loading;
+    if (this.configuring) return this.configuring;
     if (this.loaded) return this.loaded;
-    if (!this.selectedPath) {
-      const pick = ModelLibrary.pickDefault(await this.library.list());
-      if (!pick) throw new MaiError('no-model', `No model found in ${this.library.dir}. Put a GGUF file there or choose one.`);
-      this.selectedPath = pick.path;
-    }
-    return this.load(this.selectedPath);
+    return this.configure(this.selectedPath);
   }
 
-  private load(modelPath: string): Promise<LoadedModel> {
-    const loading = this.engine.call('model:load', { path: modelPath }).then((model) => {
-      this.setLoaded(model);
-      return model;
-    });
-    this.loading = loading;
+  /** After the engine died mid-reply on `crashedPath`, prefer the next smaller model. Returns it, or null. */
+  async stepDownAfterCrash(crashedPath: string): Promise<ModelEntry | null> {
+    const models = await this.library.list();
+    const crashed = models.find((m) => m.path === crashedPath);
+    const smaller = crashed ? models.filter((m) => m.sizeBytes < crashed.sizeBytes).at(-1) : undefined;
+    if (smaller) this.selectedPath = smaller.path;
+    return smaller ?? null;
+  }
+
+  /** Sets the settings and the preferred model before the first configure. */
+  configureWith(settings: ManagerSettingsData, preferredPath: string | null): void {
+    this.settings = settings;
+    if (preferredPath) this.selectedPath = preferredPath;
+  }
+
+  /** New settings: rebuild the ladder and scaler around the current model. */
+  async applySettings(settings: ManagerSettingsData): Promise<void> {
+    this.settings = settings;
+    if (this.loaded) await this.configure(this.loaded.path);
+  }
+
+  /** Pauses or resumes automatic scaling. */
+  async setPaused(paused: boolean): Promise<void> {
+    await this.engine.call('manager:pause', { paused });
+  }
+
+  private async ladderInput() {
+    return (await this.library.list()).map((m) => ({ path: m.path, sizeBytes: m.sizeBytes, synthetic: m.synthetic }));
+  }
+
+  private configure(preferredPath: string | null): Promise<LoadedModel> {
+    const run = (async () => {
+      const models = await this.ladderInput();
+      if (models.length === 0) throw new MaiError('no-model', `No model found in ${this.library.dir}. Put a GGUF file there or choose one.`);
+      const result = await this.engine.call('manager:configure', {
+        models,
+        preferredPath,
+        avoidPaths: [...this.crashedOnLoad],
+        settings: this.settings,
+        dataDir: this.options.dataDir ?? null,
+      });
+      this.ladderValue = result.ladder;
+      this.tierValue = result.tier;
+      if (!result.model) throw new MaiError('model-load-failed', 'No model could be loaded.');
+      this.setLoaded(result.model);
+      return result.model;
+    })();
+    this.configuring = run;
     const clear = () => {
-      if (this.loading === loading) this.loading = null;
+      if (this.configuring === run) this.configuring = null;
     };
-    loading.then(clear, clear);
-    return loading;
+    run.then(clear, clear);
+    return run;
   }
 
   private setLoaded(model: LoadedModel | null): void {
+    if (model) this.selectedPath ??= model.path;
     this.loaded = model;
     this.onChange(model);
   }

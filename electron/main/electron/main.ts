@@ -84,6 +84,8 @@ app.whenReady().then(async () => {
     mode: 'electron',
     launcher: new UtilityProcessLauncher(path.join(here, '../engine/index.js')),
     modelsDir: defaultModelsDir(app.getPath('userData')),
+    dataDir: app.getPath('userData'),
+    settingsFile: path.join(app.getPath('userData'), 'settings.json'),
     ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),
     ...(process.env.MAI_MAX_TOKENS ? { maxTokens: Number(process.env.MAI_MAX_TOKENS) } : {}),
   });

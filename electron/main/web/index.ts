@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     mode: 'web',
     launcher: new NodeEngineLauncher(path.join(here, '../engine/index.js')),
     modelsDir,
+    dataDir: userData,
+    settingsFile: path.join(userData, 'settings.json'),
     ...(values.model ? { initialModelPath: path.resolve(values.model) } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
   });

@@ -1,0 +1,112 @@
+/**
+ * How much memory a model will need at a given context size and GPU offload: node-llama-cpp's
+ * GGUF insights before loading, corrected by what was measured on this machine after earlier
+ * loads (engine RSS and VRAM deltas). The corrections live on disk so every load improves the next
+ * estimate.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Llama } from 'node-llama-cpp';
+import { writeJsonAtomic } from './json-file';
+
+export interface Footprint {
+  /** RAM the model and its context will take, bytes (corrected when a measurement exists). */
+  memBytes: number;
+  /** VRAM, bytes. */
+  vramBytes: number;
+  /** node-llama-cpp's own estimate, before correction. */
+  estimatedMemBytes: number;
+  estimatedVramBytes: number;
+  /** measured ÷ estimated for RAM, 1 when never measured. */
+  correction: number;
+  /** How many loads the correction is built from. */
+  measurements: number;
+}
+
+interface CorrectionEntry {
+  ratio: number;
+  vramRatio: number;
+  measurements: number;
+  lastMeasuredMemBytes: number;
+  updatedAt: number;
+}
+
+/** Weight of a new measurement in the running correction (older ones still count). */
+const NEW_MEASUREMENT_WEIGHT = 0.5;
+
+export class FootprintEstimator {
+  private corrections: Record<string, CorrectionEntry> = {};
+  private loaded = false;
+
+  constructor(
+    private readonly file: string | null,
+    private readonly log: (message: string) => void = () => {},
+  ) {}
+
+  /** The key of a model configuration: file identity (name and size) and the settings that change memory. */
+  static key(modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number): string {
+    return `${path.basename(modelPath)}|${sizeBytes}|ctx${contextSize}|gpu${gpuLayers}`;
+  }
+
+  private async ensureLoaded(): Promise<void> {
+    if (this.loaded) return;
+    this.loaded = true;
+    if (!this.file) return;
+    try {
+      const parsed = JSON.parse(await readFile(this.file, 'utf8')) as unknown;
+      if (parsed && typeof parsed === 'object') {
+        for (const [key, value] of Object.entries(parsed as Record<string, Partial<CorrectionEntry>>)) {
+          if (typeof value?.ratio === 'number' && value.ratio > 0 && value.ratio < 100) this.corrections[key] = value as CorrectionEntry;
+        }
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log(`memory corrections unreadable, starting afresh: ${(error as Error).message}`);
+    }
+  }
+
+  /** Estimates a configuration before loading it. */
+  async estimate(llama: Llama, modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number): Promise<Footprint> {
+    await this.ensureLoaded();
+    const { readGgufFileInfo, GgufInsights } = await import('node-llama-cpp');
+    let estimatedMemBytes = sizeBytes;
+    let estimatedVramBytes = 0;
+    try {
+      const insights = await GgufInsights.from(await readGgufFileInfo(modelPath, { logWarnings: false }), llama);
+      const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
+      const context = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: gpuLayers });
+      estimatedMemBytes = model.cpuRam + context.cpuRam;
+      estimatedVramBytes = model.gpuVram + context.gpuVram;
+    } catch (error) {
+      // Unknown architectures cannot be estimated; the file size is a floor that is never wildly off.
+      this.log(`no estimate for ${path.basename(modelPath)} (${(error as Error).message}); using its file size`);
+    }
+    const entry = this.corrections[FootprintEstimator.key(modelPath, sizeBytes, contextSize, gpuLayers)];
+    const correction = entry?.ratio ?? 1;
+    return {
+      memBytes: Math.round(estimatedMemBytes * correction),
+      vramBytes: Math.round(estimatedVramBytes * (entry?.vramRatio ?? 1)),
+      estimatedMemBytes,
+      estimatedVramBytes,
+      correction,
+      measurements: entry?.measurements ?? 0,
+    };
+  }
+
+  /** Records what a load really cost and persists the new correction. */
+  async record(key: string, estimate: Footprint, measuredMemBytes: number, measuredVramBytes: number, now = Date.now()): Promise<void> {
+    await this.ensureLoaded();
+    if (estimate.estimatedMemBytes <= 0 || measuredMemBytes <= 0) return;
+    const ratio = measuredMemBytes / estimate.estimatedMemBytes;
+    const vramRatio = estimate.estimatedVramBytes > 0 && measuredVramBytes > 0 ? measuredVramBytes / estimate.estimatedVramBytes : 1;
+    const previous = this.corrections[key];
+    const blend = (old: number | undefined, next: number) => (old === undefined ? next : old * (1 - NEW_MEASUREMENT_WEIGHT) + next * NEW_MEASUREMENT_WEIGHT);
+    this.corrections[key] = {
+      ratio: blend(previous?.ratio, ratio),
+      vramRatio: blend(previous?.vramRatio, vramRatio),
+      measurements: (previous?.measurements ?? 0) + 1,
+      lastMeasuredMemBytes: measuredMemBytes,
+      updatedAt: now,
+    };
+    if (this.file) await writeJsonAtomic(this.file, this.corrections).catch((error: Error) => this.log(`could not save memory corrections: ${error.message}`));
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Carries the scaler's model decisions out — the switching policy the ModelManager uses and the
+ * simulator replays: a normal decision taken during a reply waits for the reply to end, then is
+ * re-validated (a spike that has faded by then is dropped); a critical one interrupts the reply;
+ * a decision that arrives during a load waits for the load and is re-validated too. One switch
+ * at a time; a newer decision supersedes an older waiting one.
+ */
+import { sleep, type Clock } from './clock';
+import type { ModelDecision, ScalerDecision, ScalingPolicy } from './scaler-types';
+import type { ModelProfile, ReplyFeedback } from './types';
+
+/** Loads and unloads models; the ModelManager's real one wraps node-llama-cpp. */
+export interface ModelLoader {
+  /** Frees the model's memory (the old model goes first: a switch down must not need both). */
+  unload(modelId: string): Promise<void>;
+  /** Loads the model; rejects on failure (the scaler then steps further down). */
+  load(modelId: string): Promise<void>;
+}
+
+/** How to build a switcher. */
+export interface ModelSwitcherOptions {
+  policy: ScalingPolicy;
+  loader: ModelLoader;
+  /**
+   * Called when critical pressure must interrupt the reply in progress. The ModelManager aborts
+   * it (keeping the partial text) and retries once the smaller model has loaded.
+   */
+  interruptReply?: () => void;
+}
+
+export class ModelSwitcher {
+  /** Replies interrupted by critical switches. */
+  interruptedReplies = 0;
+  private generating = false;
+  /** Waiting for the reply in progress to end. */
+  private pending: ModelDecision | null = null;
+  /** Waiting for the load in progress to finish. */
+  private queued: ModelDecision | null = null;
+  private active: Promise<void> | null = null;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: ModelSwitcherOptions) {
+    this.unsubscribe = options.policy.on('decision', (decision) => this.onDecision(decision));
+  }
+
+  /** True while a reply is being generated. */
+  get isGenerating(): boolean {
+    return this.generating;
+  }
+
+  /** True while a model is loading. */
+  get isSwitching(): boolean {
+    return this.active !== null;
+  }
+
+  /** Call when a reply starts. */
+  beginReply(): void {
+    this.generating = true;
+    this.options.policy.recordReplyStarted();
+  }
+
+  /** Call when a reply ends (or fails); carries out a decision that waited for it. */
+  endReply(feedback: ReplyFeedback): void {
+    this.generating = false;
+    this.options.policy.recordReplyEnded(feedback);
+    const waiting = this.pending;
+    this.pending = null;
+    if (waiting) this.consider(waiting);
+  }
+
+  /** Resolves when no switch is loading (and none is queued behind it). */
+  async whenIdle(): Promise<void> {
+    while (this.active) await this.active;
+  }
+
+  /** Stops listening to the scaler. */
+  dispose(): void {
+    this.unsubscribe();
+  }
+
+  private onDecision(event: ScalerDecision): void {
+    if (event.action !== 'degrade' && event.action !== 'upgrade') return;
+    this.route(event);
+  }
+
+  private route(decision: ModelDecision): void {
+    if (this.active) {
+      this.supersede(this.queued, decision);
+      this.queued = decision;
+      return;
+    }
+    if (this.generating && decision.urgency !== 'critical') {
+      this.supersede(this.pending, decision);
+      this.pending = decision;
+      return;
+    }
+    this.supersede(this.pending, decision);
+    this.pending = null;
+    this.actuate(decision);
+  }
+
+  /** Re-validates a decision that waited, then routes it or drops it. */
+  private consider(decision: ModelDecision): void {
+    const policy = this.options.policy;
+    if (policy.getCurrentModelId() !== decision.from) {
+      policy.recordSwitchDropped(decision, `the model changed to ${policy.getCurrentModelId()} since the decision`);
+      return;
+    }
+    const verdict = policy.revalidate(decision);
+    if (!verdict.keep) {
+      policy.recordSwitchDropped(decision, verdict.reason);
+      return;
+    }
+    this.route(decision);
+  }
+
+  private supersede(old: ModelDecision | null, by: ModelDecision): void {
+    if (old && old.id !== by.id) this.options.policy.recordSwitchDropped(old, `superseded by decision #${by.id} (${by.from}→${by.to})`);
+  }
+
+  private actuate(decision: ModelDecision): void {
+    const { policy, loader } = this.options;
+    const interrupt = this.generating;
+    if (interrupt) {
+      this.interruptedReplies++;
+      this.options.interruptReply?.();
+    }
+    policy.recordSwitchStarted(decision, interrupt);
+    this.active = (async () => {
+      try {
+        await loader.unload(decision.from);
+        await loader.load(decision.to);
+        policy.recordSwitchCompleted(decision);
+      } catch (error) {
+        policy.recordSwitchFailed(decision, error instanceof Error ? error.message : String(error));
+      }
+      this.active = null;
+      const next = this.queued;
+      this.queued = null;
+      if (next) this.consider(next);
+    })();
+  }
+}
+
+/**
+ * A loader that only pretends: the model counts as resident from the start of its load, which
+ * takes its `loadSeconds` of clock time. Used by `npm run simulate` and the scenario tests.
+ */
+export class SimulatedLoader implements ModelLoader {
+  /** The model whose memory is in use (loaded or loading), or null between unload and load. */
+  resident: string | null;
+  loads = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ladder: readonly ModelProfile[],
+    initialModelId: string,
+    private readonly failing: ReadonlySet<string> = new Set(),
+  ) {
+    this.resident = initialModelId;
+  }
+
+  async unload(modelId: string): Promise<void> {
+    if (this.resident === modelId) this.resident = null;
+  }
+
+  async load(modelId: string): Promise<void> {
+    const model = this.ladder.find((candidate) => candidate.id === modelId);
+    if (!model) throw new Error(`unknown model ${modelId}`);
+    this.resident = modelId;
+    this.loads++;
+    await sleep(this.clock, model.loadSeconds * 1000);
+    if (this.failing.has(modelId)) {
+      this.resident = null;
+      throw new Error(`Failed to load model ${modelId}`);
+    }
+  }
+}
