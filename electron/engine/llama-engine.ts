@@ -74,7 +74,7 @@ export class LlamaEngine {
   private active: { requestId: string; controller: AbortController } | null = null;
   /** The history the session holds, so an unchanged prefix keeps its KV cache. */
   private sessionHistoryKey = '';
-  private lastPromptHistory: ChatHistoryItem[] | null = null;
+  private lastPrompt: string | null = null;
   private threadCap: number | null = null;
 
   constructor(private readonly log: Logger) {}
@@ -160,7 +160,6 @@ export class LlamaEngine {
     const loaded = this.loaded;
     if (!loaded) return false;
     this.loaded = null;
-    this.lastPromptHistory = null;
     loaded.session.dispose();
     await loaded.context.dispose();
     await loaded.model.dispose();
@@ -195,7 +194,8 @@ export class LlamaEngine {
     // evaluated prefix (and its KV cache) is reused turn after turn.
     const key = JSON.stringify(before);
     if (key !== this.sessionHistoryKey) session.setChatHistory(before);
-    this.lastPromptHistory = [...before, { type: 'user', text: prompt }];
+    // Rendered now: it must stay readable after the model is switched or unloaded.
+    this.lastPrompt = session.chatWrapper.generateContextState({ chatHistory: [...before, { type: 'user', text: prompt }, { type: 'model', response: [] }] }).contextText.toString();
 
     const started = performance.now();
     let firstAt = 0;
@@ -265,8 +265,6 @@ export class LlamaEngine {
 
   /** The prompt text (chat template applied) that the model saw for the last reply. */
   lastPromptText(): string | null {
-    if (!this.loaded || !this.lastPromptHistory) return null;
-    const state = this.loaded.session.chatWrapper.generateContextState({ chatHistory: [...this.lastPromptHistory, { type: 'model', response: [] }] });
-    return state.contextText.toString();
+    return this.lastPrompt;
   }
 }

@@ -16,7 +16,7 @@ export function createTestCore(options: Partial<AppCoreOptions> = {}): { core: A
   if (!existsSync(engineEntry)) throw new Error(`${engineEntry} is missing: run \`npm run build\` first.`);
   const core = new AppCore({
     mode: 'web',
-    launcher: new NodeEngineLauncher(engineEntry, { ...process.env, MAI_GPU: 'off' }),
+    launcher: new NodeEngineLauncher(engineEntry, { ...process.env, MAI_GPU: 'off', MAI_TEST_HOOKS: '1' }),
     modelsDir: testModelsDir,
     createDemoModels: false,
     log: () => {},

@@ -21,6 +21,8 @@ export interface Footprint {
   correction: number;
   /** How many loads the correction is built from. */
   measurements: number;
+  /** The model's own name (general.name), when the file has one. */
+  name?: string;
 }
 
 interface CorrectionEntry {
@@ -70,8 +72,12 @@ export class FootprintEstimator {
     const { readGgufFileInfo, GgufInsights } = await import('node-llama-cpp');
     let estimatedMemBytes = sizeBytes;
     let estimatedVramBytes = 0;
+    let name: string | undefined;
     try {
-      const insights = await GgufInsights.from(await readGgufFileInfo(modelPath, { logWarnings: false }), llama);
+      const info = await readGgufFileInfo(modelPath, { logWarnings: false });
+      const general = (info.metadata as { general?: { name?: unknown } }).general;
+      if (typeof general?.name === 'string' && general.name.trim()) name = general.name.trim().slice(0, 200);
+      const insights = await GgufInsights.from(info, llama);
       const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
       const context = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: gpuLayers });
       estimatedMemBytes = model.cpuRam + context.cpuRam;
@@ -89,6 +95,7 @@ export class FootprintEstimator {
       estimatedVramBytes,
       correction,
       measurements: entry?.measurements ?? 0,
+      ...(name ? { name } : {}),
     };
   }
 

@@ -110,6 +110,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   private settings: ManagerSettings = {};
   private lastReason = '';
   private activeRequestId: string | null = null;
+  private lastRequest: ConfigureRequest | null = null;
+  private switchFrom: string | null = null;
   private switchStartedAt: number | null = null;
 
   constructor(private readonly options: ModelManagerOptions) {
@@ -148,14 +150,18 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     for (const model of request.models) {
       if (avoid.has(model.path) && model.path !== request.preferredPath) continue;
       const footprint = await this.footprints.estimate(llama, model.path, model.sizeBytes, contextSize, 0);
-      rungs.push({ id: model.path, path: model.path, name: path.basename(model.path, '.gguf'), synthetic: model.synthetic, footprint });
+      rungs.push({ id: model.path, path: model.path, name: footprint.name ?? path.basename(model.path, '.gguf'), synthetic: model.synthetic, footprint });
     }
     rungs.sort((a, b) => a.footprint.memBytes + a.footprint.vramBytes - (b.footprint.memBytes + b.footprint.vramBytes));
     const floor = rungs.find((rung) => rung.path === request.settings.qualityFloorPath);
     this.rungs = floor ? rungs.filter((rung) => rung.footprint.memBytes >= floor.footprint.memBytes) : rungs;
     if (this.rungs.length === 0) throw new MaiError('no-model', 'No model to load: the models folder is empty.');
 
-    const initial = this.pickInitial(request.preferredPath, this.monitor.latest());
+    // Load before the scaler exists: a first model that fails to load falls back down the ladder.
+    const first = this.pickInitial(request.preferredPath, this.monitor.latest());
+    this.lastReason = request.preferredPath === first.path ? 'your choice' : 'the largest model that fits this machine now';
+    const initial = await this.loadFirstThatWorks(first);
+    this.lastRequest = request;
     const profiles: ModelProfile[] = this.rungs.map((rung) => ({
       id: rung.id,
       memBytes: rung.footprint.memBytes,
@@ -181,9 +187,26 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
       this.monitor.onSample((sample) => this.afterSample(sample)),
     );
     await scaler.startContinuousMonitoring();
-    this.lastReason = request.preferredPath === initial.path ? 'your choice' : 'the largest model that fits this machine now';
-    await this.load(initial.id);
     return this.options.runtime.model;
+  }
+
+  /** Loads `first`, else each smaller rung, else each bigger one; throws only when none loads. */
+  private async loadFirstThatWorks(first: LadderRung): Promise<LadderRung> {
+    const index = this.rungs.indexOf(first);
+    const order = [...this.rungs.slice(0, index + 1).reverse(), ...this.rungs.slice(index + 1)];
+    const failures: string[] = [];
+    for (const rung of order) {
+      if (this.options.runtime.model?.path === rung.path) return rung;
+      try {
+        await this.load(rung.id);
+        if (failures.length > 0) this.emit('notice', { level: 'warn', message: `${failures.join(' ')} Mai is using ${rung.name} instead.` });
+        return rung;
+      } catch (error) {
+        failures.push(`${rung.name} failed to load: ${(error as Error).message}`);
+        this.options.log('warn', failures.at(-1)!);
+      }
+    }
+    throw new MaiError('model-load-failed', `No model could be loaded. ${failures.join(' ')}`);
   }
 
   /** The preferred model if it is on the ladder, else the largest that fits under the upgrade threshold. */
@@ -249,11 +272,16 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     this.scaler?.setPaused(paused ? 'paused by the user' : this.settings.autoScaling === false ? 'automatic scaling is off (model pinned)' : null);
   }
 
-  /** Waits until no switch is loading and a model is in memory, falling down the ladder if needed. */
+  /**
+   * Waits until no switch is loading and a model is in memory. When a switch left nothing loaded
+   * (its target failed and nothing smaller was left), the ladder is rebuilt around whatever loads.
+   */
   private async whenModelReady(): Promise<void> {
     await this.switcher?.whenIdle();
     if (this.options.runtime.model) return;
-    throw new MaiError('no-model', 'No model could be loaded: every model on the ladder failed to load.');
+    if (!this.lastRequest) throw new MaiError('no-model', 'No model is loaded.');
+    this.emit('notice', { level: 'warn', message: 'The model switch failed and left no model loaded; Mai is loading the next one that works.' });
+    await this.configure({ ...this.lastRequest, preferredPath: this.scaler?.getCurrentModelId() ?? null });
   }
 
   private requireScaler(): ProactiveScaler {
@@ -294,15 +322,21 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
       case 'threads':
         this.options.runtime.setThreads(decision.to);
         break;
-      case 'switch': {
-        const from = this.rungs.find((r) => r.id === decision.from);
-        const to = this.rungs.find((r) => r.id === decision.to);
-        if (from && to) this.emit('capability', describeChange(from, to, this.lastReason, this.scaler!, this.settings.scaler?.stabilizationSeconds ?? 300));
+      case 'switch':
+        // A chain of fallbacks is one change for the user: from the model they had.
+        this.switchFrom ??= decision.from;
+        break;
+      case 'loaded': {
+        if (!decision.ok) {
+          this.emit('notice', { level: 'warn', message: `${this.rungs.find((r) => r.id === decision.modelId)?.name ?? decision.modelId} failed to load: ${decision.reason}` });
+          break;
+        }
+        const from = this.rungs.find((r) => r.id === this.switchFrom);
+        const to = this.rungs.find((r) => r.id === decision.modelId);
+        this.switchFrom = null;
+        if (from && to && from !== to) this.emit('capability', describeChange(from, to, this.lastReason, this.scaler!, this.settings.scaler?.stabilizationSeconds ?? 300));
         break;
       }
-      case 'loaded':
-        if (!decision.ok) this.emit('notice', { level: 'warn', message: `${path.basename(decision.modelId, '.gguf')} failed to load: ${decision.reason}` });
-        break;
       case 'cancel':
         break;
       default:
