@@ -6,6 +6,9 @@ import { z } from 'zod';
 import {
   chatMessageSchema,
   conversationSchema,
+  conversationSearchHitSchema,
+  conversationSummarySchema,
+  suggestionSchema,
   engineStatusSchema,
   loadedModelSchema,
   MAX_MESSAGE_CHARS,
@@ -31,6 +34,8 @@ export const appStateSchema = z.object({
   ladder: z.array(ladderRungSchema),
   tier: tierSchema.nullable(),
   scalingPaused: z.boolean(),
+  conversations: z.array(conversationSummarySchema),
+  suggestions: z.array(suggestionSchema),
 });
 export type AppState = z.infer<typeof appStateSchema>;
 
@@ -52,7 +57,19 @@ export const appContract = {
       result: z.object({ userMessageId: z.string(), assistantMessageId: z.string() }),
     },
     'chat:stop': { params: z.object({}), result: z.object({ stopped: z.boolean() }) },
+    /** Starts a new conversation (saved at once) and makes it the current one. */
     'chat:new': { params: z.object({}), result: conversationSchema },
+    /** Replaces the last reply with a new one. */
+    'chat:regenerate': { params: z.object({}), result: z.object({ assistantMessageId: z.string() }) },
+    'chat:set-system-prompt': { params: z.object({ systemPrompt: z.string().max(20_000) }), result: conversationSchema },
+    /** Conversations, newest first. */
+    'conversations:list': { params: z.object({}), result: z.array(conversationSummarySchema) },
+    'conversations:open': { params: z.object({ id: z.string().min(1).max(100) }), result: conversationSchema },
+    'conversations:rename': { params: z.object({ id: z.string().min(1).max(100), title: z.string().max(500) }), result: conversationSummarySchema },
+    'conversations:delete': { params: z.object({ id: z.string().min(1).max(100) }), result: z.object({ deleted: z.boolean() }) },
+    'conversations:search': { params: z.object({ query: z.string().max(500) }), result: z.array(conversationSearchHitSchema) },
+    /** Carries out a suggestion's action. */
+    'suggestions:apply': { params: z.object({ id: z.string().min(1).max(100) }), result: z.object({ applied: z.boolean(), message: z.string() }) },
     /** After Mai stopped restarting a crashing engine, the user asks to try again. */
     'engine:restart': { params: z.object({}), result: engineStatusSchema },
     'models:list': { params: z.object({}), result: z.array(modelEntrySchema) },
@@ -71,6 +88,10 @@ export const appContract = {
     onModelChanged: z.object({ model: loadedModelSchema.nullable() }),
     onNotice: noticeSchema,
     onResourceSample: resourceSnapshotSchema,
+    /** The conversation list changed (a save, a rename, a delete). */
+    onConversations: z.array(conversationSummarySchema),
+    /** The current suggestions (replaces the previous list; an empty list clears them). */
+    onSuggestions: z.array(suggestionSchema),
     onScalerDecision: decisionSchema,
     onCapabilityChanged: capabilityChangeSchema.extend({ at: z.number() }),
   },

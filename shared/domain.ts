@@ -100,3 +100,34 @@ export type EngineStatus = z.infer<typeof engineStatusSchema>;
 
 export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
 export type LogLevel = z.infer<typeof logLevelSchema>;
+
+/** A conversation as the list shows it. */
+export const conversationSummarySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  updatedAt: z.number(),
+  messageCount: z.number().int().nonnegative(),
+  /** The start of the last message. */
+  preview: z.string(),
+});
+export type ConversationSummaryData = z.infer<typeof conversationSummarySchema>;
+
+/** A search result: the conversation and where the query matched. */
+export const conversationSearchHitSchema = conversationSummarySchema.extend({
+  matchedIn: z.enum(['title', 'message']),
+  messageId: z.string().optional(),
+  snippet: z.string(),
+  highlight: z.object({ start: z.number().int(), length: z.number().int() }),
+});
+export type ConversationSearchHitData = z.infer<typeof conversationSearchHitSchema>;
+
+/** An optimisation Mai suggests from what it measured; `action` when Mai can do it itself. */
+export const suggestionSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['memory-hogs', 'threads', 'context', 'gpu-offload', 'battery', 'idle-model']),
+  title: z.string(),
+  /** The sentence with the figure behind it. */
+  detail: z.string(),
+  action: z.object({ label: z.string() }).optional(),
+});
+export type Suggestion = z.infer<typeof suggestionSchema>;

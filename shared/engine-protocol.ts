@@ -51,7 +51,12 @@ export const engineContract = {
      * MAI_TEST_HOOKS=1: end-to-end tests drive pressure through the real stack with it.
      */
     'resource:overlay': {
-      params: z.object({ extraOtherMemBytes: z.number().min(0).max(2 ** 50).optional(), cpuOtherLoad: z.number().min(0).max(1).optional() }),
+      params: z.object({
+        extraOtherMemBytes: z.number().min(0).max(2 ** 50).optional(),
+        /** Replaces the memory other programs use; may be set before `manager:configure`. */
+        otherMemBytes: z.number().min(0).max(2 ** 50).optional(),
+        cpuOtherLoad: z.number().min(0).max(1).optional(),
+      }),
       result: z.object({}),
     },
     /** Loads a GGUF file directly, outside the ladder (tests and benchmarks). */

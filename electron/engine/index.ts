@@ -8,6 +8,7 @@ import { MaiError } from '../../shared/errors';
 import { RpcPeer } from '../../shared/rpc';
 import { LlamaEngine } from './llama-engine';
 import { forwardManagerEvents } from './manager-events';
+import type { SourceOverlay } from './models/budget-source';
 import { ModelManager } from './models/model-manager';
 import { createParentPort } from './port';
 import { SystemResourceSource } from './resource/system-source';
@@ -34,6 +35,7 @@ const source = new SystemResourceSource({
   },
 });
 let manager: ModelManager | null = null;
+let overlay: SourceOverlay = {};
 
 function requireManager(): ModelManager {
   if (!manager) throw new MaiError('no-model', 'The model manager is not configured yet.');
@@ -49,6 +51,7 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     'manager:configure': async ({ models, preferredPath, avoidPaths, settings, dataDir }) => {
       if (!manager) {
         manager = new ModelManager({ runtime: engine, source, dataDir, log });
+        manager.setOverlay(overlay);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
       const model = await manager.configure({ models, preferredPath, avoidPaths, settings: { ...settings, scaler: settings.scaler } });
@@ -76,9 +79,10 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
       requireManager().setPaused(paused);
       return { paused };
     },
-    'resource:overlay': (overlay) => {
+    'resource:overlay': (params) => {
       if (process.env.MAI_TEST_HOOKS !== '1') throw new MaiError('bad-request', 'Resource overlays are only available with MAI_TEST_HOOKS=1.');
-      requireManager().setOverlay(overlay);
+      overlay = params;
+      manager?.setOverlay(params);
       return {};
     },
     'model:load': (params) => engine.load(params),

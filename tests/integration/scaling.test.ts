@@ -46,23 +46,34 @@ const fraction = (s: ResourceSnapshot) => s.sample.memUsedBytes / s.sample.memTo
 /** Explicit thresholds (a budget of a few GiB would otherwise fall in the strictest tier). */
 const budgetThresholds = { degradeThreshold: 0.8, criticalThreshold: 0.95, upgradeThreshold: 0.6, settleSeconds: 1, levelHoldSeconds: 2 };
 
-/** Adds "other programs" memory through the engine's test overlay until use reaches `target`. */
+/**
+ * A scripted machine for the injected-pressure tests: a 2 GiB budget in which "other programs" use
+ * exactly what the test says (the engine's own memory stays measured), so nothing else running on
+ * the test host moves the figures.
+ */
+const SCRIPTED_BUDGET = 2 * 2 ** 30;
+async function startScripted(core: AppCore): Promise<void> {
+  await core.engine.start();
+  await core.engine.call('resource:overlay', { otherMemBytes: 0.3 * SCRIPTED_BUDGET });
+  await core.start();
+}
+
+/** Sets "other programs" memory so that use reaches `target` of the budget. */
 async function pushMemoryTo(core: AppCore, waitFor: WaitFor, target: number): Promise<void> {
   const snapshot = await waitFor('onResourceSample');
-  const extra = Math.max(0, target * snapshot.sample.memTotalBytes - snapshot.sample.memUsedBytes);
-  await core.engine.call('resource:overlay', { extraOtherMemBytes: extra });
+  const own = snapshot.sample.ownMemBytes ?? 0;
+  await core.engine.call('resource:overlay', { otherMemBytes: Math.max(0, target * snapshot.sample.memTotalBytes - own) });
 }
 
 describe('ModelManager with proactive scaling', () => {
   it('pressure during a reply on the 120 MB model: the reply completes, the next one comes from the 30 MB model and still knows the earlier turns', async () => {
-    // A 2 GiB budget over what is in use makes the models' sizes matter, as on a small machine.
     harness = createTestCore({
       initialModelPath: models.medium,
       maxTokens: 1200,
-      manager: { memoryBudgetBytes: memUsedBytes() + 2 * 2 ** 30, scaler: budgetThresholds },
+      manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: budgetThresholds },
     });
     const { core, events, waitFor } = harness;
-    await core.start();
+    await startScripted(core);
     expect(core.models.current?.path).toBe(models.medium);
     const first = await ask(core, waitFor, 'My favourite colour is ultramarine. Please remember it.');
     expect(first.model).toMatch(/120 MB/);
@@ -176,10 +187,10 @@ describe('ModelManager with proactive scaling', () => {
       modelsDir: dir,
       initialModelPath: path.join(dir, 'c-big.gguf'),
       maxTokens: 16,
-      manager: { memoryBudgetBytes: memUsedBytes() + 2 * 2 ** 30, scaler: budgetThresholds },
+      manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: budgetThresholds },
     });
     const { core, waitFor } = harness;
-    await core.start();
+    await startScripted(core);
     // The next smaller model disappears from disk after the ladder was built.
     const { rmSync } = await import('node:fs');
     rmSync(path.join(dir, 'b-small.gguf'));

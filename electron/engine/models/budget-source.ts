@@ -11,6 +11,11 @@ import type { ResourceSample, StaticHardwareInfo } from '../resource/types';
 export interface SourceOverlay {
   /** Bytes added to the memory other programs use. */
   extraOtherMemBytes?: number;
+  /**
+   * Replaces the memory other programs use (the engine's own stays measured): a scripted machine
+   * whose background load does not drift with whatever else runs on the test host.
+   */
+  otherMemBytes?: number;
   /** Replaces the other programs' CPU load (fraction of all cores). */
   cpuOtherLoad?: number;
 }
@@ -37,7 +42,8 @@ export class BudgetedSource implements ResourceSource {
   async readSample(t: number): Promise<ResourceSample> {
     const sample = await this.inner.readSample(t);
     const memTotalBytes = this.budgetBytes ? Math.min(sample.memTotalBytes, this.budgetBytes) : sample.memTotalBytes;
-    const memUsedBytes = Math.min(memTotalBytes, sample.memUsedBytes + (this.overlay.extraOtherMemBytes ?? 0));
+    const base = this.overlay.otherMemBytes !== undefined ? sample.ownMemBytes + this.overlay.otherMemBytes : sample.memUsedBytes;
+    const memUsedBytes = Math.min(memTotalBytes, base + (this.overlay.extraOtherMemBytes ?? 0));
     return {
       ...sample,
       memTotalBytes,

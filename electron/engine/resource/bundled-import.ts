@@ -1,11 +1,8 @@
 /**
- * Imports a TypeScript module by bundling it with esbuild into the project's node_modules/.cache,
- * where its package imports resolve. Only Node built-ins are imported here, on purpose.
- *
- * Why: build/run-ts.mjs bundles an entry into the OS temp directory with packages left external,
- * and from there Node cannot resolve bare imports such as `zod` or `systeminformation`. Entries
- * run that way (the simulate command, the scaler benchmark) load their real code through this.
- * If the runner later writes its bundle inside the project, this costs ~50 ms and can go.
+ * Imports a TypeScript module at run time by bundling it with esbuild into the project's
+ * node_modules/.cache (where its package imports resolve) — for code that must load a module
+ * that may be missing or broken without failing itself (bench/run.ts loads bench/scaler-bench.ts
+ * this way). Only Node built-ins are imported here, on purpose: it has to load anywhere.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

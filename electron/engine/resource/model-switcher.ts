@@ -28,6 +28,7 @@ export interface ModelSwitcherOptions {
   interruptReply?: () => void;
 }
 
+/** Carries out model decisions between replies (see the file comment); one per ModelManager. */
 export class ModelSwitcher {
   /** Replies interrupted by critical switches. */
   interruptedReplies = 0;

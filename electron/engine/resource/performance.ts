@@ -31,6 +31,7 @@ const HISTORY = 20;
 /** Replies needed before a slowdown can be judged. */
 const MIN_BASELINE_REPLIES = 3;
 
+/** Per-model speed and failure history, judged after every reply. */
 export class PerformanceTracker {
   private readonly models = new Map<string, ModelRecord>();
 

@@ -23,6 +23,10 @@ import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample }
 const PATH_RANK: Record<DownSignal['path'], number> = { emergency: 0, step: 1, velocity: 2, climb: 3, level: 4, pressure: 5, trend: 6 };
 const PRESSURE_PATHS = new Set(['step', 'velocity', 'climb', 'level', 'pressure', 'trend', 'preflight']);
 
+/**
+ * Decides the model rung and thread count from samples, reply feedback and the clock; emits every
+ * decision on `on('decision')` and as a log line. See docs/scaling-policy.md for the rules.
+ */
 export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   readonly policy = 'proactive' as const;
   private readonly memory: ResourceTrack;

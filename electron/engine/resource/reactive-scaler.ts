@@ -16,6 +16,7 @@ const DEGRADE_HOLD_MS = 3_000;
 const UPGRADE_HOLD_MS = 60_000;
 const COOLDOWN_MS = 30_000;
 
+/** The comparison baseline (see the file comment); drives the same ModelSwitcher as the proactive scaler. */
 export class ReactiveScaler extends ScalerBase implements ScalingPolicy {
   readonly policy = 'reactive' as const;
   private overSince: number | null = null;

@@ -27,6 +27,7 @@ export interface MonitorStats {
   errors: number;
 }
 
+/** Samples a ResourceSource on a Clock and publishes each sample to its listeners. */
 export class ResourceMonitor {
   private readonly source: ResourceSource;
   private readonly clock: Clock;

@@ -20,6 +20,7 @@ export interface ResourceReading {
   ownBytes: number;
 }
 
+/** Series, trend and down-rule timers of one resource. */
 export class ResourceTrack {
   readonly series: TimeSeries;
   /** False while the sensor gives nothing (no GPU, VRAM callback missing or failing). */

@@ -52,6 +52,7 @@ export function formatDecisionLine(event: ScalerDecision): string {
   }
 }
 
+/** Ladder, event stream and switch bookkeeping shared by both scalers. */
 export abstract class ScalerBase {
   protected readonly clock: Clock;
   protected readonly ladder: readonly ModelProfile[];

@@ -20,6 +20,7 @@ export interface ThreadChange {
 /** Half-width of the hysteresis band, in cores. */
 const HYSTERESIS_CORES = 0.25;
 
+/** Recommends the CPU thread count (apply with node-llama-cpp's `llama.maxThreads`). */
 export class ThreadAdvisor {
   /** Threads the model should use now; set from the first sample. */
   current: number;
@@ -61,8 +62,9 @@ export class ThreadAdvisor {
     const holdWindow = cpuSeries.since(now - this.settings.threadDecreaseHoldSeconds * 1000 + 1);
     const load = holdWindow.end > holdWindow.start ? windowMedian(holdWindow) : (cpuSeries.lastValue() ?? 0);
     if (!this.initialized) {
+      // Start on the conservative side of the band, so ordinary background noise changes nothing.
       this.initialized = true;
-      this.current = this.recommend(load);
+      this.current = this.recommend(load, HYSTERESIS_CORES);
       this.lastChangeAt = now;
       return null;
     }

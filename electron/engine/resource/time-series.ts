@@ -15,6 +15,7 @@ export interface SeriesWindow {
 /** Number of points in a window. */
 export const windowLength = (window: SeriesWindow): number => window.end - window.start;
 
+/** A bounded-age (t, value) series with contiguous windows. */
 export class TimeSeries {
   private times: Float64Array;
   private values: Float64Array;

@@ -6,7 +6,10 @@ import type { AppEvent, AppPayload, AppContract } from '../../../shared/contract
 import type { LoadedModel, LogLevel } from '../../../shared/domain';
 import type { DecisionData, ManagerSettingsData, ResourceSnapshot } from '../../../shared/resource';
 import { appSettingsSchema, defaultAppSettings, managerSettingsFrom, type AppSettings } from '../../../shared/settings';
+import { ConversationService } from './conversations';
+import { ConversationStore } from './store/conversation-store';
 import { SettingsStore } from './store/settings-store';
+import { SuggestionEngine } from './suggestions';
 import { MaiError } from '../../../shared/errors';
 import type { Handlers } from '../../../shared/rpc';
 import { ChatService } from './chat-service';
@@ -34,6 +37,8 @@ export interface AppCoreOptions {
   dataDir?: string | null;
   /** The settings file; absent = defaults, not persisted. `manager` and `maxTokens` override it. */
   settingsFile?: string;
+  /** Folder of conversation files; absent = conversations are not saved. */
+  conversationsDir?: string;
   log?: (level: LogLevel, message: string) => void;
 }
 
@@ -41,6 +46,8 @@ export class AppCore {
   readonly engine: EngineHost;
   readonly models: ModelController;
   readonly chat: ChatService;
+  readonly conversations: ConversationService;
+  readonly suggestions: SuggestionEngine;
   readonly handlers: Handlers<AppContract>;
   private readonly sinks = new Set<AppEventSink>();
   private readonly log: (level: LogLevel, message: string) => void;
@@ -65,8 +72,21 @@ export class AppCore {
       { initialPath: options.initialModelPath ?? null, settings: options.manager ?? {}, dataDir: options.dataDir ?? null },
     );
     this.scalingPaused = options.manager?.autoScaling === false;
+    const conversationStore = options.conversationsDir ? new ConversationStore(options.conversationsDir) : null;
     this.chat = new ChatService(this.engine, this.models, (event, payload) => this.broadcast(event, payload as never), {
       ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+      ...(conversationStore ? { persistence: ConversationService.persistenceFor(conversationStore) } : {}),
+    });
+    this.conversations = new ConversationService(conversationStore, this.chat, (event, payload) => this.broadcast(event, payload as never));
+    this.suggestions = new SuggestionEngine({
+      publish: (list) => this.broadcast('onSuggestions', list),
+      updateSettings: async (patch) => this.handlers['settings:update']({ patch }),
+      unloadModel: async () => {
+        await this.engine.call('model:unload', {});
+        await this.models.forgetLoaded();
+      },
+      settings: () => this.settings,
+      model: () => this.models.current,
     });
     this.engine.on('status', (status) => this.broadcast('onEngineStatus', status));
     this.engine.on('log', ({ level, message }) => this.log(level, `engine: ${message}`));
@@ -76,6 +96,7 @@ export class AppCore {
     });
     this.engine.onEngine('scaler:sample', (snapshot) => {
       this.lastSnapshot = snapshot;
+      this.suggestions.observe(snapshot);
       this.broadcast('onResourceSample', snapshot);
     });
     this.engine.onEngine('scaler:decision', (decision) => {
@@ -102,6 +123,8 @@ export class AppCore {
         ladder: this.models.ladder,
         tier: this.models.tier,
         scalingPaused: this.scalingPaused,
+        conversations: this.conversations.list(),
+        suggestions: this.suggestions.current,
       }),
       'scaler:pause': async ({ paused }) => {
         await this.models.setPaused(paused);
@@ -110,7 +133,15 @@ export class AppCore {
       },
       'chat:send': ({ text }) => this.chat.send(text),
       'chat:stop': async () => ({ stopped: await this.chat.stop() }),
-      'chat:new': () => this.chat.reset(),
+      'chat:new': () => this.conversations.create(),
+      'chat:regenerate': () => this.chat.regenerate(),
+      'chat:set-system-prompt': ({ systemPrompt }) => this.chat.setSystemPrompt(systemPrompt),
+      'conversations:list': () => this.conversations.list(),
+      'conversations:open': ({ id }) => this.conversations.open(id),
+      'conversations:rename': ({ id, title }) => this.conversations.rename(id, title),
+      'conversations:delete': ({ id }) => this.conversations.delete(id),
+      'conversations:search': ({ query }) => this.conversations.search(query),
+      'suggestions:apply': ({ id }) => this.suggestions.apply(id),
       'engine:restart': async () => {
         await this.engine.restart();
         return this.engine.status;
@@ -172,6 +203,7 @@ export class AppCore {
         });
       }
     }
+    await this.conversations.init();
     await this.engine.start();
     // A model that cannot load is reported but does not stop Mai from starting.
     await this.models.ensureLoaded().catch((error: Error) => {
@@ -182,6 +214,8 @@ export class AppCore {
 
   async shutdown(): Promise<void> {
     await this.chat.stop().catch(() => false);
+    this.suggestions.stop();
+    await this.conversations.flush().catch(() => {});
     await this.engine.stop();
     this.sinks.clear();
   }

@@ -19,13 +19,24 @@ export interface ChatEvents {
 
 export type ChatEventSink = <K extends keyof ChatEvents>(event: K, payload: ChatEvents[K]) => void;
 
+/** Where conversations are kept; the default keeps nothing (memory only). */
+export interface ConversationPersistence {
+  /** Resolves once the conversation is durable on disk. */
+  save(conversation: Conversation): Promise<void>;
+  /** Saves soon (throttled); used while a reply streams. */
+  saveSoon(conversation: Conversation): void;
+}
+
 export interface ChatServiceOptions {
   /** Upper bound on tokens in one reply. Default 512. */
   maxTokens: number;
   now: () => number;
+  persistence: ConversationPersistence;
 }
 
-function newConversation(now: number): Conversation {
+const memoryOnly: ConversationPersistence = { save: async () => {}, saveSoon: () => {} };
+
+export function newConversation(now: number): Conversation {
   return { id: randomUUID(), title: 'New chat', systemPrompt: '', messages: [], createdAt: now, updatedAt: now };
 }
 
@@ -57,12 +68,14 @@ export class ChatService {
     private readonly emit: ChatEventSink,
     options: Partial<ChatServiceOptions> = {},
   ) {
-    this.options = { maxTokens: 512, now: Date.now, ...options };
+    this.options = { maxTokens: 512, now: Date.now, persistence: memoryOnly, ...options };
     this.conversation = newConversation(this.options.now());
     engine.on('token', ({ requestId, text }) => {
       const message = this.active?.message;
       if (!message || message.id !== requestId) return;
       message.text += text;
+      // The reply is saved as it grows (throttled to every 500 ms by the store).
+      this.options.persistence.saveSoon(this.conversation);
       this.emit('onChatToken', { conversationId: this.conversation.id, messageId: message.id, text });
     });
   }
@@ -100,10 +113,19 @@ export class ChatService {
     const conversation = this.conversation;
     conversation.messages.push(user, assistant);
     conversation.updatedAt = now;
+    const naming = conversation.title === 'New chat';
+    if (naming) conversation.title = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+    // The user's message is on disk before the engine sees it: a crash cannot lose it.
+    try {
+      await this.options.persistence.save(conversation);
+    } catch (error) {
+      conversation.messages.splice(conversation.messages.indexOf(user), 2);
+      if (naming) conversation.title = 'New chat';
+      throw new MaiError('internal', `Your message could not be saved, so it was not sent: ${(error as Error).message}`);
+    }
     this.active = { message: assistant };
-    if (conversation.title === 'New chat') {
+    if (naming) {
       // The first message names the chat; the whole (two-message) conversation goes out once.
-      conversation.title = text.trim().replace(/\s+/g, ' ').slice(0, 60);
       this.emit('onConversation', structuredClone(conversation));
     } else {
       this.emit('onChatMessage', { conversationId: conversation.id, message: { ...user } });
@@ -135,6 +157,10 @@ export class ChatService {
       if (this.active?.message === assistant) this.active = null;
       conversation.updatedAt = this.options.now();
       this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
+      await this.options.persistence.save(conversation).catch((error: Error) =>
+        this.emit('onNotice', { level: 'error', message: `The reply could not be saved: ${error.message}` }),
+      );
+      this.onSaved?.(conversation);
     }
     if (crashed && attempt === 0) await this.retryAfterCrash(conversation, assistant, modelPath);
   }
@@ -180,11 +206,44 @@ export class ChatService {
     return (await this.engine.call('chat:stop', { requestId: message.id })).stopped;
   }
 
-  /** Starts a new, empty conversation (stopping any reply in progress). */
-  async reset(): Promise<Conversation> {
+  /** Makes `conversation` the current one (stopping any reply in progress first). */
+  async setCurrent(conversation: Conversation): Promise<Conversation> {
     await this.stop().catch(() => false);
-    this.conversation = newConversation(this.options.now());
-    this.emit('onConversation', this.conversation);
-    return this.conversation;
+    this.conversation = conversation;
+    this.emit('onConversation', structuredClone(conversation));
+    return conversation;
   }
+
+  /** Starts a new, empty conversation (stopping any reply in progress). */
+  reset(): Promise<Conversation> {
+    return this.setCurrent(newConversation(this.options.now()));
+  }
+
+  /** Replaces the last reply with a new one. */
+  async regenerate(): Promise<{ assistantMessageId: string }> {
+    if (this.active) throw new MaiError('busy', 'Mai is still answering. Stop the reply first.');
+    const conversation = this.conversation;
+    const last = conversation.messages.at(-1);
+    if (!last || last.role !== 'assistant') throw new MaiError('bad-request', 'There is no reply to regenerate yet.');
+    const model = await this.models.ensureLoaded();
+    conversation.messages.pop();
+    const assistant: ChatMessage = { id: randomUUID(), role: 'assistant', text: '', createdAt: this.options.now(), status: 'streaming', model: model.name };
+    conversation.messages.push(assistant);
+    await this.options.persistence.save(conversation);
+    this.active = { message: assistant };
+    this.emit('onConversation', structuredClone(conversation));
+    void this.reply(conversation, assistant);
+    return { assistantMessageId: assistant.id };
+  }
+
+  /** Sets the current conversation's system prompt (used from the next reply on). */
+  async setSystemPrompt(systemPrompt: string): Promise<Conversation> {
+    this.conversation.systemPrompt = systemPrompt;
+    this.conversation.updatedAt = this.options.now();
+    await this.options.persistence.save(this.conversation);
+    return structuredClone(this.conversation);
+  }
+
+  /** Called after every reply has been saved (the conversation list may have changed). */
+  onSaved: ((conversation: Conversation) => void) | null = null;
 }

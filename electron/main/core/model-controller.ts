@@ -97,6 +97,11 @@ export class ModelController {
     if (this.loaded) await this.configure(this.loaded.path);
   }
 
+  /** The engine unloaded the model on request; the next message loads it again. */
+  async forgetLoaded(): Promise<void> {
+    if (this.loaded) this.setLoaded(null);
+  }
+
   /** Pauses or resumes automatic scaling. */
   async setPaused(paused: boolean): Promise<void> {
     await this.engine.call('manager:pause', { paused });

@@ -85,6 +85,7 @@ app.whenReady().then(async () => {
     launcher: new UtilityProcessLauncher(path.join(here, '../engine/index.js')),
     modelsDir: defaultModelsDir(app.getPath('userData')),
     dataDir: app.getPath('userData'),
+    conversationsDir: path.join(app.getPath('userData'), 'conversations'),
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),
     ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),
     ...(process.env.MAI_MAX_TOKENS ? { maxTokens: Number(process.env.MAI_MAX_TOKENS) } : {}),

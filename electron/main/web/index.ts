@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     launcher: new NodeEngineLauncher(path.join(here, '../engine/index.js')),
     modelsDir,
     dataDir: userData,
+    conversationsDir: path.join(userData, 'conversations'),
     settingsFile: path.join(userData, 'settings.json'),
     ...(values.model ? { initialModelPath: path.resolve(values.model) } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
