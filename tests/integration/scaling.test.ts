@@ -72,7 +72,7 @@ describe('ModelManager with proactive scaling', () => {
       maxTokens: 1200,
       manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: budgetThresholds },
     });
-    const { core, events, waitFor } = harness;
+    const { core, waitFor } = harness;
     await startScripted(core);
     expect(core.models.current?.path).toBe(models.medium);
     const first = await ask(core, waitFor, 'My favourite colour is ultramarine. Please remember it.');

@@ -7,7 +7,7 @@ import type { LoadedModel, ModelEntry } from '../../../shared/domain';
 import { MaiError } from '../../../shared/errors';
 import type { LadderRungData, ManagerSettingsData } from '../../../shared/resource';
 import type { EngineHost } from './engine-host';
-import { ModelLibrary } from './model-library';
+import type { ModelLibrary } from './model-library';
 
 export interface ModelControllerOptions {
   initialPath?: string | null;

@@ -1,0 +1,152 @@
+/**
+ * SIGKILL the engine 20 times in the middle of replies (real engine process, real node-llama-cpp,
+ * the 30 MB synthetic model): every time the engine must be ready again in under 2 s, the user's
+ * message must be kept, and the interrupted reply must be retried exactly once.
+ */
+import { symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../shared/domain';
+import { createTestCore, tempDir } from '../helpers/app';
+import { ensureTestModels } from '../helpers/models';
+
+const KILLS = 20;
+/** Far more than a reply can produce before it is killed: the model never ends a reply by itself. */
+const MAX_TOKENS = 4000;
+const RETRY_MAX_TOKENS = 48;
+
+let harness: ReturnType<typeof createTestCore> | null = null;
+let modelsDir: string;
+let model: string;
+
+beforeAll(async () => {
+  const models = await ensureTestModels();
+  // A models folder holding only the 30 MB model, so the retry after a crash cannot step down to a
+  // smaller one (ChatService prefers the next smaller model after a crash) and all 20 rounds run on it.
+  modelsDir = tempDir('mai-kill20-');
+  model = path.join(modelsDir, path.basename(models.small));
+  symlinkSync(models.small, model);
+});
+
+afterAll(async () => {
+  await harness?.core.shutdown();
+});
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+describe('engine killed 20 times during replies', () => {
+  it('restarts in < 2 s every time, loses no user message, retries each interrupted reply once', { timeout: 900_000 }, async () => {
+    harness = createTestCore({
+      initialModelPath: model,
+      modelsDir,
+      maxTokens: MAX_TOKENS,
+      // maxCrashes: the 3-in-5-minutes budget would (rightly) stop after the 3rd kill.
+      // backoffMs: the default [0, 500, 2000] waits 2 s before the 3rd and later restarts in the
+      // window; with the default budget that delay is never reached (the 3rd crash gives up), so a
+      // run of 20 measures the restart itself, without that deliberate wait.
+      engine: { maxCrashes: 100, backoffMs: [0] },
+    });
+    const { core, events } = harness;
+    await core.start();
+    expect(core.models.current?.path).toBe(model);
+
+    const tokensOf = new Map<string, number>();
+    const readyAt: number[] = [];
+    const modelAt: number[] = [];
+    core.subscribe((event, payload) => {
+      if (event === 'onChatToken') {
+        const { messageId } = payload as { messageId: string };
+        tokensOf.set(messageId, (tokensOf.get(messageId) ?? 0) + 1);
+      }
+      if (event === 'onModelChanged' && (payload as { model: unknown }).model) modelAt.push(performance.now());
+    });
+    core.engine.on('ready', ({ restart }) => {
+      if (restart) readyAt.push(performance.now());
+    });
+
+    const waitUntil = async (what: string, check: () => boolean, timeoutMs = 120_000) => {
+      const started = performance.now();
+      while (!check()) {
+        if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const message = (id: string): ChatMessage | undefined => core.chat.current.messages.find((m) => m.id === id);
+
+    const restartMs: number[] = [];
+    const reloadMs: number[] = [];
+    const tokensAtKill: number[] = [];
+    const sent: Array<{ userMessageId: string; assistantMessageId: string; text: string }> = [];
+
+    for (let round = 1; round <= KILLS; round += 1) {
+      const text = `Message ${round}: tell me a very long story.`;
+      const ids = await core.handlers['chat:send']({ text });
+      sent.push({ ...ids, text });
+      await waitUntil(`3 tokens of reply ${round}`, () => (tokensOf.get(ids.assistantMessageId) ?? 0) >= 3, 60_000);
+      expect(message(ids.assistantMessageId)?.status).toBe('streaming');
+
+      const pid = core.engine.pid;
+      const readyBefore = readyAt.length;
+      const modelsBefore = modelAt.length;
+      tokensAtKill.push(tokensOf.get(ids.assistantMessageId) ?? 0);
+      // The retry is an ordinary reply: let it end by itself, at a length that does not take minutes
+      // (what the user would get after lowering "longest reply" in the settings).
+      core.chat.setMaxTokens(RETRY_MAX_TOKENS);
+      const killedAt = performance.now();
+      core.engine.kill('SIGKILL');
+
+      await waitUntil(`engine ready after kill ${round}`, () => readyAt.length > readyBefore, 30_000);
+      restartMs.push((readyAt[readyBefore] as number) - killedAt);
+      expect(core.engine.pid).not.toBe(pid);
+      await waitUntil(`model reloaded after kill ${round}`, () => modelAt.length > modelsBefore, 30_000);
+      reloadMs.push((modelAt[modelsBefore] as number) - killedAt);
+
+      // The interrupted reply is kept, and the retry (a new message with a "Retried…" note) finishes.
+      await waitUntil(`interrupted status of reply ${round}`, () => message(ids.assistantMessageId)?.status === 'interrupted');
+      const index = core.chat.current.messages.findIndex((m) => m.id === ids.assistantMessageId);
+      await waitUntil(`retry of reply ${round} to start`, () => core.chat.current.messages[index + 1]?.note?.startsWith('Retried') === true);
+      const retry = core.chat.current.messages[index + 1] as ChatMessage;
+      await waitUntil(`retry ${round} to finish`, () => message(retry.id)?.status !== 'streaming' && !core.chat.generating, 120_000);
+      expect(message(retry.id)?.status).toBe('done');
+      core.chat.setMaxTokens(MAX_TOKENS);
+      console.log(
+        `kill ${String(round).padStart(2)}: ${tokensAtKill.at(-1)} tokens streamed, engine ready after ${restartMs.at(-1)?.toFixed(0)} ms, model back after ${reloadMs.at(-1)?.toFixed(0)} ms, retry ${message(retry.id)?.status}`,
+      );
+    }
+
+    const messages = core.chat.current.messages;
+    // 0 user messages lost.
+    const users = messages.filter((m) => m.role === 'user');
+    const lost = sent.filter((s) => !users.some((u) => u.id === s.userMessageId && u.text === s.text));
+    // Each interrupted reply retried exactly once: right after it, one assistant message with a Retried note.
+    const retriedOnce = sent.filter((s) => {
+      const index = messages.findIndex((m) => m.id === s.assistantMessageId);
+      const interrupted = messages[index];
+      const after = messages.slice(index + 1, messages.findIndex((m, i) => i > index && m.role === 'user') >>> 0);
+      const retries = after.filter((m) => m.role === 'assistant' && m.note?.startsWith('Retried'));
+      return interrupted?.status === 'interrupted' && retries.length === 1 && after.length === 1;
+    });
+    const interruptedCount = messages.filter((m) => m.status === 'interrupted').length;
+    const retryNotices = events.filter((e) => e.event === 'onNotice' && /Mai restarted it and is answering again/.test((e.payload as { message: string }).message)).length;
+
+    console.log(
+      `engine SIGKILLed ${KILLS} times mid-reply: restart (kill → engine ready) max ${Math.max(...restartMs).toFixed(0)} ms, median ${median(restartMs).toFixed(0)} ms;` +
+        ` model back max ${Math.max(...reloadMs).toFixed(0)} ms, median ${median(reloadMs).toFixed(0)} ms; user messages lost ${lost.length}/${KILLS};` +
+        ` interrupted ${interruptedCount}, retried exactly once ${retriedOnce.length}/${KILLS}; engine restarts counted ${core.engine.status.restarts}`,
+    );
+
+    expect(restartMs).toHaveLength(KILLS);
+    expect(Math.max(...restartMs)).toBeLessThan(2000);
+    expect(lost).toEqual([]);
+    expect(users).toHaveLength(KILLS);
+    expect(interruptedCount).toBe(KILLS);
+    expect(retriedOnce).toHaveLength(KILLS);
+    expect(retryNotices).toBe(KILLS);
+    expect(core.engine.status.restarts).toBe(KILLS);
+    expect(core.engine.status.state).toBe('ready');
+  });
+});
