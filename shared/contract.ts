@@ -92,6 +92,8 @@ export const appContract = {
     onConversations: z.array(conversationSummarySchema),
     /** The current suggestions (replaces the previous list; an empty list clears them). */
     onSuggestions: z.array(suggestionSchema),
+    /** Main asks the window to open a panel (the tray's "Open resource panel"). */
+    onOpenPanel: z.object({ panel: z.literal('resources') }),
     onScalerDecision: decisionSchema,
     onCapabilityChanged: capabilityChangeSchema.extend({ at: z.number() }),
   },

@@ -29,6 +29,8 @@ export const appSettingsSchema = z.object({
   modelsDir: z.string().max(4096).nullable().default(null),
   /** Switch models without an in-app notice (the notification centre still lists it). Default false. */
   silentSwitching: z.boolean().default(false),
+  /** Also announce upgrades with a native notification (degradations always are). Default false. */
+  notifyUpgrades: z.boolean().default(false),
   /** Closing the window keeps Mai in the tray. Default true. */
   closeToTray: z.boolean().default(true),
   /** Treat the machine as having at most this much RAM, bytes; null = all of it. Range 256 MiB–1 TiB. */

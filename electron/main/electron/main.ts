@@ -8,7 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppCore } from '../core/app-core';
 import { defaultModelsDir } from '../core/paths';
 import { rendererCsp } from '../web/csp';
+import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
+import { startStatusUi, type StatusUi } from './tray';
 import { UtilityProcessLauncher } from './utility-launcher';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,6 +19,16 @@ const rendererUrl = pathToFileURL(rendererIndex).href;
 const isTrustedUrl = (url: string) => url.split(/[?#]/)[0] === rendererUrl;
 
 let window: BrowserWindow | null = null;
+/** Set once the app is really quitting: the window's close handler then lets it close. */
+let quitting = false;
+let status: StatusUi | null = null;
+
+function showWindow(): void {
+  if (!window || window.isDestroyed()) return;
+  if (window.isMinimized()) window.restore();
+  window.show();
+  window.focus();
+}
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -69,6 +81,12 @@ async function confirmExternal(win: BrowserWindow, url: string): Promise<void> {
 }
 
 app.enableSandbox();
+// One Mai at a time: a second launch brings the (possibly hidden) window back.
+if (!app.requestSingleInstanceLock()) app.exit(0);
+app.on('second-instance', () => showWindow());
+app.on('activate', () => showWindow());
+// Windows shows no notifications without it (the electron-builder appId).
+if (process.platform === 'win32') app.setAppUserModelId('ai.mai.desktop');
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
@@ -95,9 +113,36 @@ app.whenReady().then(async () => {
   window.on('closed', () => {
     window = null;
   });
+  // Close-to-tray: closing the window keeps Mai running in the tray unless the setting says no.
+  window.on('close', (event) => {
+    if (quitting || !core.settings.closeToTray) return;
+    event.preventDefault();
+    window?.hide();
+  });
+  window.on('session-end', () => {
+    quitting = true; // Windows log-off sends no before-quit.
+  });
+  status = startStatusUi({
+    core,
+    getWindow: () => window,
+    showWindow,
+    openResourcePanel: () => {
+      showWindow();
+      core.broadcast('onOpenPanel', { panel: 'resources' });
+    },
+    quit: () => app.quit(),
+    iconsDir: iconsDir({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath }),
+    testHooks: process.env.MAI_TEST_HOOKS === '1',
+  });
+  status.trackWindow(window);
   app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => void core.shutdown());
+  app.on('before-quit', () => {
+    quitting = true;
+    void core.shutdown();
+  });
+  app.on('will-quit', () => status?.dispose());
   await core.start();
+  await status.refresh();
 }).catch((error: Error) => {
   dialog.showErrorBox('Mai could not start', error.message);
   app.exit(1);
