@@ -15,6 +15,7 @@ import {
   modelEntrySchema,
 } from './domain';
 import type { Result } from './errors';
+import { catalogItemSchema, downloadInfoSchema } from './catalog';
 import { appSettingsSchema } from './settings';
 import { capabilityChangeSchema, decisionSchema, ladderRungSchema, resourceSnapshotSchema, tierSchema } from './resource';
 import type { Contract, EventName, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
@@ -76,6 +77,17 @@ export const appContract = {
     'settings:get': { params: z.object({}), result: appSettingsSchema },
     /** Changes some settings; out-of-range values are refused with a sentence naming the field and range. */
     'settings:update': { params: z.object({ patch: z.record(z.string(), z.unknown()) }), result: appSettingsSchema },
+    /** The curated catalog with each entry's fit on this machine. */
+    'catalog:list': { params: z.object({}), result: z.array(catalogItemSchema) },
+    /** Adds a GGUF file from elsewhere on disk (validated first); it stays where it is. */
+    'models:import': { params: z.object({ path: z.string().min(1).max(4096) }), result: modelEntrySchema },
+    /** Deletes a model in Mai's models folder, or forgets an imported one (its file stays). */
+    'models:remove': { params: z.object({ path: z.string().min(1).max(4096) }), result: z.object({ removed: z.boolean(), message: z.string() }) },
+    'downloads:list': { params: z.object({}), result: z.array(downloadInfoSchema) },
+    'downloads:start': { params: z.object({ catalogId: z.string().min(1).max(200) }), result: downloadInfoSchema },
+    'downloads:pause': { params: z.object({ id: z.string().min(1).max(200) }), result: downloadInfoSchema },
+    'downloads:resume': { params: z.object({ id: z.string().min(1).max(200) }), result: downloadInfoSchema },
+    'downloads:cancel': { params: z.object({ id: z.string().min(1).max(200) }), result: downloadInfoSchema },
     /** Pauses or resumes automatic scaling (emergencies still act). */
     'scaler:pause': { params: z.object({ paused: z.boolean() }), result: z.object({ paused: z.boolean() }) },
     'models:select': { params: z.object({ path: z.string().min(1).max(4096) }), result: loadedModelSchema },
@@ -92,6 +104,10 @@ export const appContract = {
     onConversations: z.array(conversationSummarySchema),
     /** The current suggestions (replaces the previous list; an empty list clears them). */
     onSuggestions: z.array(suggestionSchema),
+    /** The models Mai can offer changed (a download landed, a file appeared in the folder). */
+    onModels: z.array(modelEntrySchema),
+    /** A download's state or progress (at most every 250 ms per download). */
+    onDownload: downloadInfoSchema,
     /** Main asks the window to open a panel (the tray's "Open resource panel"). */
     onOpenPanel: z.object({ panel: z.literal('resources') }),
     onScalerDecision: decisionSchema,

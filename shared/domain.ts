@@ -67,6 +67,10 @@ export const modelEntrySchema = z.object({
   sizeBytes: z.number().nonnegative(),
   /** True for the generated demo models, whose text is gibberish. */
   synthetic: z.boolean(),
+  /** Where Mai found it: its models folder, a file the user opened, or another app's folder. */
+  source: z.enum(['folder', 'imported', 'lmstudio', 'jan']).default('folder'),
+  /** When Mai last loaded it, ms since 1970. */
+  lastUsedAt: z.number().optional(),
 });
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 

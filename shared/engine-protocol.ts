@@ -59,6 +59,17 @@ export const engineContract = {
       }),
       result: z.object({}),
     },
+    /** Validates a GGUF file's header (bounded by its real size) and says what it holds. */
+    'model:inspect': {
+      params: z.object({ path: z.string().min(1).max(4096) }),
+      result: z.object({
+        sizeBytes: z.number(),
+        name: z.string().nullable(),
+        architecture: z.string().nullable(),
+        contextLength: z.number().nullable(),
+        synthetic: z.boolean(),
+      }),
+    },
     /** Loads a GGUF file directly, outside the ladder (tests and benchmarks). */
     'model:load': {
       params: z.object({

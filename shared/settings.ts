@@ -41,6 +41,10 @@ export const appSettingsSchema = z.object({
   maxReplyTokens: z.number().int().min(16).max(32_768).default(1024),
   /** The model in use when Mai last ran. */
   lastModelPath: z.string().max(4096).nullable().default(null),
+  /** GGUF files the user opened from outside the models folder. */
+  importedModelPaths: z.array(z.string().max(4096)).max(1000).default([]),
+  /** When each model was last loaded, ms since 1970, by path. */
+  modelUsage: z.record(z.string().max(4096), z.number()).default({}),
   /** Models that crashed the engine while loading: never loaded automatically again. */
   crashedModelPaths: z.array(z.string().max(4096)).max(1000).default([]),
 });

@@ -9,6 +9,7 @@ import { RpcPeer } from '../../shared/rpc';
 import { LlamaEngine } from './llama-engine';
 import { forwardManagerEvents } from './manager-events';
 import type { SourceOverlay } from './models/budget-source';
+import { validateGguf } from './models/gguf-validate';
 import { ModelManager } from './models/model-manager';
 import { createParentPort } from './port';
 import { SystemResourceSource } from './resource/system-source';
@@ -84,6 +85,16 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
       overlay = params;
       manager?.setOverlay(params);
       return {};
+    },
+    'model:inspect': async ({ path }) => {
+      const summary = await validateGguf(path);
+      return {
+        sizeBytes: summary.fileSize,
+        name: summary.name ?? null,
+        architecture: summary.architecture ?? null,
+        contextLength: summary.contextLength ?? null,
+        synthetic: summary.synthetic,
+      };
     },
     'model:load': (params) => engine.load(params),
     'model:unload': async () => ({ unloaded: await engine.unload() }),

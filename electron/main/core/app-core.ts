@@ -3,10 +3,14 @@
  * the handlers of the window.mai contract. electron/main/electron and the web host both serve it.
  */
 import type { AppEvent, AppPayload, AppContract } from '../../../shared/contract';
-import type { LoadedModel, LogLevel } from '../../../shared/domain';
+import type { LoadedModel, LogLevel, ModelEntry } from '../../../shared/domain';
 import type { DecisionData, ManagerSettingsData, ResourceSnapshot } from '../../../shared/resource';
 import { appSettingsSchema, defaultAppSettings, managerSettingsFrom, type AppSettings } from '../../../shared/settings';
+import path from 'node:path';
+import { CatalogService } from './catalog/catalog-service';
+import { bridgeDownloads, toDownloadData } from './catalog/downloads-bridge';
 import { ConversationService } from './conversations';
+import { DownloadManager } from './downloads';
 import { ConversationStore } from './store/conversation-store';
 import { SettingsStore } from './store/settings-store';
 import { SuggestionEngine } from './suggestions';
@@ -37,6 +41,8 @@ export interface AppCoreOptions {
   dataDir?: string | null;
   /** The settings file; absent = defaults, not persisted. `manager` and `maxTokens` override it. */
   settingsFile?: string;
+  /** Offer the models in LM Studio's and Jan's folders. Default true. */
+  discoverOtherApps?: boolean;
   /** Folder of conversation files; absent = conversations are not saved. */
   conversationsDir?: string;
   log?: (level: LogLevel, message: string) => void;
@@ -48,6 +54,8 @@ export class AppCore {
   readonly chat: ChatService;
   readonly conversations: ConversationService;
   readonly suggestions: SuggestionEngine;
+  readonly catalog: CatalogService;
+  readonly downloads: DownloadManager | null;
   readonly handlers: Handlers<AppContract>;
   private readonly sinks = new Set<AppEventSink>();
   private readonly log: (level: LogLevel, message: string) => void;
@@ -62,11 +70,16 @@ export class AppCore {
     this.engine = new EngineHost(options.launcher, options.engine);
     this.models = new ModelController(
       this.engine,
-      new ModelLibrary(options.modelsDir),
+      new ModelLibrary(options.modelsDir, {
+        importedPaths: () => this.settings.importedModelPaths,
+        lastUsed: () => this.settings.modelUsage,
+        otherApps: options.discoverOtherApps ?? true,
+      }),
       (model: LoadedModel | null) => {
         this.broadcast('onModelChanged', { model });
-        if (model && this.settingsStore && this.settingsStore.value.lastModelPath !== model.path) {
-          this.settingsStore.update({ lastModelPath: model.path }).catch((error: Error) => this.log('warn', `could not remember the model: ${error.message}`));
+        if (model && this.settingsStore) {
+          const usage = { ...this.settingsStore.value.modelUsage, [model.path]: Date.now() };
+          this.settingsStore.update({ lastModelPath: model.path, modelUsage: usage }).catch((error: Error) => this.log('warn', `could not remember the model: ${error.message}`));
         }
       },
       { initialPath: options.initialModelPath ?? null, settings: options.manager ?? {}, dataDir: options.dataDir ?? null },
@@ -87,6 +100,17 @@ export class AppCore {
       },
       settings: () => this.settings,
       model: () => this.models.current,
+    });
+    this.downloads = options.dataDir
+      ? new DownloadManager({ modelsDir: options.modelsDir, stateFile: path.join(options.dataDir, 'downloads.json') })
+      : null;
+    if (this.downloads) bridgeDownloads(this.downloads, (data) => this.broadcast('onDownload', data), () => void this.publishModels());
+    this.catalog = new CatalogService({
+      downloads: this.downloads,
+      snapshot: () => this.lastSnapshot,
+      ladder: () => this.models.ladder,
+      models: () => this.models.library.list(),
+      contextSize: () => this.settings.contextSize,
     });
     this.engine.on('status', (status) => this.broadcast('onEngineStatus', status));
     this.engine.on('log', ({ level, message }) => this.log(level, `engine: ${message}`));
@@ -142,6 +166,14 @@ export class AppCore {
       'conversations:delete': ({ id }) => this.conversations.delete(id),
       'conversations:search': ({ query }) => this.conversations.search(query),
       'suggestions:apply': ({ id }) => this.suggestions.apply(id),
+      'catalog:list': () => this.catalog.list(),
+      'models:import': (params) => this.importModel(params.path),
+      'models:remove': (params) => this.removeModel(params.path),
+      'downloads:list': () => (this.downloads?.list() ?? []).map((info) => toDownloadData(info)),
+      'downloads:start': async ({ catalogId }) => toDownloadData(this.catalog.start(catalogId)),
+      'downloads:pause': async ({ id }) => toDownloadData(await this.requireDownloads().pause(id)),
+      'downloads:resume': async ({ id }) => toDownloadData(await this.requireDownloads().resume(id)),
+      'downloads:cancel': async ({ id }) => toDownloadData(await this.requireDownloads().cancel(id)),
       'engine:restart': async () => {
         await this.engine.restart();
         return this.engine.status;
@@ -175,6 +207,46 @@ export class AppCore {
     }
   }
 
+  private requireDownloads(): DownloadManager {
+    if (!this.downloads) throw new MaiError('bad-request', 'Downloads are not available in this mode.');
+    return this.downloads;
+  }
+
+  private async publishModels(): Promise<void> {
+    this.broadcast('onModels', await this.models.library.list());
+  }
+
+  /** Validates a GGUF file in the engine (header bounded by the file's real size), then lists it. */
+  private async importModel(filePath: string): Promise<ModelEntry> {
+    const resolved = path.resolve(filePath);
+    const inspected = await this.engine.call('model:inspect', { path: resolved });
+    if (!this.settingsStore) throw new MaiError('bad-request', 'Imported models are not remembered in this mode.');
+    const known = this.settingsStore.value.importedModelPaths;
+    const inFolder = path.dirname(resolved) === path.resolve(this.options.modelsDir);
+    if (!inFolder && !known.includes(resolved)) await this.settingsStore.update({ importedModelPaths: [...known, resolved] });
+    await this.publishModels();
+    return { path: resolved, fileName: path.basename(resolved), sizeBytes: inspected.sizeBytes, synthetic: inspected.synthetic, source: inFolder ? 'folder' : 'imported' };
+  }
+
+  /** Deletes a model in Mai's own folder; forgets an imported one without touching its file. */
+  private async removeModel(filePath: string): Promise<{ removed: boolean; message: string }> {
+    const resolved = path.resolve(filePath);
+    if (this.models.current?.path === resolved) throw new MaiError('busy', 'That model is in use; switch to another one first.');
+    const known = this.settings.importedModelPaths;
+    if (known.includes(resolved) && this.settingsStore) {
+      await this.settingsStore.update({ importedModelPaths: known.filter((p) => p !== resolved) });
+      await this.publishModels();
+      return { removed: true, message: 'Mai forgot the model; its file was left where it is.' };
+    }
+    if (path.dirname(resolved) !== path.resolve(this.options.modelsDir)) {
+      return { removed: false, message: 'Only models in Mai’s own folder can be deleted from here.' };
+    }
+    const { rm } = await import('node:fs/promises');
+    await rm(resolved, { force: true });
+    await this.publishModels();
+    return { removed: true, message: `${path.basename(resolved)} was deleted.` };
+  }
+
   get settings(): AppSettings {
     return this.settingsStore?.value ?? defaultAppSettings;
   }
@@ -204,6 +276,14 @@ export class AppCore {
       }
     }
     await this.conversations.init();
+    this.models.library.watch(() => void this.publishModels());
+    if (this.downloads) {
+      const restored = await this.downloads.restore().catch((error: Error) => {
+        this.broadcast('onNotice', { level: 'warn', message: `Unfinished downloads could not be restored: ${error.message}` });
+        return null;
+      });
+      if (restored?.movedAsideTo) this.broadcast('onNotice', { level: 'warn', message: `The download list was damaged and was moved to ${restored.movedAsideTo}.` });
+    }
     await this.engine.start();
     // A model that cannot load is reported but does not stop Mai from starting.
     await this.models.ensureLoaded().catch((error: Error) => {
@@ -215,6 +295,8 @@ export class AppCore {
   async shutdown(): Promise<void> {
     await this.chat.stop().catch(() => false);
     this.suggestions.stop();
+    this.models.library.unwatch();
+    await this.downloads?.shutdown().catch(() => {});
     await this.conversations.flush().catch(() => {});
     await this.engine.stop();
     this.sinks.clear();

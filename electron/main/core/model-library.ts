@@ -1,27 +1,108 @@
-/** The GGUF files in the models folder, and the demo models Mai creates on a first start. */
+/**
+ * The GGUF files Mai can offer: its models folder (scanned at start and watched), files the user
+ * opened from elsewhere, and the folders of LM Studio and Jan when they exist. Also writes the demo
+ * models on a first start with no model at all.
+ */
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { ModelEntry } from '../../../shared/domain';
 // The generator lives with the test fixtures (one deterministic source for tests and first start).
 import { writeSyntheticModels } from '../../../tests/fixtures/synthetic-models';
 
 const DEMO_PREFIX = 'mai-demo-';
+/** Depth to which other apps' folders are searched (they nest publisher/model/file). */
+const OTHER_APP_DEPTH = 4;
+
+/** LM Studio's and Jan's model folders on this platform (those that exist are scanned). */
+export function otherAppFolders(home = os.homedir()): Array<{ source: 'lmstudio' | 'jan'; dir: string }> {
+  return [
+    { source: 'lmstudio', dir: path.join(home, '.lmstudio', 'models') },
+    { source: 'lmstudio', dir: path.join(home, '.cache', 'lm-studio', 'models') },
+    { source: 'jan', dir: path.join(home, 'jan', 'models') },
+    { source: 'jan', dir: path.join(home, '.local', 'share', 'Jan', 'data', 'llamacpp', 'models') },
+    { source: 'jan', dir: path.join(home, 'Library', 'Application Support', 'Jan', 'data', 'llamacpp', 'models') },
+  ];
+}
+
+async function findGguf(dir: string, depth: number, found: string[] = []): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue; // .partial downloads, hidden folders
+    const full = path.join(dir, entry.name);
+    if (entry.isFile() && entry.name.toLowerCase().endsWith('.gguf')) found.push(full);
+    else if (entry.isDirectory() && depth > 0) await findGguf(full, depth - 1, found);
+  }
+  return found;
+}
+
+export interface LibraryOptions {
+  /** Files the user opened from elsewhere. */
+  importedPaths?: () => readonly string[];
+  /** Last use per path, ms. */
+  lastUsed?: () => Readonly<Record<string, number>>;
+  /** Search LM Studio's and Jan's folders. Default true. */
+  otherApps?: boolean;
+  home?: string;
+}
 
 export class ModelLibrary {
-  constructor(readonly dir: string) {}
+  private watcher: FSWatcher | null = null;
 
-  /** The GGUF files in the folder, smallest first; an unreadable folder lists nothing. */
+  constructor(
+    readonly dir: string,
+    private readonly options: LibraryOptions = {},
+  ) {}
+
+  /** Every model Mai can offer, smallest first; unreadable folders list nothing. */
   async list(): Promise<ModelEntry[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const lastUsed = this.options.lastUsed?.() ?? {};
+    const seen = new Set<string>();
     const entries: ModelEntry[] = [];
-    for (const fileName of names) {
-      if (!fileName.toLowerCase().endsWith('.gguf')) continue;
-      const filePath = path.join(this.dir, fileName);
+    const add = async (filePath: string, source: ModelEntry['source']) => {
+      if (seen.has(filePath)) return;
+      seen.add(filePath);
       const info = await stat(filePath).catch(() => null);
-      if (!info?.isFile()) continue;
-      entries.push({ path: filePath, fileName, sizeBytes: info.size, synthetic: fileName.startsWith(DEMO_PREFIX) });
+      if (!info?.isFile()) return;
+      const fileName = path.basename(filePath);
+      entries.push({
+        path: filePath,
+        fileName,
+        sizeBytes: info.size,
+        synthetic: source === 'folder' && fileName.startsWith(DEMO_PREFIX),
+        source,
+        ...(lastUsed[filePath] ? { lastUsedAt: lastUsed[filePath] } : {}),
+      });
+    };
+    for (const file of await findGguf(this.dir, 0)) await add(file, 'folder');
+    for (const file of this.options.importedPaths?.() ?? []) await add(file, 'imported');
+    if (this.options.otherApps !== false) {
+      for (const { source, dir } of otherAppFolders(this.options.home)) {
+        for (const file of await findGguf(dir, OTHER_APP_DEPTH)) await add(file, source);
+      }
     }
     return entries.sort((a, b) => a.sizeBytes - b.sizeBytes || a.fileName.localeCompare(b.fileName));
+  }
+
+  /** Calls `onChange` (debounced) when files appear in or leave the models folder. */
+  watch(onChange: () => void): void {
+    if (this.watcher) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    try {
+      this.watcher = watch(this.dir, () => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(onChange, 300);
+      });
+      this.watcher.on('error', () => this.unwatch());
+    } catch {
+      // A folder that cannot be watched is still scanned at start and on request.
+    }
+  }
+
+  unwatch(): void {
+    this.watcher?.close();
+    this.watcher = null;
   }
 
   /**
