@@ -29,11 +29,25 @@ export interface CatalogEntry {
   recommendedFor: string[];
 }
 
-const entry = (e: Omit<CatalogEntry, 'revision' | 'sha256'> & Partial<Pick<CatalogEntry, 'revision' | 'sha256'>>): CatalogEntry => ({
-  revision: null,
-  sha256: null,
-  ...e,
-});
+import pinsFile from './catalog-pins.json';
+
+interface Pin {
+  revision: string;
+  sha256: string;
+  sizeBytes: number;
+}
+const PIN_SHAPE = /^[0-9a-f]{40}$/;
+const HASH_SHAPE = /^[0-9a-f]{64}$/;
+const pins = pinsFile as Record<string, Partial<Pin>>;
+
+/** An entry with its pin merged in (a malformed pin is ignored: the entry stays unpinned). */
+const entry = (e: Omit<CatalogEntry, 'revision' | 'sha256'>): CatalogEntry => {
+  const pin = pins[e.id];
+  if (pin && typeof pin.revision === 'string' && PIN_SHAPE.test(pin.revision) && typeof pin.sha256 === 'string' && HASH_SHAPE.test(pin.sha256)) {
+    return { ...e, revision: pin.revision, sha256: pin.sha256, ...(typeof pin.sizeBytes === 'number' ? { sizeBytes: pin.sizeBytes, sizeIsApproximate: false } : {}) };
+  }
+  return { ...e, revision: null, sha256: null };
+};
 
 export const CATALOG: readonly CatalogEntry[] = [
   entry({
