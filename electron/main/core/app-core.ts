@@ -82,7 +82,17 @@ export class AppCore {
           this.settingsStore.update({ lastModelPath: model.path, modelUsage: usage }).catch((error: Error) => this.log('warn', `could not remember the model: ${error.message}`));
         }
       },
-      { initialPath: options.initialModelPath ?? null, settings: options.manager ?? {}, dataDir: options.dataDir ?? null },
+      {
+        initialPath: options.initialModelPath ?? null,
+        settings: options.manager ?? {},
+        dataDir: options.dataDir ?? null,
+        crashed: {
+          list: () => this.settings.crashedModelPaths,
+          add: (p) => void this.settingsStore?.update({ crashedModelPaths: [...new Set([...this.settings.crashedModelPaths, p])] }).catch(() => {}),
+          remove: (p) => void this.settingsStore?.update({ crashedModelPaths: this.settings.crashedModelPaths.filter((c) => c !== p) }).catch(() => {}),
+        },
+        notify: (level, message) => this.broadcast('onNotice', { level, message }),
+      },
     );
     this.scalingPaused = options.manager?.autoScaling === false;
     const conversationStore = options.conversationsDir ? new ConversationStore(options.conversationsDir) : null;

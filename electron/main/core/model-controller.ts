@@ -14,6 +14,10 @@ export interface ModelControllerOptions {
   settings?: ManagerSettingsData;
   /** Where the engine keeps per-machine measurements; null keeps nothing. */
   dataDir?: string | null;
+  /** Models that crashed the engine while loading, remembered across restarts of Mai. */
+  crashed?: { list(): readonly string[]; add(path: string): void; remove(path: string): void };
+  /** Tells the user something about the models. */
+  notify?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 export class ModelController {
@@ -25,6 +29,8 @@ export class ModelController {
   /** Models that took the engine down while loading: never loaded automatically again. */
   private readonly crashedOnLoad = new Set<string>();
   private settings: ManagerSettingsData;
+  /** The model being loaded on main's request; if the engine dies meanwhile, that model is to blame. */
+  private loadingPath: string | null = null;
 
   constructor(
     private readonly engine: EngineHost,
@@ -37,7 +43,7 @@ export class ModelController {
     engine.onEngine('model:changed', ({ model }) => this.setLoaded(model));
     // The model dies with the engine; a message sent meanwhile must load it again, not trust a ghost.
     engine.on('down', () => {
-      if (this.configuring && this.loaded === null && this.selectedPath) this.crashedOnLoad.add(this.selectedPath);
+      if (this.loadingPath) this.markCrashed(this.loadingPath);
       if (this.loaded) this.setLoaded(null);
     });
     engine.on('ready', ({ restart }) => {
@@ -61,11 +67,23 @@ export class ModelController {
   async select(modelPath: string): Promise<LoadedModel> {
     await this.configuring?.catch(() => {});
     const models = await this.ladderInput();
-    const model = this.loaded
-      ? await this.engine.call('manager:select', { path: modelPath, models })
-      : await this.configure(modelPath);
+    let model: LoadedModel;
+    if (this.loaded) {
+      this.loadingPath = modelPath;
+      try {
+        model = await this.engine.call('manager:select', { path: modelPath, models });
+      } finally {
+        this.loadingPath = null;
+      }
+    } else {
+      model = await this.configure(modelPath);
+    }
     this.selectedPath = model.path;
-    this.crashedOnLoad.delete(model.path);
+    // The user chose it knowingly: it may be loaded automatically again.
+    if (this.crashedPaths().includes(model.path)) {
+      this.crashedOnLoad.delete(model.path);
+      this.options.crashed?.remove(model.path);
+    }
     return model;
   }
 
@@ -73,7 +91,23 @@ export class ModelController {
   async ensureLoaded(): Promise<LoadedModel> {
     if (this.configuring) return this.configuring;
     if (this.loaded) return this.loaded;
-    return this.configure(this.selectedPath);
+    // Never bring back automatically a model that took the engine down while loading.
+    return this.configure(this.selectedPath && this.crashedPaths().includes(this.selectedPath) ? null : this.selectedPath);
+  }
+
+  /** Crashed this session or remembered from earlier ones. */
+  private crashedPaths(): string[] {
+    return [...new Set([...this.crashedOnLoad, ...(this.options.crashed?.list() ?? [])])];
+  }
+
+  private markCrashed(modelPath: string): void {
+    if (this.crashedOnLoad.has(modelPath)) return;
+    this.crashedOnLoad.add(modelPath);
+    this.options.crashed?.add(modelPath);
+    this.options.notify?.(
+      'error',
+      `${modelPath.split(/[\\/]/).pop()} took the engine down while loading, so Mai will not load it automatically again. Choose it in the model menu to try once more.`,
+    );
   }
 
   /** After the engine died mid-reply on `crashedPath`, prefer the next smaller model. Returns it, or null. */
@@ -115,13 +149,15 @@ export class ModelController {
     const run = (async () => {
       const models = await this.ladderInput();
       if (models.length === 0) throw new MaiError('no-model', `No model found in ${this.library.dir}. Put a GGUF file there or choose one.`);
+      this.loadingPath = preferredPath;
       const result = await this.engine.call('manager:configure', {
         models,
         preferredPath,
-        avoidPaths: [...this.crashedOnLoad],
+        avoidPaths: this.crashedPaths(),
         settings: this.settings,
         dataDir: this.options.dataDir ?? null,
       });
+      this.loadingPath = null;
       this.ladderValue = result.ladder;
       this.tierValue = result.tier;
       if (!result.model) throw new MaiError('model-load-failed', 'No model could be loaded.');
@@ -131,6 +167,7 @@ export class ModelController {
     this.configuring = run;
     const clear = () => {
       if (this.configuring === run) this.configuring = null;
+      if (this.configuring === null) this.loadingPath = null;
     };
     run.then(clear, clear);
     return run;
