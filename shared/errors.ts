@@ -44,20 +44,23 @@ export class MaiError extends Error {
   }
 }
 
-/** Turns anything thrown into error data; unknown errors become `internal`. */
+/** Cuts text to a schema limit: an answer over the limit would be refused and its caller would wait forever. */
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** Turns anything thrown into error data (always within the schema's limits); unknown errors become `internal`. */
 export function toErrorData(error: unknown, includeStack = false): ErrorData {
   if (error instanceof MaiError) {
-    return { name: error.name, code: error.code, message: error.message };
+    return { name: clip(error.name, 200), code: error.code, message: clip(error.message, 10_000) };
   }
   if (error instanceof Error) {
     return {
-      name: error.name,
+      name: clip(String(error.name), 200),
       code: 'internal',
-      message: error.message || 'An unexpected error occurred.',
+      message: clip(error.message || 'An unexpected error occurred.', 10_000),
       ...(includeStack && error.stack ? { stack: error.stack.slice(0, 20_000) } : {}),
     };
   }
-  return { name: 'Error', code: 'internal', message: String(error).slice(0, 10_000) };
+  return { name: 'Error', code: 'internal', message: clip(String(error), 10_000) };
 }
 
 /** Rebuilds a throwable error from error data received from another process. */

@@ -232,7 +232,9 @@ export class RpcPeer<Served extends Contract, Remote extends Contract> {
   }
 
   private async serve(seq: number, method: string, params: unknown): Promise<void> {
-    const outcome = await dispatch(this.served, this.handlers, method, params);
+    const outcome = await dispatch(this.served, this.handlers, method, params, (error) =>
+      this.onProtocolError(`${method} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, null),
+    );
     if (outcome.ok) this.post({ kind: 'response', seq, ok: true, result: outcome.value });
     else this.post({ kind: 'response', seq, ok: false, error: outcome.error });
   }
@@ -247,6 +249,7 @@ export async function dispatch<C extends Contract>(
   handlers: Partial<Handlers<C>>,
   method: unknown,
   params: unknown,
+  onUnexpected?: (error: unknown) => void,
 ): Promise<Result<unknown>> {
   const fail = (code: ErrorData['code'], message: string): Result<unknown> => ({ ok: false, error: { name: 'MaiError', code, message } });
   if (typeof method !== 'string' || !contract || !Object.hasOwn(contract.methods, method)) {
@@ -260,7 +263,9 @@ export async function dispatch<C extends Contract>(
   try {
     return { ok: true, value: spec.result.parse(await handler(parsed.data)) };
   } catch (error) {
-    return { ok: false, error: toErrorData(error, !(error instanceof MaiError)) };
+    // No stack trace crosses a boundary: it names files on this machine. The serving side logs it.
+    if (!(error instanceof MaiError)) onUnexpected?.(error);
+    return { ok: false, error: toErrorData(error) };
   }
 }
 

@@ -31,6 +31,7 @@ export class ModelController {
   private settings: ManagerSettingsData;
   /** The model being loaded on main's request; if the engine dies meanwhile, that model is to blame. */
   private loadingPath: string | null = null;
+  private readonly hungWhileLoading = new Set<string>();
 
   constructor(
     private readonly engine: EngineHost,
@@ -42,8 +43,11 @@ export class ModelController {
     this.settings = options.settings ?? {};
     engine.onEngine('model:changed', ({ model }) => this.setLoaded(model));
     // The model dies with the engine; a message sent meanwhile must load it again, not trust a ghost.
-    engine.on('down', () => {
-      if (this.loadingPath) this.markCrashed(this.loadingPath);
+    engine.on('down', ({ kind }) => {
+      // Only a crash is the model's fault; a hang during a load can be a busy machine (a second
+      // hang while loading the same model counts, though).
+      if (this.loadingPath && (kind === 'crash' || this.hungWhileLoading.has(this.loadingPath))) this.markCrashed(this.loadingPath);
+      else if (this.loadingPath && kind === 'hang') this.hungWhileLoading.add(this.loadingPath);
       if (this.loaded) this.setLoaded(null);
     });
     engine.on('ready', ({ restart }) => {
