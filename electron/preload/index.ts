@@ -3,8 +3,12 @@
  * ipcRenderer are available, and the contract (with zod) is bundled in.
  */
 import { contextBridge, ipcRenderer } from 'electron';
+import { z } from 'zod';
 import { appContract, EVENT_CHANNEL, type MaiApi } from '../../shared/contract';
 import { MaiError, type Result } from '../../shared/errors';
+
+// zod probes for eval at first use; the renderer's CSP forbids it, and the probe would log a violation.
+z.config({ jitless: true });
 
 type Listener = (payload: unknown) => void;
 const listeners = new Map<string, Set<Listener>>();
