@@ -76,6 +76,7 @@ export class LlamaEngine {
   private sessionHistoryKey = '';
   private lastPrompt: string | null = null;
   private threadCap: number | null = null;
+  private activeRun: Promise<GenerateResult> | null = null;
 
   constructor(private readonly log: Logger) {}
 
@@ -178,11 +179,19 @@ export class LlamaEngine {
     if (!last || last.role !== 'user') throw new MaiError('bad-request', 'The history must end with a user message.');
     const controller = new AbortController();
     this.active = { requestId: request.requestId, controller };
+    const running = this.run(loaded, request, last.text, controller.signal, onText);
+    this.activeRun = running;
     try {
-      return await this.run(loaded, request, last.text, controller.signal, onText);
+      return await running;
     } finally {
       this.active = null;
+      this.activeRun = null;
     }
+  }
+
+  /** Resolves once no reply is being generated (an aborted one has unwound). */
+  async whenIdle(): Promise<void> {
+    await this.activeRun?.catch(() => {});
   }
 
   private async run(loaded: Loaded, request: GenerateRequest, prompt: string, signal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {

@@ -1,18 +1,31 @@
 /**
- * The one module that turns window.mai events into store actions. Token deltas are coalesced per
- * animation frame so a fast stream costs at most one render per frame.
+ * The one module that turns window.mai events into store actions. Token deltas are coalesced and
+ * applied on an animation frame at most every TOKEN_FLUSH_MS, so a fast stream costs at most ~30
+ * renders a second whatever its rate (painting the page is the expensive part of a render).
+ * Resource samples go to the resource store only, never to the chat's.
  */
 import type { MaiApi } from '../../shared/contract';
+import { isCapabilityEcho, toastStyle } from '../features/notifications/capability';
 import * as store from '../stores/app-store';
+import * as resources from '../stores/resource-store';
 import { call } from './api';
+
+/** Shortest time between two renders of streamed text. */
+export const TOKEN_FLUSH_MS = 30;
 
 export function bindMai(mai: MaiApi): () => void {
   const pending = new Map<string, { conversationId: string; text: string }>();
   let frame: number | null = null;
-  const flush = () => {
+  let lastFlush = 0;
+  const flush = (at: number = performance.now()) => {
     frame = null;
+    lastFlush = at;
     for (const [messageId, { conversationId, text }] of pending) store.appendTokens(conversationId, messageId, text);
     pending.clear();
+  };
+  const onFrame = (now: number) => {
+    if (now - lastFlush < TOKEN_FLUSH_MS) frame = requestAnimationFrame(onFrame);
+    else flush(now);
   };
   const flushNow = () => {
     if (frame !== null) cancelAnimationFrame(frame);
@@ -24,7 +37,7 @@ export function bindMai(mai: MaiApi): () => void {
       const entry = pending.get(messageId);
       if (entry) entry.text += text;
       else pending.set(messageId, { conversationId, text });
-      frame ??= requestAnimationFrame(flush);
+      frame ??= requestAnimationFrame(onFrame);
     }),
     mai.on('onChatMessage', ({ conversationId, message }) => {
       flushNow();
@@ -34,19 +47,38 @@ export function bindMai(mai: MaiApi): () => void {
       flushNow();
       store.setConversation(conversation);
     }),
+    mai.on('onConversations', (conversations) => store.setConversations(conversations)),
     mai.on('onEngineStatus', (status) => store.setEngineStatus(status)),
     mai.on('onModelChanged', ({ model }) => store.setModel(model)),
-    mai.on('onNotice', (notice) => store.pushNotice(notice)),
+    mai.on('onNotice', (notice) => {
+      // A capability change's plain-text echo is logged, not shown twice.
+      const echo = isCapabilityEcho(notice.message, store.useAppStore.getState().recentCapabilities, Date.now());
+      store.pushNotice(notice, { toast: !echo });
+    }),
+    mai.on('onResourceSample', (snapshot) => resources.addSnapshot(snapshot)),
+    mai.on('onScalerDecision', (decision) => resources.addDecision(decision)),
+    mai.on('onSuggestions', (suggestions) => store.setSuggestions(suggestions)),
+    mai.on('onCapabilityChanged', (change) => {
+      const silent = store.useAppStore.getState().settings?.silentSwitching ?? false;
+      store.addCapabilityChange(change, toastStyle(change, silent));
+    }),
   ];
   return () => offs.forEach((off) => off());
 }
 
 /** Loads the whole state (at start and after a reconnect). */
 export async function refreshState(): Promise<void> {
+  const settings = call('settings:get', {}).then(store.setSettings, () => {
+    // Settings are optional for the chat: the page opens without them and the settings view retries.
+  });
   const state = await call('app:get-state', {});
   store.setMode(state.mode);
   store.setEngineStatus(state.engine);
   store.setModel(state.model);
   store.setModels(state.models);
   store.setConversation(state.conversation);
+  store.setConversations(state.conversations);
+  store.setSuggestions(state.suggestions);
+  resources.resetResources(state);
+  await settings;
 }

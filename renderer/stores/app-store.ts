@@ -1,15 +1,19 @@
 /**
  * One bound store from typed slices (zustand docs). Actions are plain module functions so the IPC
  * binder can call them without hooks. Messages are kept by id so a streaming reply re-renders only
- * its own bubble.
+ * its own bubble. Resource samples live in their own store (resource-store.ts) so that a sample
+ * never runs the chat's selectors.
  */
 import { create, type StateCreator } from 'zustand';
 import type { Notice } from '../../shared/contract';
-import type { ChatMessage, Conversation, EngineStatus, LoadedModel, ModelEntry } from '../../shared/domain';
+import type { ChatMessage, Conversation, ConversationSearchHitData, ConversationSummaryData, EngineStatus, LoadedModel, ModelEntry, Suggestion } from '../../shared/domain';
+import type { AppSettings } from '../../shared/settings';
+import type { CapabilityEvent } from '../features/notifications/capability';
 
 export interface ChatSlice {
   conversationId: string | null;
   title: string;
+  systemPrompt: string;
   messageIds: string[];
   messages: Record<string, ChatMessage>;
   generating: boolean;
@@ -34,11 +38,70 @@ export interface NoticeSlice {
   notices: NoticeEntry[];
 }
 
-export type AppState = ChatSlice & EngineSlice & NoticeSlice;
+/** One line of the notification centre. */
+export interface HistoryEntry {
+  id: number;
+  at: number;
+  kind: 'notice' | 'capability';
+  level: 'info' | 'warn' | 'error';
+  title: string;
+  detail?: string;
+  direction?: 'up' | 'down';
+}
+
+export interface CapabilityToast extends CapabilityEvent {
+  id: number;
+  level: 'warn' | 'info';
+}
+
+export interface NotificationSlice {
+  history: HistoryEntry[];
+  unread: number;
+  capabilityToasts: CapabilityToast[];
+  /** Capability changes as received (receive time in `at`), to recognise main's notice echo. */
+  recentCapabilities: CapabilityEvent[];
+}
+
+export interface ConversationsSlice {
+  conversations: ConversationSummaryData[];
+  searchQuery: string;
+  searchHits: ConversationSearchHitData[] | null;
+}
+
+export interface SuggestionsSlice {
+  suggestions: Suggestion[];
+  /** What applying a suggestion answered, by suggestion id (kept after the suggestion goes). */
+  suggestionResults: Record<string, { applied: boolean; message: string }>;
+}
+
+export interface SettingsSlice {
+  settings: AppSettings | null;
+}
+
+export interface UiSlice {
+  panelOpen: boolean;
+  settingsOpen: boolean;
+  centreOpen: boolean;
+  /** Bumped to ask the search box to take focus (Ctrl/Cmd+K). */
+  searchFocusRequest: number;
+}
+
+export type AppState = ChatSlice & EngineSlice & NoticeSlice & NotificationSlice & ConversationsSlice & SuggestionsSlice & SettingsSlice & UiSlice;
+
+const PANEL_KEY = 'mai:resource-panel-open';
+
+function readPanelOpen(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(PANEL_KEY) !== 'false';
+  } catch {
+    return true;
+  }
+}
 
 const createChatSlice: StateCreator<AppState, [], [], ChatSlice> = () => ({
   conversationId: null,
   title: '',
+  systemPrompt: '',
   messageIds: [],
   messages: {},
   generating: false,
@@ -55,14 +118,45 @@ const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = () => ({
 
 const createNoticeSlice: StateCreator<AppState, [], [], NoticeSlice> = () => ({ notices: [] });
 
+const createNotificationSlice: StateCreator<AppState, [], [], NotificationSlice> = () => ({
+  history: [],
+  unread: 0,
+  capabilityToasts: [],
+  recentCapabilities: [],
+});
+
+const createConversationsSlice: StateCreator<AppState, [], [], ConversationsSlice> = () => ({
+  conversations: [],
+  searchQuery: '',
+  searchHits: null,
+});
+
+const createSuggestionsSlice: StateCreator<AppState, [], [], SuggestionsSlice> = () => ({ suggestions: [], suggestionResults: {} });
+
+const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> = () => ({ settings: null });
+
+const createUiSlice: StateCreator<AppState, [], [], UiSlice> = () => ({
+  panelOpen: readPanelOpen(),
+  settingsOpen: false,
+  centreOpen: false,
+  searchFocusRequest: 0,
+});
+
 export const useAppStore = create<AppState>()((...args) => ({
   ...createChatSlice(...args),
   ...createEngineSlice(...args),
   ...createNoticeSlice(...args),
+  ...createNotificationSlice(...args),
+  ...createConversationsSlice(...args),
+  ...createSuggestionsSlice(...args),
+  ...createSettingsSlice(...args),
+  ...createUiSlice(...args),
 }));
 
 const set = useAppStore.setState;
 const get = useAppStore.getState;
+
+// ---- chat ----
 
 export function setConversation(conversation: Conversation): void {
   const messages: Record<string, ChatMessage> = {};
@@ -70,6 +164,7 @@ export function setConversation(conversation: Conversation): void {
   set({
     conversationId: conversation.id,
     title: conversation.title,
+    systemPrompt: conversation.systemPrompt,
     messageIds: conversation.messages.map((m) => m.id),
     messages,
     generating: conversation.messages.some((m) => m.status === 'streaming'),
@@ -93,6 +188,12 @@ export function appendTokens(conversationId: string, messageId: string, text: st
   set({ messages: { ...state.messages, [messageId]: { ...message, text: message.text + text } } });
 }
 
+export function setDraft(draft: string): void {
+  set({ draft });
+}
+
+// ---- engine ----
+
 export function setEngineStatus(engine: EngineStatus): void {
   set({ engine });
 }
@@ -113,16 +214,104 @@ export function setMode(mode: 'electron' | 'web'): void {
   set({ mode });
 }
 
-export function setDraft(draft: string): void {
-  set({ draft });
+// ---- notices and the notification centre ----
+
+let entryId = 0;
+const HISTORY_LIMIT = 200;
+
+function addHistory(entry: Omit<HistoryEntry, 'id'>): void {
+  const state = get();
+  set({
+    history: [{ ...entry, id: ++entryId }, ...state.history].slice(0, HISTORY_LIMIT),
+    unread: state.centreOpen ? state.unread : state.unread + 1,
+  });
 }
 
-let noticeId = 0;
-/** Shows a notice; keeps the last 50. */
-export function pushNotice(notice: Notice): void {
-  set({ notices: [...get().notices, { ...notice, id: ++noticeId, at: Date.now() }].slice(-50) });
+/** Shows a notice (keeps the last 50) and logs it in the notification centre. */
+export function pushNotice(notice: Notice, options: { toast?: boolean } = {}): void {
+  const at = Date.now();
+  addHistory({ at, kind: 'notice', level: notice.level, title: notice.message });
+  if (options.toast === false) return;
+  set({ notices: [...get().notices, { ...notice, id: ++entryId, at }].slice(-50) });
 }
 
 export function dismissNotice(id: number): void {
   set({ notices: get().notices.filter((n) => n.id !== id) });
+}
+
+/** Logs a capability change and, unless `level` is null (silent switching), shows it as a toast. */
+export function addCapabilityChange(change: CapabilityEvent, level: 'warn' | 'info' | null): void {
+  const receivedAt = Date.now();
+  addHistory({
+    at: change.at,
+    kind: 'capability',
+    level: change.direction === 'down' ? 'warn' : 'info',
+    title: change.what,
+    detail: [change.why && `Why: ${change.why}`, change.bringBack].filter(Boolean).join(' · '),
+    direction: change.direction,
+  });
+  const recentCapabilities = [...get().recentCapabilities, { ...change, at: receivedAt }].slice(-10);
+  if (level === null) return set({ recentCapabilities });
+  set({ recentCapabilities, capabilityToasts: [...get().capabilityToasts, { ...change, id: ++entryId, level }].slice(-5) });
+}
+
+export function dismissCapabilityToast(id: number): void {
+  set({ capabilityToasts: get().capabilityToasts.filter((t) => t.id !== id) });
+}
+
+export function setCentreOpen(centreOpen: boolean): void {
+  set(centreOpen ? { centreOpen, unread: 0 } : { centreOpen });
+}
+
+export function clearHistory(): void {
+  set({ history: [], unread: 0 });
+}
+
+// ---- conversations ----
+
+export function setConversations(conversations: ConversationSummaryData[]): void {
+  set({ conversations });
+}
+
+export function setSearch(searchQuery: string, searchHits: ConversationSearchHitData[] | null): void {
+  set({ searchQuery, searchHits });
+}
+
+export function requestSearchFocus(): void {
+  set({ searchFocusRequest: get().searchFocusRequest + 1 });
+}
+
+// ---- suggestions ----
+
+export function setSuggestions(suggestions: Suggestion[]): void {
+  set({ suggestions });
+}
+
+export function setSuggestionResult(id: string, result: { applied: boolean; message: string }): void {
+  set({ suggestionResults: { ...get().suggestionResults, [id]: result } });
+}
+
+// ---- settings ----
+
+export function setSettings(settings: AppSettings): void {
+  set({ settings });
+}
+
+// ---- ui ----
+
+export function setPanelOpen(panelOpen: boolean): void {
+  set({ panelOpen });
+  try {
+    globalThis.localStorage?.setItem(PANEL_KEY, String(panelOpen));
+  } catch {
+    // Storage can be unavailable (private mode): the panel still toggles.
+  }
+}
+
+export function togglePanel(): void {
+  setPanelOpen(!get().panelOpen);
+}
+
+export function setSettingsOpen(settingsOpen: boolean): void {
+  set({ settingsOpen });
 }

@@ -121,7 +121,7 @@ describe('engine killed 20 times during replies', () => {
       await waitUntil(`retry of reply ${round} to start`, () => core.chat.current.messages[index + 1]?.note?.startsWith('Retried') === true);
       const retry = core.chat.current.messages[index + 1] as ChatMessage;
       await waitUntil(`retry ${round} to finish`, () => message(retry.id)?.status !== 'streaming' && !core.chat.generating, 120_000);
-      expect(message(retry.id)?.status).toBe('done');
+      expect({ status: message(retry.id)?.status, error: message(retry.id)?.error }).toEqual({ status: 'done', error: undefined });
       core.chat.setMaxTokens(MAX_TOKENS);
       console.log(
         `kill ${String(round).padStart(2)}: ${tokensAtKill.at(-1)} tokens streamed, engine ready after ${restartMs.at(-1)?.toFixed(0)} ms, model back after ${reloadMs.at(-1)?.toFixed(0)} ms, retry ${message(retry.id)?.status}`,

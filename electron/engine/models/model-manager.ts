@@ -112,7 +112,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   private activeRequestId: string | null = null;
   private lastRequest: ConfigureRequest | null = null;
   private switchFrom: string | null = null;
-  private switchStartedAt: number | null = null;
+  /** A reply cut by a critical switch: answered again on the new model. */
+  private interruptedRequestId: string | null = null;
 
   constructor(private readonly options: ModelManagerOptions) {
     super();
@@ -234,15 +235,28 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     // Under pressure this reply finishes at lower cost: fewer tokens and the threads the check allows.
     const maxTokens = costly ? Math.max(64, Math.min(request.maxTokens, DEFAULT_EXPECTED_TOKENS)) : request.maxTokens;
     this.options.runtime.setThreads(preflight.threads);
+    const note = costly && maxTokens < request.maxTokens ? `Shortened to ${maxTokens} tokens to ease the pressure: ${preflight.reason}` : undefined;
+    const first = await this.runReply({ ...request, maxTokens }, onText);
+    if (this.interruptedRequestId !== request.requestId) return { ...first, ...(note ? { note } : {}) };
+    // Memory was nearly exhausted: the reply was cut and the model switched at once. Answer again
+    // on the smaller model, saying so.
+    this.interruptedRequestId = null;
+    const from = first.model;
+    await this.whenModelReady();
+    const second = await this.runReply({ ...request, maxTokens }, onText);
+    return { ...second, note: `Memory was nearly exhausted, so Mai stopped ${from} mid-reply and answered again with ${second.model}.` };
+  }
+
+  private async runReply(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     const switcher = this.switcher!;
-    const modelId = scaler.getCurrentModelId();
+    const modelId = this.requireScaler().getCurrentModelId();
     switcher.beginReply();
     this.activeRequestId = request.requestId;
     try {
-      const result = await this.options.runtime.generate({ ...request, maxTokens }, onText);
+      const result = await this.options.runtime.generate(request, onText);
       this.stats.recordReply(modelId, result.stats, true);
       switcher.endReply({ modelId, ok: true, tokensPerSecond: result.stats.tokensPerSecond, ttftMs: result.stats.ttftMs, ...(result.stopReason === 'abort' ? { error: 'aborted' as const } : {}) });
-      return { ...result, ...(costly && maxTokens < request.maxTokens ? { note: `Shortened to ${maxTokens} tokens to ease the pressure: ${preflight.reason}` } : {}) };
+      return result;
     } catch (error) {
       const outOfMemory = /alloc|memory|VRAM/i.test((error as Error).message);
       this.stats.recordReply(modelId, null, false);
@@ -292,7 +306,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   // --- ModelLoader: how the switcher changes models ---------------------------------------------
 
   async unload(_modelId: string): Promise<void> {
-    this.switchStartedAt ??= performance.now();
+    // A reply being stopped must unwind before its context is disposed ("Object is disposed").
+    await this.options.runtime.whenIdle();
     await this.options.runtime.unload();
   }
 
@@ -306,7 +321,6 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     this.stats.recordLoad(modelId, loaded.loadMs / 1000);
     const measured = Math.max(0, process.memoryUsage.rss() - (previous ? rssBefore - previous.sizeBytes : rssBefore));
     void this.footprints.record(FootprintEstimator.key(rung.path, loaded.sizeBytes, loaded.contextSize, loaded.gpuLayers), rung.footprint, measured, 0);
-    this.switchStartedAt = null;
     this.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.lastReason });
   }
 
@@ -345,7 +359,9 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   }
 
   private interruptReply(): void {
-    if (this.activeRequestId) this.options.runtime.stop(this.activeRequestId);
+    if (!this.activeRequestId) return;
+    this.interruptedRequestId = this.activeRequestId;
+    this.options.runtime.stop(this.activeRequestId);
   }
 
   private afterSample(sample: ResourceSample): void {

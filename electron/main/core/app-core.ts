@@ -138,10 +138,11 @@ export class AppCore {
       if (this.decisions.length > 200) this.decisions.splice(0, this.decisions.length - 200);
       this.broadcast('onScalerDecision', decision);
     });
+    // The window shows capability changes itself (louder for a step down, silent when the user
+    // asked); the tray turns them into native notifications. No duplicate plain notice.
     this.engine.onEngine('model:capability', (change) => {
       this.broadcast('onCapabilityChanged', { ...change, at: Date.now() });
-      const message = [change.what, `Why: ${change.why}.`, change.bringBack].filter(Boolean).join(' ');
-      this.broadcast('onNotice', { level: change.direction === 'down' ? 'warn' : 'info', message });
+      this.log('info', `${change.what} Why: ${change.why}.`);
     });
     this.engine.onEngine('engine:notice', (notice) => this.broadcast('onNotice', notice));
     this.handlers = {

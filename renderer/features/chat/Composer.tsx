@@ -1,6 +1,7 @@
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { call } from '../../ipc/api';
 import { pushNotice, setDraft, useAppStore } from '../../stores/app-store';
+import { stopReply } from './actions';
 
 export function Composer() {
   const draft = useAppStore((state) => state.draft);
@@ -20,9 +21,7 @@ export function Composer() {
       setSending(false);
     }
   };
-  const stop = () => {
-    call('chat:stop', {}).catch((error: Error) => pushNotice({ level: 'error', message: error.message }));
-  };
+  const stop = stopReply;
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     void send();
@@ -32,29 +31,33 @@ export function Composer() {
       event.preventDefault();
       void send();
     } else if (event.key === 'Escape' && generating) {
+      // Handled here; the window-level Escape handler sees defaultPrevented and does not stop twice.
+      event.preventDefault();
       stop();
     }
   };
   return (
     <form className="composer" onSubmit={onSubmit}>
-      <textarea
-        data-testid="composer-input"
-        aria-label="Message"
-        placeholder="Message Mai (Enter to send, Shift+Enter for a new line)"
-        value={draft}
-        onChange={(event) => setDraft(event.target.value)}
-        onKeyDown={onKeyDown}
-        rows={3}
-      />
-      {generating ? (
-        <button type="button" className="stop" data-testid="stop-button" onClick={stop}>
-          Stop
-        </button>
-      ) : (
-        <button type="submit" data-testid="send-button" disabled={sending}>
-          Send
-        </button>
-      )}
+      <div className="composer-box">
+        <textarea
+          data-testid="composer-input"
+          aria-label="Message"
+          placeholder="Message Mai (Enter to send, Shift+Enter for a new line)"
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+          onKeyDown={onKeyDown}
+          rows={2}
+        />
+        {generating ? (
+          <button type="button" className="stop" data-testid="stop-button" onClick={stop}>
+            Stop
+          </button>
+        ) : (
+          <button type="submit" data-testid="send-button" disabled={sending}>
+            Send
+          </button>
+        )}
+      </div>
     </form>
   );
 }

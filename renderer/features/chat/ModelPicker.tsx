@@ -27,9 +27,10 @@ export function ModelPicker() {
   };
   return (
     <label className="model-picker">
-      <span>Model</span>
+      <span className="visually-hidden">Model</span>
       <select
         data-testid="model-select"
+        title="The model in use (Mai may change it as resources change)"
         value={current?.path ?? ''}
         disabled={busy || generating}
         onFocus={refresh}
@@ -38,7 +39,7 @@ export function ModelPicker() {
         {!current && <option value="">None loaded</option>}
         {models.map((model) => (
           <option key={model.path} value={model.path}>
-            {model.fileName} · {formatSize(model.sizeBytes)}
+            {model.fileName.replace(/\.gguf$/i, '')} · {formatSize(model.sizeBytes)}
             {model.synthetic ? ' · demo' : ''}
           </option>
         ))}

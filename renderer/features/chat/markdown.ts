@@ -28,3 +28,51 @@ markdown.renderer.rules.link_open = (tokens, index, options, env, self) => {
 export function renderMarkdown(text: string): string {
   return markdown.render(text);
 }
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const CONTINUES = /^(\s|[-*+](\s|$)|\d{1,9}[.)](\s|$))/;
+
+/**
+ * Splits markdown into blocks that render the same one by one as together, so that a streaming
+ * reply re-renders only its last block: cuts only at blank lines outside code fences, and never
+ * before an indented line or a list item (loose lists and indented code stay whole).
+ */
+export function markdownBlocks(text: string): string[] {
+  const blocks: string[] = [];
+  let fence: string | null = null;
+  let start = 0;
+  let position = 0;
+  let previousBlank = false;
+  while (position < text.length) {
+    const end = text.indexOf('\n', position);
+    const lineEnd = end === -1 ? text.length : end;
+    const line = text.slice(position, lineEnd);
+    const blank = line.trim() === '';
+    if (fence === null && previousBlank && !blank && position > start && !CONTINUES.test(line)) {
+      blocks.push(text.slice(start, position));
+      start = position;
+    }
+    const marker = FENCE.exec(line)?.[1];
+    if (marker) {
+      if (fence === null) fence = marker;
+      else if (marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker) fence = null;
+    }
+    previousBlank = blank && fence === null;
+    position = end === -1 ? text.length : end + 1;
+  }
+  if (start < text.length || blocks.length === 0) blocks.push(text.slice(start));
+  return blocks;
+}
+
+/**
+ * markdownBlocks for a text that grew from `previous` (a streaming reply): the blocks before the
+ * last one cannot change when text is appended, so only the last block and the new text are split
+ * again. Falls back to a full split when the text did not just grow.
+ */
+export function appendBlocks(previous: { text: string; blocks: string[] }, text: string): string[] {
+  if (previous.blocks.length < 2 || text.length < previous.text.length || !text.startsWith(previous.text)) return markdownBlocks(text);
+  const kept = previous.blocks.slice(0, -1);
+  let offset = 0;
+  for (const block of kept) offset += block.length;
+  return [...kept, ...markdownBlocks(text.slice(offset))];
+}
