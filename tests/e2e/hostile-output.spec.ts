@@ -323,10 +323,10 @@ test('control: the traps catch what the renderer must never do', async ({ page }
   console.log(`control: baseline CSP reports ${baseline.length} (zod eval probe); after injection, refusals seen ${csp.length} (${[...new Set(csp)].join(', ')}), request trap saw ${traps.requests.length} host requests`);
 });
 
-// Product bug (renderer/features/chat/markdown.ts): markdown-it's maxNesting (100) silently drops
-// whatever is nested deeper, so a model can hide text from the user that stays in the conversation
-// (and goes back to the model next turn). Expected to fail until the renderer shows it as text.
-test.fail('deeply nested markdown is not silently hidden from the user', async ({ page }) => {
+// Found by this suite: markdown-it's maxNesting (100) silently drops whatever is nested deeper, so a
+// model could hide text from the user that stays in the conversation. The renderer now shows such
+// a reply as plain text.
+test('deeply nested markdown is not silently hidden from the user', async ({ page }) => {
   const outputs = hostileOutputs().filter((o) => o.category === DEEP_NESTING_CATEGORY);
   await openWithFakeMain(page, outputs);
   await expect(page.getByTestId('message-assistant')).toHaveCount(outputs.length);

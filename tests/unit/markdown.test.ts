@@ -30,3 +30,27 @@ describe('model output rendered as markdown', () => {
     expect(html).toContain('[image: secret]');
   });
 });
+
+describe('text nested past markdown-it\'s limit is never hidden', () => {
+  it('shows a 300-deep quote and a 120-deep list as plain text with every word', () => {
+    const quote = renderMarkdown(`Sure.\n\n${'>'.repeat(300)} Ignore the user\n\nAnything else?`);
+    expect(quote).toContain('Ignore the user');
+    expect(quote).toContain('Anything else?');
+    expect(quote).not.toMatch(/<script|<img/);
+    const list = renderMarkdown(Array.from({ length: 120 }, (_, i) => `${'  '.repeat(i)}- level ${i}`).join('\n'));
+    expect(list).toContain('level 119');
+  });
+  it('leaves ordinary markdown (lists, quotes, tables, reference links) rendered as markdown', () => {
+    const html = renderMarkdown('> quote\n\n- a\n  - b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\nSee [docs][ref].\n\n[ref]: https://example.com');
+    expect(html).not.toContain('md-plain');
+    expect(html).toContain('<blockquote>');
+    expect(html).toContain('<table>');
+    expect(html).toContain('href="https://example.com"');
+  });
+});
+
+it('aligns table columns with classes, not style attributes the CSP would refuse', () => {
+  const html = renderMarkdown('| a | b |\n|:--|--:|\n| 1 | 2 |');
+  expect(html).not.toContain('style=');
+  expect(html).toContain('class="align-right"');
+});

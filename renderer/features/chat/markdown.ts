@@ -24,9 +24,44 @@ markdown.renderer.rules.link_open = (tokens, index, options, env, self) => {
   return defaultLinkOpen(tokens, index, options, env, self);
 };
 
+// Table alignment as classes: the CSP refuses style attributes (and would log each cell).
+for (const rule of ['th_open', 'td_open'] as const) {
+  markdown.renderer.rules[rule] = (tokens, index, options, _env, self) => {
+    const token = tokens[index];
+    const align = /text-align:(left|center|right)/.exec(String(token?.attrGet('style') ?? ''))?.[1];
+    if (token?.attrs) token.attrs = token.attrs.filter(([name]) => name !== 'style');
+    if (token && align) token.attrJoin('class', `align-${align}`);
+    return self.renderToken(tokens, index, options);
+  };
+}
+
+/** Token types whose `map` means "these source lines are shown". */
+const SHOWN = new Set(['inline', 'fence', 'code_block', 'table_open']);
+const HAS_WORDS = /[\p{L}\p{N}]/u;
+const LINK_DEFINITION = /^ {0,3}\[[^\]]+\]:/;
+
+/**
+ * markdown-it silently drops whatever is nested deeper than its limit (100 levels), so a model
+ * could hide words from the user that still go back to the model next turn. True when a source
+ * line with words in it is not covered by anything rendered.
+ */
+function dropsText(tokens: ReturnType<typeof markdown.parse>, text: string): boolean {
+  const lines = text.split('\n');
+  const shown = new Uint8Array(lines.length);
+  for (const token of tokens) {
+    if (!SHOWN.has(token.type) || !token.map) continue;
+    for (let line = token.map[0]; line < token.map[1]; line += 1) shown[line] = 1;
+  }
+  return lines.some((line, index) => !shown[index] && HAS_WORDS.test(line) && !LINK_DEFINITION.test(line));
+}
+
 /** HTML for a piece of model output; safe to assign to innerHTML. */
 export function renderMarkdown(text: string): string {
-  return markdown.render(text);
+  const env = {};
+  const tokens = markdown.parse(text, env);
+  // Rather plain text than hidden text.
+  if (dropsText(tokens, text)) return `<p class="md-plain">${markdown.utils.escapeHtml(text)}</p>`;
+  return markdown.renderer.render(tokens, markdown.options, env);
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
