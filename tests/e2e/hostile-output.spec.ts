@@ -213,7 +213,8 @@ test('300+ hostile model outputs render as inert text: no script, no request, no
               (element.tagName === 'SPAN' && name === 'class' && value === 'md-image-placeholder') ||
               (element.tagName === 'CODE' && name === 'class' && value.startsWith('language-')) ||
               (element.tagName === 'OL' && name === 'start' && /^\d+$/.test(value)) ||
-              ((element.tagName === 'TH' || element.tagName === 'TD') && name === 'style' && /^text-align:(left|right|center)$/.test(value));
+              (element.tagName === 'P' && name === 'class' && value === 'md-plain') ||
+              ((element.tagName === 'TH' || element.tagName === 'TD') && name === 'class' && /^align-(left|right|center)$/.test(value));
             if (!ok) badAttributes.push(`${element.tagName} ${name}="${value.slice(0, 80)}"`);
           }
           if (element.tagName === 'A') hrefs.push(element.getAttribute('href') ?? '');

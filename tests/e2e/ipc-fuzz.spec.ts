@@ -272,7 +272,8 @@ test('a frame over the 8 MiB limit closes only its own connection', async () => 
   victim.send('o'.repeat(9 * 1024 * 1024));
   const code = await closed;
   console.log(`oversized frame: connection closed with ${code}; host alive: ${host.process.exitCode === null}`);
-  expect(code).toBe(1009);
+  // 1009 (message too big) when the close frame arrives first, 1006 when the socket reset wins the race.
+  expect([1006, 1009]).toContain(code);
   expect(host.process.exitCode).toBeNull();
   const fresh = await connect();
   const answer = await call(fresh, 'app:get-state', {}, 1);
