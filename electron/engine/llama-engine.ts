@@ -3,7 +3,7 @@
  * reused while the conversation grows, stream a reply, stop it keeping the partial text.
  */
 import path from 'node:path';
-import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import type { ChatTurn, GenerationStats, LoadedModel, LogLevel, StopReason } from '../../shared/domain';
 import { MaiError } from '../../shared/errors';
 import { assertLooksLikeGguf } from './gguf-peek';
@@ -77,6 +77,11 @@ export class LlamaEngine {
   private lastPrompt: string | null = null;
   private threadCap: number | null = null;
   private activeRun: Promise<GenerateResult> | null = null;
+  /**
+   * Chat wrappers by model path. Resolving one from a model's template costs ~0.5 s (it matches
+   * the Jinja template against known formats), which would otherwise land on every model switch.
+   */
+  private readonly wrappers = new Map<string, ChatWrapper>();
 
   constructor(private readonly log: Logger) {}
 
@@ -138,7 +143,9 @@ export class LlamaEngine {
       throw new MaiError('model-load-failed', `Not enough memory for a ${contextSize}-token context with ${path.basename(request.path)}: ${(error as Error).message}`);
     }
     const { LlamaChatSession } = await import('node-llama-cpp');
-    const session = new LlamaChatSession({ contextSequence: context.getSequence() });
+    const known = this.wrappers.get(request.path);
+    const session = new LlamaChatSession({ contextSequence: context.getSequence(), ...(known ? { chatWrapper: known } : {}) });
+    this.wrappers.set(request.path, session.chatWrapper);
     const metadata = model.fileInfo.metadata as { general?: { name?: unknown }; mai?: { synthetic?: unknown } };
     const info: LoadedModel = {
       path: request.path,
@@ -186,6 +193,40 @@ export class LlamaEngine {
     } finally {
       this.active = null;
       this.activeRun = null;
+    }
+  }
+
+  /**
+   * Resolves a model's chat wrapper from its file header ahead of time (while idle), so switching
+   * to it later does not pay for it. Synchronous work of ~0.5 s on this thread: call only when idle.
+   */
+  async prepareChatWrapper(modelPath: string): Promise<void> {
+    if (this.wrappers.has(modelPath) || this.active || this.loading) return;
+    const { readGgufFileInfo, resolveChatWrapper } = await import('node-llama-cpp');
+    const fileInfo = await readGgufFileInfo(modelPath, { logWarnings: false });
+    if (this.active || this.loading) return;
+    const wrapper = resolveChatWrapper({ fileInfo, filename: modelPath });
+    if (wrapper) this.wrappers.set(modelPath, wrapper);
+  }
+
+  /**
+   * Evaluates a conversation into the (new) model's context ahead of the next message, so that a
+   * model switch costs the next reply only its own new tokens. Skipped when a reply is running.
+   */
+  async preloadHistory(turns: readonly ChatTurn[]): Promise<void> {
+    const loaded = this.loaded;
+    if (!loaded || this.active || this.loading || turns.length === 0) return;
+    const history = toChatHistory(turns);
+    const key = JSON.stringify(history);
+    if (key === this.sessionHistoryKey) return;
+    loaded.session.setChatHistory(history);
+    this.sessionHistoryKey = key;
+    try {
+      await loaded.session.preloadPrompt('');
+    } catch (error) {
+      // A failed warm-up only costs speed: the next reply evaluates the history itself.
+      this.sessionHistoryKey = '';
+      this.log('debug', `history preload skipped: ${(error as Error).message}`);
     }
   }
 

@@ -6,7 +6,7 @@
  * user gains or loses with every change.
  */
 import path from 'node:path';
-import type { LoadedModel, LogLevel } from '../../../shared/domain';
+import type { ChatTurn, LoadedModel, LogLevel } from '../../../shared/domain';
 import { Emitter } from '../../../shared/emitter';
 import { MaiError } from '../../../shared/errors';
 import { RealClock, type Clock } from '../resource/clock';
@@ -112,6 +112,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   private activeRequestId: string | null = null;
   private lastRequest: ConfigureRequest | null = null;
   private switchFrom: string | null = null;
+  /** The conversation as of the last reply, replayed into a new model right after a switch. */
+  private lastHistory: ChatTurn[] = [];
   /** A reply cut by a critical switch: answered again on the new model. */
   private interruptedRequestId: string | null = null;
 
@@ -188,7 +190,31 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
       this.monitor.onSample((sample) => this.afterSample(sample)),
     );
     await scaler.startContinuousMonitoring();
+    this.prepareNeighbours(initial);
     return this.options.runtime.model;
+  }
+
+  /** In the background, while idle: chat wrappers of the rungs a switch would go to (nearest first). */
+  private prepareNeighbours(current: LadderRung): void {
+    const index = this.rungs.indexOf(current);
+    const order = this.rungs
+      .map((rung, i) => ({ rung, distance: Math.abs(i - index) + (i > index ? 0.5 : 0) }))
+      .filter(({ rung }) => rung !== current)
+      .sort((a, b) => a.distance - b.distance)
+      .map(({ rung }) => rung.path);
+    const rungs = this.rungs;
+    const next = () => {
+      const modelPath = order.shift();
+      if (!modelPath || this.rungs !== rungs) return;
+      const timer = setTimeout(() => {
+        this.options.runtime
+          .prepareChatWrapper(modelPath)
+          .catch((error: Error) => this.options.log('debug', `chat format of ${path.basename(modelPath)} not prepared: ${error.message}`))
+          .finally(next);
+      }, 250);
+      timer.unref?.();
+    };
+    next();
   }
 
   /** Loads `first`, else each smaller rung, else each bigger one; throws only when none loads. */
@@ -237,6 +263,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     this.options.runtime.setThreads(preflight.threads);
     const note = costly && maxTokens < request.maxTokens ? `Shortened to ${maxTokens} tokens to ease the pressure: ${preflight.reason}` : undefined;
     const first = await this.runReply({ ...request, maxTokens }, onText);
+    this.lastHistory = [...request.history, { role: 'assistant', text: first.text }];
     if (this.interruptedRequestId !== request.requestId) return { ...first, ...(note ? { note } : {}) };
     // Memory was nearly exhausted: the reply was cut and the model switched at once. Answer again
     // on the smaller model, saying so.
@@ -322,6 +349,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     const measured = Math.max(0, process.memoryUsage.rss() - (previous ? rssBefore - previous.sizeBytes : rssBefore));
     void this.footprints.record(FootprintEstimator.key(rung.path, loaded.sizeBytes, loaded.contextSize, loaded.gpuLayers), rung.footprint, measured, 0);
     this.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.lastReason });
+    // Warm the new model with the conversation so the next reply starts as fast as a fresh one.
+    void this.options.runtime.preloadHistory(this.lastHistory);
   }
 
   // --- decisions -----------------------------------------------------------------------------------
