@@ -4,8 +4,9 @@
  * then prints one PASS/MISS line per target. A missed target never fails the process (exit 0); a
  * group that throws is reported as `{ error }` and the others still run.
  *
- * Groups: fullStack, threads, switchLatency, memory (bench/model-bench.ts) and scaler
- * (bench/scaler-bench.ts, loaded at run time so that a missing or broken file only skips it).
+ * Groups: fullStack, threads, switchLatency, memory (bench/model-bench.ts), scaler
+ * (bench/scaler-bench.ts) and renderer (bench/renderer-bench.ts); the last two are loaded at run
+ * time so that a missing or broken file only skips its group.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,29 +17,38 @@ import { fullStack, memory, switchLatency, threads, type BenchOptions } from './
 
 type GroupRunner = (options: BenchOptions) => Promise<unknown>;
 
-/** The scaler group: bench/scaler-bench.ts's runScalerBenchmarks, when that file exists and works. */
-const scaler: GroupRunner = async ({ quick }) => {
-  const file = path.join(repoDir, 'bench', 'scaler-bench.ts');
-  if (!existsSync(file)) return { skipped: true, error: 'bench/scaler-bench.ts does not exist' };
-  let loaded: Awaited<ReturnType<typeof importBundled<{ runScalerBenchmarks?: (opts: { quick?: boolean }) => Promise<Record<string, unknown>> }>>>;
-  try {
-    loaded = await importBundled(file, repoDir);
-  } catch (error) {
-    return { skipped: true, error: `could not load bench/scaler-bench.ts: ${(error as Error).message}` };
-  }
-  try {
-    if (typeof loaded.module.runScalerBenchmarks !== 'function') return { skipped: true, error: 'bench/scaler-bench.ts does not export runScalerBenchmarks' };
-    const result = await loaded.module.runScalerBenchmarks({ quick: quick === true });
-    const targets = nestedTargets(result, 'scaler');
-    return { pass: targets.length > 0 && targets.every((t) => t.pass), targets, ...result };
-  } catch (error) {
-    return { skipped: true, error: `runScalerBenchmarks failed: ${(error as Error).stack ?? String(error)}` };
-  } finally {
-    loaded.dispose();
-  }
-};
+/**
+ * A group from a bench file loaded at run time (so a missing or broken file only skips that group):
+ * calls its `exportName({ quick })` and collects every figure it marks with a target.
+ */
+function bundledGroup(fileName: string, exportName: string, label: string): GroupRunner {
+  return async ({ quick }) => {
+    const file = path.join(repoDir, 'bench', fileName);
+    if (!existsSync(file)) return { skipped: true, error: `bench/${fileName} does not exist` };
+    let loaded: Awaited<ReturnType<typeof importBundled<Record<string, unknown>>>>;
+    try {
+      loaded = await importBundled(file, repoDir);
+    } catch (error) {
+      return { skipped: true, error: `could not load bench/${fileName}: ${(error as Error).message}` };
+    }
+    try {
+      const run = loaded.module[exportName];
+      if (typeof run !== 'function') return { skipped: true, error: `bench/${fileName} does not export ${exportName}` };
+      const result = (await run({ quick: quick === true })) as Record<string, unknown>;
+      const targets = nestedTargets(result, label);
+      return { pass: targets.length > 0 && targets.every((t) => t.pass), targets, ...result };
+    } catch (error) {
+      return { skipped: true, error: `${exportName} failed: ${(error as Error).stack ?? String(error)}` };
+    } finally {
+      loaded.dispose();
+    }
+  };
+}
 
-const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler };
+const scaler = bundledGroup('scaler-bench.ts', 'runScalerBenchmarks', 'scaler');
+const renderer = bundledGroup('renderer-bench.ts', 'runRendererBenchmarks', 'renderer');
+
+const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler, renderer };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
   const quick = argv.includes('--quick');
