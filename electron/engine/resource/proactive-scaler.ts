@@ -200,12 +200,13 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
           return;
         }
       }
-      if (this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
+      // Paused (a pinned model): slowness never moves the model; only emergencies do.
+      if (this.paused === null && this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
         this.decide({ action: 'degrade', from: current, to: this.ladder[this.modelIndex - 1]!.id, urgency: 'normal', path: 'performance', reason: sentence, metrics: { tokensPerSecond: verdict.tokensPerSecond, baselineTokensPerSecond: verdict.baselineTokensPerSecond, consecutiveSlow: verdict.consecutive } });
       }
       return;
     }
-    if (this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
+    if (this.paused === null && this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
       this.decide({ action: 'degrade', from: current, to: this.ladder[this.modelIndex - 1]!.id, urgency: 'normal', path: 'failure', reason: `${verdict.failures} of the last ${verdict.replies} replies on ${current} failed`, metrics: { failures: verdict.failures, replies: verdict.replies } });
     }
   }

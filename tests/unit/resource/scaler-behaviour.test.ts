@@ -67,6 +67,21 @@ describe('performance feedback', () => {
     expect(degrade!.reason).toMatch(/tokens\/s/);
   });
 
+  it('never moves a pinned (paused) model for slow or failing replies', async () => {
+    const h = createHarness();
+    await h.run(30, () => ({ background: 0.3 }));
+    h.scaler.setPaused('model pinned by the user');
+    for (let i = 0; i < 5; i++) {
+      h.switcher.beginReply();
+      h.switcher.endReply(healthy);
+    }
+    for (let i = 0; i < 6; i++) {
+      h.switcher.beginReply();
+      h.switcher.endReply(i % 2 ? { ok: true, tokensPerSecond: 3 } : { ok: false });
+    }
+    expect(h.modelDecisions()).toHaveLength(0);
+  });
+
   it('cuts threads first when other programs compete for the cores', async () => {
     const h = createHarness();
     await h.run(30, () => ({ background: 0.3, cpu: 0.1 }));
