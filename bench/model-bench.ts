@@ -62,11 +62,11 @@ export interface BenchOptions {
 
 const CONTEXT_SIZE = 4096;
 /**
- * The app pinned to its model (automatic scaling off, as when a user picks one). The scaler's
- * performance path still degrades a pinned model after two slow replies (seen in these benchmarks:
- * "degrade (performance) 30 MB → 1 MB: 2 replies at 201.8 tokens/s, under 70 % of … usual 303.6"
- * with autoScaling false), and other people's work on this machine makes replies slow; so its
- * trigger is also set to its minimum (5 % of the usual speed), to keep one model per comparison.
+ * The app pinned to its model (automatic scaling off, as when a user picks one). Until 06d5f49 the
+ * scaler's performance path still stepped a pinned model down after two slow replies (seen here:
+ * "degrade (performance) 30 MB → 1 MB: 2 replies at 201.8 tokens/s, under 70 % of … usual 303.6"),
+ * and other people's work on this machine makes replies slow; the slow-reply trigger stays at its
+ * minimum (5 % of the usual speed) as a guard, so that each comparison keeps one model.
  */
 const PINNED = { autoScaling: false, scaler: { slowdownFactor: 0.05 } };
 /** Machine busy fraction above which a run shared the 2 cores with something else. */
