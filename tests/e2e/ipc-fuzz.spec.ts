@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { appContract } from '../../shared/contract';
 import { ensureTestModels } from '../helpers/models';
 import { startHost, type RunningHost } from './web-host';
+import { rng } from '../helpers/rng';
 
 const FRAMES = 10_000;
 const SEED = 0x6675_7a7a;
@@ -28,16 +29,6 @@ test.afterAll(async () => {
   await host?.stop();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Methods that only read (or stop a reply): fuzzed with any params, valid ones included. */
 const HARMLESS = ['app:get-state', 'models:list', 'settings:get', 'conversations:list', 'conversations:search', 'chat:stop'].filter((m) => Object.hasOwn(appContract.methods, m));

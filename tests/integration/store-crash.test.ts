@@ -14,22 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSchema } from '../../shared/domain';
 import { isTempFileName } from '../../electron/main/core/store/atomic-file';
 import { ConversationStore } from '../../electron/main/core/store/conversation-store';
+import { rng } from '../helpers/rng';
 
 const TOTAL = 1000;
 const MIN_KILLS = 20;
 const SEED = Number(process.env.MAI_CRASH_SEED ?? 0x5eed);
 
-/** mulberry32: small, seedable, good enough to place kills. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

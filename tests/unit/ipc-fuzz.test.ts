@@ -9,21 +9,11 @@ import type { z } from 'zod';
 import { appContract } from '../../shared/contract';
 import { errorDataSchema, MaiError, type Result } from '../../shared/errors';
 import { createMemoryPortPair, dispatch, RpcPeer, type Contract } from '../../shared/rpc';
+import { rng } from '../helpers/rng';
 
 const CASES = 10_000;
 const SEED = 0x6d61_6931;
 
-/** mulberry32: small, fast, good enough, and the same sequence on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = rng(SEED);
 const int = (n: number) => Math.floor(random() * n);
