@@ -19,23 +19,7 @@ import type { AppState } from '../shared/contract';
 import type { ChatMessage, Conversation } from '../shared/domain';
 import type { DecisionData, ResourceSnapshot } from '../shared/resource';
 import { defaultAppSettings } from '../shared/settings';
-
-/** Set by build/run-ts.mjs's banner: the folder of the entry (bench/). */
-declare const __maiEntryDir: string | undefined;
-
-function findRepoDir(): string {
-  let dir = typeof __maiEntryDir === 'string' ? __maiEntryDir : process.cwd();
-  for (;;) {
-    try {
-      if ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'mai') return dir;
-    } catch {
-      // No package.json here.
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-}
+import { repoDir } from './bench-util';
 
 const ORIGIN = 'http://mai.bench';
 const TOKENS_PER_SECOND = 200;
@@ -215,7 +199,6 @@ async function pageFigures(page: Page): Promise<PageFigures> {
 }
 
 export async function runRendererBenchmarks(opts: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
-  const repoDir = findRepoDir();
   const rendererDir = path.join(repoDir, 'dist', 'renderer');
   if (!existsSync(path.join(rendererDir, 'index.html'))) throw new Error('dist/renderer is missing: run `npm run build` first.');
   const streamSeconds = opts.quick ? 10 : 60;
