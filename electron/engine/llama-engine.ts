@@ -132,13 +132,16 @@ export class LlamaEngine {
     }
     const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores);
     // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
-    // thread count can follow the free cores between (and during) replies without a reload.
-    llama.maxThreads = threads;
+    // thread count can follow the free cores between (and during) replies without a reload. The cap
+    // is lowered only after creation: node-llama-cpp clamps `ideal` to the cap in force at creation.
+    llama.maxThreads = Math.max(threads, llama.cpuMathCores);
     const contextSize = request.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize || DEFAULT_CONTEXT);
     let context: LlamaContext;
     try {
       context = await model.createContext({ contextSize, threads: { ideal: Math.max(threads, llama.cpuMathCores), min: 1 } });
+      llama.maxThreads = threads;
     } catch (error) {
+      llama.maxThreads = threads;
       await model.dispose();
       throw new MaiError('model-load-failed', `Not enough memory for a ${contextSize}-token context with ${path.basename(request.path)}: ${(error as Error).message}`);
     }
