@@ -2,7 +2,7 @@
  * Main's core, free of Electron: the engine supervisor, the model in use, the conversation, and
  * the handlers of the window.mai contract. electron/main/electron and the web host both serve it.
  */
-import type { AppEvent, AppPayload, AppContract } from '../../../shared/contract';
+import type { AppEvent, AppPayload, AppContract, AppState } from '../../../shared/contract';
 import type { LoadedModel, LogLevel, ModelEntry } from '../../../shared/domain';
 import type { DecisionData, ManagerSettingsData, ResourceSnapshot } from '../../../shared/resource';
 import { appSettingsSchema, defaultAppSettings, managerSettingsFrom, type AppSettings } from '../../../shared/settings';
@@ -146,21 +146,13 @@ export class AppCore {
     });
     this.engine.onEngine('engine:notice', (notice) => this.broadcast('onNotice', notice));
     this.handlers = {
-      'app:get-state': async () => ({
-        mode: options.mode,
-        engine: this.engine.status,
-        model: this.models.current,
-        models: await this.models.library.list(),
-        conversation: this.chat.current,
-        generating: this.chat.generating,
-        resource: this.lastSnapshot,
-        decisions: [...this.decisions],
-        ladder: this.models.ladder,
-        tier: this.models.tier,
-        scalingPaused: this.scalingPaused,
-        conversations: this.conversations.list(),
-        suggestions: this.suggestions.current,
-      }),
+      'app:get-state': async () => {
+        // Everything that waits comes first: the rest is read in one synchronous step, so no event
+        // broadcast while the models folder is listed (the engine becoming ready, a model loaded)
+        // can be overwritten in the window by an older value carried in this answer.
+        const models = await this.models.library.list();
+        return this.stateSnapshot(models);
+      },
       'scaler:pause': async ({ paused }) => {
         await this.models.setPaused(paused);
         this.scalingPaused = paused;
@@ -216,6 +208,25 @@ export class AppCore {
         this.log('warn', `event ${event} could not be delivered: ${(error as Error).message}`);
       }
     }
+  }
+
+  /** The whole state the window starts from, read in one synchronous step. */
+  private stateSnapshot(models: ModelEntry[]): AppState {
+    return {
+      mode: this.options.mode,
+      engine: this.engine.status,
+      model: this.models.current,
+      models,
+      conversation: this.chat.current,
+      generating: this.chat.generating,
+      resource: this.lastSnapshot,
+      decisions: [...this.decisions],
+      ladder: this.models.ladder,
+      tier: this.models.tier,
+      scalingPaused: this.scalingPaused,
+      conversations: this.conversations.list(),
+      suggestions: this.suggestions.current,
+    };
   }
 
   private requireDownloads(): DownloadManager {
