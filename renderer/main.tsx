@@ -6,14 +6,29 @@ import { bindMai, refreshState } from './ipc/binder';
 import { pushNotice, setConnection } from './stores/app-store';
 import './styles.css';
 
-const reload = () => refreshState().catch((error: Error) => pushNotice({ level: 'error', message: `Could not reach Mai: ${error.message}` }));
-const mai = getMai((connected) => {
-  setConnection(connected);
+let connected = Boolean(window.mai);
+let attempt = 0;
+/** Loads the whole state; a failure is said once and retried (with backoff) while connected. */
+const reload = (): void => {
+  refreshState().then(
+    () => {
+      attempt = 0;
+    },
+    (error: Error) => {
+      if (attempt === 0) pushNotice({ level: 'error', message: `Could not reach Mai: ${error.message}` });
+      attempt += 1;
+      if (connected) setTimeout(reload, Math.min(5000, 250 * 2 ** attempt));
+    },
+  );
+};
+const mai = getMai((isConnected) => {
+  connected = isConnected;
+  setConnection(isConnected);
   // After a reconnect the host may have moved on: take its whole state again.
-  if (connected) void reload();
+  if (isConnected) reload();
 });
 bindMai(mai);
-if (window.mai) void reload();
+if (window.mai) reload();
 
 const root = document.getElementById('root');
 if (root) {

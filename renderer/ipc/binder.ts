@@ -58,6 +58,7 @@ export function bindMai(mai: MaiApi): () => void {
     mai.on('onResourceSample', (snapshot) => resources.addSnapshot(snapshot)),
     mai.on('onScalerDecision', (decision) => resources.addDecision(decision)),
     mai.on('onSuggestions', (suggestions) => store.setSuggestions(suggestions)),
+    mai.on('onOpenPanel', () => store.setPanelOpen(true)),
     mai.on('onCapabilityChanged', (change) => {
       const silent = store.useAppStore.getState().settings?.silentSwitching ?? false;
       store.addCapabilityChange(change, toastStyle(change, silent));

@@ -62,6 +62,8 @@ export class AppCore {
   private lastSnapshot: ResourceSnapshot | null = null;
   private readonly decisions: DecisionData[] = [];
   private scalingPaused = false;
+  private prepared: Promise<void> | null = null;
+  private readonly unheardNotices: AppPayload<'onNotice'>[] = [];
   private readonly settingsStore: SettingsStore<typeof appSettingsSchema> | null;
 
   constructor(private readonly options: AppCoreOptions) {
@@ -197,10 +199,14 @@ export class AppCore {
   /** Adds a receiver of events (a window, a WebSocket); returns a function that removes it. */
   subscribe(sink: AppEventSink): () => void {
     this.sinks.add(sink);
+    // Notices said before any window was there to hear them (a damaged settings file, the demo
+    // models) go to the first one.
+    for (const notice of this.unheardNotices.splice(0)) sink('onNotice', notice);
     return () => this.sinks.delete(sink);
   }
 
   broadcast<E extends AppEvent>(event: E, payload: AppPayload<E>): void {
+    if (event === 'onNotice' && this.sinks.size === 0 && this.unheardNotices.length < 20) this.unheardNotices.push(payload as AppPayload<'onNotice'>);
     for (const sink of this.sinks) {
       try {
         sink(event, payload);
@@ -277,8 +283,28 @@ export class AppCore {
     return this.options.manager ?? managerSettingsFrom(settings);
   }
 
-  /** Creates the demo models on a first start, starts the engine and loads the first model. */
+  /**
+   * Everything a window needs before it can be shown the state: settings, demo models on a first
+   * start, conversations, unfinished downloads. Hosts call it before they accept a window, so the
+   * first `app:get-state` never answers with defaults that are about to change. Runs once.
+   */
+  prepare(): Promise<void> {
+    this.prepared ??= this.doPrepare();
+    return this.prepared;
+  }
+
+  /** Prepares (if the host has not), starts the engine and loads the first model. */
   async start(): Promise<void> {
+    await this.prepare();
+    await this.engine.start();
+    // A model that cannot load is reported but does not stop Mai from starting.
+    await this.models.ensureLoaded().catch((error: Error) => {
+      this.log('warn', error.message);
+      this.broadcast('onNotice', { level: 'error', message: error.message });
+    });
+  }
+
+  private async doPrepare(): Promise<void> {
     if (this.settingsStore) {
       const loaded = await this.settingsStore.load();
       if (loaded.quarantined) this.broadcast('onNotice', { level: 'warn', message: `The settings file was damaged (${loaded.quarantined.reason}); it was moved to ${loaded.quarantined.movedTo} and the defaults are in use.` });
@@ -306,12 +332,6 @@ export class AppCore {
       });
       if (restored?.movedAsideTo) this.broadcast('onNotice', { level: 'warn', message: `The download list was damaged and was moved to ${restored.movedAsideTo}.` });
     }
-    await this.engine.start();
-    // A model that cannot load is reported but does not stop Mai from starting.
-    await this.models.ensureLoaded().catch((error: Error) => {
-      this.log('warn', error.message);
-      this.broadcast('onNotice', { level: 'error', message: error.message });
-    });
   }
 
   async shutdown(): Promise<void> {

@@ -47,6 +47,8 @@ export class ConversationService {
       await this.repairCutOff(conversation);
       await this.chat.setCurrent(conversation);
     }
+    // A window that asked for the state before the list was read gets it now.
+    this.emit('onConversations', this.list());
   }
 
   /** A reply that was streaming when Mai stopped is kept and marked as interrupted. */

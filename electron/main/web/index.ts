@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     ...(values.model ? { initialModelPath: path.resolve(values.model) } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
   });
+  // Settings and conversations are read before the first window can ask for them.
+  await core.prepare();
   const host = await startWebHost({ core, rendererDir: path.join(here, '../renderer'), port, log: (m) => console.warn(`[mai] ${m}`) });
   console.log(`Mai is running at ${host.url}`);
   console.log(`Models folder: ${modelsDir}`);
