@@ -3,6 +3,7 @@
  * can act itself, an action. A suggestion disappears as soon as its cause does. The process list
  * (systeminformation, ~100 ms a call) is read at most once a minute, and only under pressure.
  */
+import os from 'node:os';
 import type { LoadedModel, Suggestion } from '../../../shared/domain';
 import type { ResourceSnapshot } from '../../../shared/resource';
 import type { AppSettings } from '../../../shared/settings';
@@ -18,8 +19,18 @@ export interface SuggestionDeps {
   settings: () => AppSettings;
   model: () => LoadedModel | null;
   unloadModel?: () => Promise<void>;
+  /**
+   * Sets the CPU threads inference uses. Without it the threads suggestion has no button: the
+   * settings have no thread count, so only the engine can apply one.
+   */
+  setThreads?: (threads: number) => Promise<void>;
   /** The programs using the most memory; default reads them with systeminformation. */
   listProcesses?: () => Promise<ProcessUse[]>;
+  /**
+   * Cores inference threads can use (physical cores: llama.cpp runs one math thread per core);
+   * default read once with systeminformation, `os.availableParallelism()` until then.
+   */
+  cores?: () => number;
   now?: () => number;
 }
 
@@ -30,6 +41,29 @@ const pct = (fraction: number) => `${Math.round(fraction * 100)} %`;
 /** Idle time after which an idle model is worth unloading. */
 const IDLE_MS = 10 * 60_000;
 const PROCESS_SAMPLE_MS = 60_000;
+/** Samples whose median other-programs CPU load the threads suggestion uses (1 Hz: 5 s), so a blip does not flicker it. */
+const CPU_SAMPLES = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * The thread count to suggest, and whether the one in use is off: more threads than free cores
+ * spin against other programs (FINDINGS: ~100× slower on 2 cores); at least two idle cores beyond
+ * the threads in use are speed left on the table. The recommendation leaves one core for the
+ * system and the window, as the engine's default does. Between the two lies a one-core band in
+ * which nothing is suggested, so load near a core boundary does not flicker it.
+ */
+export function threadAdvice(inUse: number, cores: number, otherLoad: number): { freeCores: number; recommended: number; tooMany: boolean; tooFew: boolean } {
+  const freeCores = Math.max(0, cores * (1 - Math.min(1, Math.max(0, otherLoad))));
+  const recommended = Math.max(1, Math.min(cores, Math.floor(freeCores) - 1));
+  const tooMany = inUse > Math.max(1, Math.floor(freeCores));
+  const tooFew = !tooMany && inUse < recommended;
+  return { freeCores, recommended, tooMany, tooFew };
+}
 
 async function topProcesses(): Promise<ProcessUse[]> {
   const si = await import('systeminformation');
@@ -48,10 +82,16 @@ export class SuggestionEngine {
   private sampling = false;
   private lastReplyAt: number;
   private stopped = false;
+  private lastSnapshot: ResourceSnapshot | null = null;
+  private readonly cpuLoads: number[] = [];
+  /** The thread count the threads suggestion offers, while it is shown. */
+  private recommendedThreads: number | null = null;
   private readonly now: () => number;
+  private readonly cores: () => number;
 
   constructor(private readonly deps: SuggestionDeps) {
     this.now = deps.now ?? Date.now;
+    this.cores = deps.cores ?? this.machineCores();
     this.lastReplyAt = this.now();
   }
 
@@ -64,8 +104,18 @@ export class SuggestionEngine {
     this.lastReplyAt = this.now();
   }
 
+  /** Takes one resource frame (1 Hz) and republishes the suggestions if they changed. */
   observe(snapshot: ResourceSnapshot): void {
     if (this.stopped) return;
+    this.lastSnapshot = snapshot;
+    if (snapshot.sample.cpuOtherLoad !== null) {
+      this.cpuLoads.push(snapshot.sample.cpuOtherLoad);
+      if (this.cpuLoads.length > CPU_SAMPLES) this.cpuLoads.shift();
+    }
+    this.evaluate(snapshot);
+  }
+
+  private evaluate(snapshot: ResourceSnapshot): void {
     const { sample, thresholds } = snapshot;
     const used = sample.memTotalBytes > 0 ? sample.memUsedBytes / sample.memTotalBytes : 0;
     const underPressure = used >= thresholds.upgrade;
@@ -94,13 +144,25 @@ export class SuggestionEngine {
         action: { label: 'Use 2048 tokens' },
       });
     }
-    if ((sample.cpuOtherLoad ?? 0) > 0.5) {
-      next.push({
-        id: 'threads',
-        kind: 'threads',
-        title: 'Other programs are using the processor',
-        detail: `Other programs keep ${pct(sample.cpuOtherLoad ?? 0)} of the processor busy; Mai runs on ${snapshot.threads} thread${snapshot.threads === 1 ? '' : 's'} so that it does not fight them for cores.`,
-      });
+    this.recommendedThreads = null;
+    if (model && snapshot.threads > 0 && this.cpuLoads.length > 0) {
+      const cores = Math.max(1, this.cores());
+      const otherLoad = median(this.cpuLoads);
+      const advice = threadAdvice(snapshot.threads, cores, otherLoad);
+      if (advice.tooMany || advice.tooFew) {
+        this.recommendedThreads = advice.recommended;
+        const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+        const free = `${advice.freeCores.toFixed(1)} of ${plural(cores, 'core')} are free (other programs: ${pct(otherLoad)})`;
+        next.push({
+          id: 'threads',
+          kind: 'threads',
+          title: advice.tooMany ? 'More threads than free cores' : 'Cores left idle',
+          detail: advice.tooMany
+            ? `Mai runs on ${plural(snapshot.threads, 'thread')} but only ${free}; threads on busy cores wait on each other and replies slow down sharply. ${plural(advice.recommended, 'thread')} would fit.`
+            : `Mai runs on ${plural(snapshot.threads, 'thread')} while ${free}; ${plural(advice.recommended, 'thread')} would answer faster and still leave a core for the rest of the machine.`,
+          ...(this.deps.setThreads ? { action: { label: `Use ${plural(advice.recommended, 'thread')}` } } : {}),
+        });
+      }
     }
     if (sample.vramTotalBytes && model && model.gpuLayers === 0) {
       next.push({
@@ -144,6 +206,13 @@ export class SuggestionEngine {
         await this.deps.updateSettings({ preference: 'speed' });
         this.publish(this.list.filter((s) => s.id !== id));
         return { applied: true, message: 'Mai now prefers speed.' };
+      case 'threads': {
+        const threads = this.recommendedThreads;
+        if (threads === null || !this.deps.setThreads) return { applied: false, message: 'Mai cannot do this one for you.' };
+        await this.deps.setThreads(threads);
+        this.publish(this.list.filter((s) => s.id !== id));
+        return { applied: true, message: `Mai now uses ${threads} thread${threads === 1 ? '' : 's'}.` };
+      }
       case 'idle-model':
         await this.deps.unloadModel?.();
         this.noteActivity();
@@ -158,12 +227,25 @@ export class SuggestionEngine {
     this.stopped = true;
   }
 
+  private machineCores(): () => number {
+    let cores = os.availableParallelism();
+    void import('systeminformation')
+      .then((si) => si.cpu())
+      .then((cpu) => {
+        if (cpu.physicalCores > 0) cores = cpu.physicalCores;
+      })
+      .catch(() => {});
+    return () => cores;
+  }
+
   private sampleProcesses(): void {
     this.sampling = true;
     this.processesAt = this.now();
     (this.deps.listProcesses ?? topProcesses)()
       .then((list) => {
         this.processes = list;
+        // Shown now rather than with the next sample.
+        if (!this.stopped && this.lastSnapshot) this.evaluate(this.lastSnapshot);
       })
       .catch(() => {
         this.processes = [];
