@@ -6,6 +6,7 @@ import { MessageList } from './features/chat/MessageList';
 import { Notices } from './features/chat/Notices';
 import { StatusBar } from './features/chat/StatusBar';
 import { newChat, Sidebar } from './features/conversations/Sidebar';
+import { ModelsPage } from './features/models/ModelsPage';
 import { ResourcePanel } from './features/resources/ResourcePanel';
 import { SettingsDialog } from './features/settings/SettingsDialog';
 import { shortcutFor } from './lib/shortcuts';
@@ -18,7 +19,7 @@ function useShortcuts(): void {
       const action = shortcutFor(event);
       if (!action) {
         const state = useAppStore.getState();
-        if (event.key === 'Escape' && state.generating && !state.settingsOpen && !event.defaultPrevented) stopReply();
+        if (event.key === 'Escape' && state.generating && !state.settingsOpen && !state.modelsOpen && !event.defaultPrevented) stopReply();
         return;
       }
       event.preventDefault();
@@ -43,6 +44,11 @@ function SettingsSlot() {
   return open ? <SettingsDialog /> : null;
 }
 
+function ModelsSlot() {
+  const open = useAppStore((s) => s.modelsOpen);
+  return open ? <ModelsPage /> : null;
+}
+
 export function App() {
   useShortcuts();
   return (
@@ -59,6 +65,7 @@ export function App() {
       </div>
       <PanelSlot />
       <SettingsSlot />
+      <ModelsSlot />
     </div>
   );
 }

@@ -83,6 +83,12 @@ export const appContract = {
     'models:import': { params: z.object({ path: z.string().min(1).max(4096) }), result: modelEntrySchema },
     /** Deletes a model in Mai's models folder, or forgets an imported one (its file stays). */
     'models:remove': { params: z.object({ path: z.string().min(1).max(4096) }), result: z.object({ removed: z.boolean(), message: z.string() }) },
+    /**
+     * Asks the host for a GGUF file with its own file dialog (Electron). Answers `{path: null}` when
+     * the user closed the dialog; refused with 'bad-request' where there is no dialog (the browser,
+     * whose page cannot learn a file's path: type the path into the import field instead).
+     */
+    'models:open-dialog': { params: z.object({}), result: z.object({ path: z.string().max(4096).nullable() }) },
     'downloads:list': { params: z.object({}), result: z.array(downloadInfoSchema) },
     'downloads:start': { params: z.object({ catalogId: z.string().min(1).max(200) }), result: downloadInfoSchema },
     'downloads:pause': { params: z.object({ id: z.string().min(1).max(200) }), result: downloadInfoSchema },

@@ -59,6 +59,8 @@ export function bindMai(mai: MaiApi): () => void {
     mai.on('onScalerDecision', (decision) => resources.addDecision(decision)),
     mai.on('onSuggestions', (suggestions) => store.setSuggestions(suggestions)),
     mai.on('onOpenPanel', () => store.setPanelOpen(true)),
+    mai.on('onModels', (models) => store.setModels(models)),
+    mai.on('onDownload', (download) => store.upsertDownload(download)),
     mai.on('onCapabilityChanged', (change) => {
       const silent = store.useAppStore.getState().settings?.silentSwitching ?? false;
       store.addCapabilityChange(change, toastStyle(change, silent));

@@ -5,6 +5,7 @@
  * never runs the chat's selectors.
  */
 import { create, type StateCreator } from 'zustand';
+import type { CatalogItem, DownloadData } from '../../shared/catalog';
 import type { Notice } from '../../shared/contract';
 import type { ChatMessage, Conversation, ConversationSearchHitData, ConversationSummaryData, EngineStatus, LoadedModel, ModelEntry, Suggestion } from '../../shared/domain';
 import type { AppSettings } from '../../shared/settings';
@@ -78,15 +79,23 @@ export interface SettingsSlice {
   settings: AppSettings | null;
 }
 
+export interface ModelsSlice {
+  /** The catalog with this machine's fit; null until the models page first loads it. */
+  catalog: CatalogItem[] | null;
+  /** Downloads in queue order (main's list, then updated by onDownload). */
+  downloads: DownloadData[];
+}
+
 export interface UiSlice {
   panelOpen: boolean;
   settingsOpen: boolean;
+  modelsOpen: boolean;
   centreOpen: boolean;
   /** Bumped to ask the search box to take focus (Ctrl/Cmd+K). */
   searchFocusRequest: number;
 }
 
-export type AppState = ChatSlice & EngineSlice & NoticeSlice & NotificationSlice & ConversationsSlice & SuggestionsSlice & SettingsSlice & UiSlice;
+export type AppState = ChatSlice & EngineSlice & NoticeSlice & NotificationSlice & ConversationsSlice & SuggestionsSlice & SettingsSlice & ModelsSlice & UiSlice;
 
 const PANEL_KEY = 'mai:resource-panel-open';
 
@@ -135,9 +144,12 @@ const createSuggestionsSlice: StateCreator<AppState, [], [], SuggestionsSlice> =
 
 const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> = () => ({ settings: null });
 
+const createModelsSlice: StateCreator<AppState, [], [], ModelsSlice> = () => ({ catalog: null, downloads: [] });
+
 const createUiSlice: StateCreator<AppState, [], [], UiSlice> = () => ({
   panelOpen: readPanelOpen(),
   settingsOpen: false,
+  modelsOpen: false,
   centreOpen: false,
   searchFocusRequest: 0,
 });
@@ -150,6 +162,7 @@ export const useAppStore = create<AppState>()((...args) => ({
   ...createConversationsSlice(...args),
   ...createSuggestionsSlice(...args),
   ...createSettingsSlice(...args),
+  ...createModelsSlice(...args),
   ...createUiSlice(...args),
 }));
 
@@ -297,6 +310,29 @@ export function setSettings(settings: AppSettings): void {
   set({ settings });
 }
 
+// ---- models page ----
+
+export function setCatalog(catalog: CatalogItem[]): void {
+  set({ catalog });
+}
+
+export function setDownloads(downloads: DownloadData[]): void {
+  set({ downloads });
+}
+
+/**
+ * A download's new state or progress. State changes carry no speed; the last measured speed is
+ * kept while the download runs so that the figures do not blink between progress ticks.
+ */
+export function upsertDownload(download: DownloadData): void {
+  const downloads = get().downloads;
+  const index = downloads.findIndex((d) => d.id === download.id);
+  const before = index === -1 ? undefined : downloads[index];
+  const keepSpeed = download.state === 'downloading' && download.bytesPerSecond === null && before?.state === 'downloading';
+  const next = keepSpeed ? { ...download, bytesPerSecond: before.bytesPerSecond, secondsLeft: before.secondsLeft } : download;
+  set({ downloads: index === -1 ? [...downloads, next] : downloads.map((d, i) => (i === index ? next : d)) });
+}
+
 // ---- ui ----
 
 export function setPanelOpen(panelOpen: boolean): void {
@@ -314,4 +350,8 @@ export function togglePanel(): void {
 
 export function setSettingsOpen(settingsOpen: boolean): void {
   set({ settingsOpen });
+}
+
+export function setModelsOpen(modelsOpen: boolean): void {
+  set({ modelsOpen });
 }

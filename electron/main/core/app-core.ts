@@ -8,7 +8,10 @@ import type { DecisionData, ManagerSettingsData, ResourceSnapshot } from '../../
 import { appSettingsSchema, defaultAppSettings, managerSettingsFrom, type AppSettings } from '../../../shared/settings';
 import path from 'node:path';
 import { CatalogService } from './catalog/catalog-service';
+import { CATALOG } from './catalog/catalog-data';
 import { bridgeDownloads, toDownloadData } from './catalog/downloads-bridge';
+import { ModelFiles } from './catalog/model-files';
+import { testCatalogFromEnv } from './catalog/test-catalog';
 import { ConversationService } from './conversations';
 import { DownloadManager } from './downloads';
 import { ConversationStore } from './store/conversation-store';
@@ -45,6 +48,11 @@ export interface AppCoreOptions {
   discoverOtherApps?: boolean;
   /** Folder of conversation files; absent = conversations are not saved. */
   conversationsDir?: string;
+  /**
+   * The host's file dialog for `models:open-dialog`: resolves to the chosen path, or null when the
+   * user closed it. Absent (the browser) = the method is refused with a sentence.
+   */
+  pickModelFile?: () => Promise<string | null>;
   log?: (level: LogLevel, message: string) => void;
 }
 
@@ -56,6 +64,7 @@ export class AppCore {
   readonly suggestions: SuggestionEngine;
   readonly catalog: CatalogService;
   readonly downloads: DownloadManager | null;
+  readonly files: ModelFiles;
   readonly handlers: Handlers<AppContract>;
   private readonly sinks = new Set<AppEventSink>();
   private readonly log: (level: LogLevel, message: string) => void;
@@ -98,7 +107,11 @@ export class AppCore {
     );
     this.scalingPaused = options.manager?.autoScaling === false;
     const conversationStore = options.conversationsDir ? new ConversationStore(options.conversationsDir) : null;
-    this.chat = new ChatService(this.engine, this.models, (event, payload) => this.broadcast(event, payload as never), {
+    this.chat = new ChatService(this.engine, this.models, (event, payload) => {
+      this.broadcast(event, payload as never);
+      // A reply ended: a ladder rebuild put off while it ran happens now.
+      if (event === 'onChatMessage' && !this.chat.generating) void this.files.idle();
+    }, {
       ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
       ...(conversationStore ? { persistence: ConversationService.persistenceFor(conversationStore) } : {}),
     });
@@ -113,11 +126,30 @@ export class AppCore {
       settings: () => this.settings,
       model: () => this.models.current,
     });
+    const testCatalog = testCatalogFromEnv(process.env, (message) => this.log('warn', message));
     this.downloads = options.dataDir
-      ? new DownloadManager({ modelsDir: options.modelsDir, stateFile: path.join(options.dataDir, 'downloads.json') })
+      ? new DownloadManager({
+          modelsDir: options.modelsDir,
+          stateFile: path.join(options.dataDir, 'downloads.json'),
+          ...(testCatalog?.huggingFaceBaseUrl ? { huggingFaceBaseUrl: testCatalog.huggingFaceBaseUrl } : {}),
+        })
       : null;
     if (this.downloads) bridgeDownloads(this.downloads, (data) => this.broadcast('onDownload', data), () => void this.publishModels());
+    this.files = new ModelFiles({
+      modelsDir: options.modelsDir,
+      library: this.models.library,
+      inspect: (p) => this.engine.call('model:inspect', { path: p }),
+      currentPath: () => this.models.current?.path ?? null,
+      importedPaths: () => this.settings.importedModelPaths,
+      saveImportedPaths: this.settingsStore ? async (paths) => void (await this.settingsStore?.update({ importedModelPaths: paths })) : null,
+      publish: (list) => this.broadcast('onModels', list),
+      rebuildLadder: () => this.models.applySettings(this.managerSettings(this.settings)),
+      replying: () => this.chat.generating,
+      ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
+      log: (message) => this.log('warn', message),
+    });
     this.catalog = new CatalogService({
+      ...(testCatalog ? { entries: [...CATALOG, ...testCatalog.entries] } : {}),
       downloads: this.downloads,
       snapshot: () => this.lastSnapshot,
       ladder: () => this.models.ladder,
@@ -172,8 +204,9 @@ export class AppCore {
       'conversations:search': ({ query }) => this.conversations.search(query),
       'suggestions:apply': ({ id }) => this.suggestions.apply(id),
       'catalog:list': () => this.catalog.list(),
-      'models:import': (params) => this.importModel(params.path),
-      'models:remove': (params) => this.removeModel(params.path),
+      'models:import': (params) => this.files.import(params.path),
+      'models:remove': (params) => this.files.remove(params.path),
+      'models:open-dialog': () => this.files.pick(),
       'downloads:list': () => (this.downloads?.list() ?? []).map((info) => toDownloadData(info)),
       'downloads:start': async ({ catalogId }) => toDownloadData(this.catalog.start(catalogId)),
       'downloads:pause': async ({ id }) => toDownloadData(await this.requireDownloads().pause(id)),
@@ -240,39 +273,9 @@ export class AppCore {
     return this.downloads;
   }
 
+  /** The list changed: tell the windows, and rebuild the ladder when the set of files changed. */
   private async publishModels(): Promise<void> {
-    this.broadcast('onModels', await this.models.library.list());
-  }
-
-  /** Validates a GGUF file in the engine (header bounded by the file's real size), then lists it. */
-  private async importModel(filePath: string): Promise<ModelEntry> {
-    const resolved = path.resolve(filePath);
-    const inspected = await this.engine.call('model:inspect', { path: resolved });
-    if (!this.settingsStore) throw new MaiError('bad-request', 'Imported models are not remembered in this mode.');
-    const known = this.settingsStore.value.importedModelPaths;
-    const inFolder = path.dirname(resolved) === path.resolve(this.options.modelsDir);
-    if (!inFolder && !known.includes(resolved)) await this.settingsStore.update({ importedModelPaths: [...known, resolved] });
-    await this.publishModels();
-    return { path: resolved, fileName: path.basename(resolved), sizeBytes: inspected.sizeBytes, synthetic: inspected.synthetic, source: inFolder ? 'folder' : 'imported' };
-  }
-
-  /** Deletes a model in Mai's own folder; forgets an imported one without touching its file. */
-  private async removeModel(filePath: string): Promise<{ removed: boolean; message: string }> {
-    const resolved = path.resolve(filePath);
-    if (this.models.current?.path === resolved) throw new MaiError('busy', 'That model is in use; switch to another one first.');
-    const known = this.settings.importedModelPaths;
-    if (known.includes(resolved) && this.settingsStore) {
-      await this.settingsStore.update({ importedModelPaths: known.filter((p) => p !== resolved) });
-      await this.publishModels();
-      return { removed: true, message: 'Mai forgot the model; its file was left where it is.' };
-    }
-    if (path.dirname(resolved) !== path.resolve(this.options.modelsDir)) {
-      return { removed: false, message: 'Only models in Mai’s own folder can be deleted from here.' };
-    }
-    const { rm } = await import('node:fs/promises');
-    await rm(resolved, { force: true });
-    await this.publishModels();
-    return { removed: true, message: `${path.basename(resolved)} was deleted.` };
+    await this.files.changed().catch((error: Error) => this.log('warn', `the model list could not be published: ${error.message}`));
   }
 
   get settings(): AppSettings {
@@ -302,6 +305,7 @@ export class AppCore {
       this.log('warn', error.message);
       this.broadcast('onNotice', { level: 'error', message: error.message });
     });
+    await this.files.started();
   }
 
   private async doPrepare(): Promise<void> {

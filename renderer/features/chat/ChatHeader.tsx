@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { call } from '../../ipc/api';
 import { ChartIcon } from '../../lib/icons';
 import { shortcutLabel } from '../../lib/shortcuts';
-import { togglePanel, useAppStore } from '../../stores/app-store';
+import { setModelsOpen, togglePanel, useAppStore } from '../../stores/app-store';
 import { NotificationCentre } from '../notifications/NotificationCentre';
 import { ModelPicker } from './ModelPicker';
 
@@ -95,6 +95,9 @@ export function ChatHeader() {
           </button>
         </div>
         <ModelPicker />
+        <button type="button" className="button-secondary small" data-testid="open-models" aria-haspopup="dialog" title="Catalog, downloads, installed models and import" onClick={() => setModelsOpen(true)}>
+          Models
+        </button>
         <NotificationCentre />
         <button
           type="button"

@@ -1,0 +1,57 @@
+/**
+ * The models page, opened from the header like the settings page: the catalog with this machine's
+ * fit, downloads, installed models and import. It reads the catalog, downloads and models when it
+ * opens; downloads and the model list then follow main's events (onDownload, onModels).
+ */
+import { useEffect, useRef, useState } from 'react';
+import { call } from '../../ipc/api';
+import { CloseIcon } from '../../lib/icons';
+import { setCatalog, setDownloads, setModels, setModelsOpen, useAppStore } from '../../stores/app-store';
+import { CatalogSection } from './CatalogSection';
+import { DownloadsSection } from './DownloadsSection';
+import { ImportField } from './ImportField';
+import { InstalledSection } from './InstalledSection';
+
+export function ModelsPage() {
+  const models = useAppStore((s) => s.models);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const dialog = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    call('downloads:list', {}).then(setDownloads, (error: Error) => setLoadError(error.message));
+    call('models:list', {}).then(setModels, () => {});
+    dialog.current?.focus();
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape' && !event.defaultPrevented) setModelsOpen(false);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+  // Installed flags and the fit follow the files there are.
+  useEffect(() => {
+    call('catalog:list', {}).then(setCatalog, (error: Error) => setLoadError(error.message));
+  }, [models]);
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && setModelsOpen(false)}>
+      <div className="modal models-page" role="dialog" aria-modal="true" aria-labelledby="models-title" data-testid="models-page" tabIndex={-1} ref={dialog}>
+        <header className="modal-head">
+          <h2 id="models-title">Models</h2>
+          <button type="button" className="icon-button" aria-label="Close models" data-testid="models-close" onClick={() => setModelsOpen(false)}>
+            <CloseIcon />
+          </button>
+        </header>
+        <div className="modal-body">
+          {loadError && (
+            <p className="field-error left" role="alert">
+              {loadError}
+            </p>
+          )}
+          <InstalledSection />
+          <ImportField />
+          <DownloadsSection />
+          <CatalogSection />
+        </div>
+        <footer className="modal-foot muted small-text">Downloads are checked against their SHA-256 before Mai offers them, and carry on after a restart.</footer>
+      </div>
+    </div>
+  );
+}
