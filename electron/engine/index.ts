@@ -12,6 +12,7 @@ import type { SourceOverlay } from './models/budget-source';
 import { validateGguf } from './models/gguf-validate';
 import { ModelManager } from './models/model-manager';
 import { createParentPort } from './port';
+import { createVramReader } from './resource/engine-vram';
 import { SystemResourceSource } from './resource/system-source';
 
 const startedAt = performance.now();
@@ -27,15 +28,14 @@ function log(level: LogLevel, message: string): void {
 }
 
 const engine = new LlamaEngine(log);
-const source = new SystemResourceSource({
-  readVram: async () => {
-    const llama = await engine.getLlama();
-    if (!llama.gpu) return null;
-    const vram = await llama.getVramState();
-    return { totalBytes: vram.total, usedBytes: vram.used };
-  },
-});
 let manager: ModelManager | null = null;
+/** VRAM the loaded model holds, from its footprint on the ladder (0 on CPU or with no model). */
+function residentVramBytes(): number {
+  const loaded = engine.model;
+  if (!loaded || loaded.gpuLayers === 0) return 0;
+  return manager?.ladder.find((rung) => rung.path === loaded.path)?.footprint.vramBytes ?? 0;
+}
+const source = new SystemResourceSource({ readVram: createVramReader(() => engine.getLlama(), residentVramBytes) });
 let overlay: SourceOverlay = {};
 
 function requireManager(): ModelManager {
