@@ -2,16 +2,17 @@
  * The Electron main process: one hardened window, the engine in a utility process, IPC validated
  * against the contract. Everything that is not Electron wiring lives in ../core.
  */
-import { app, BrowserWindow, dialog, session, shell } from 'electron';
+import { app, dialog, session, type BrowserWindow } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppCore } from '../core/app-core';
-import { defaultModelsDir } from '../core/paths';
 import { rendererCsp } from '../web/csp';
 import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
+import { resolveModelsDir } from '../web/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { UtilityProcessLauncher } from './utility-launcher';
+import { createMainWindow, hardenSession, refuseWebviews } from './window';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '../renderer/index.html');
@@ -31,53 +32,10 @@ function showWindow(): void {
 }
 
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1200,
-    height: 800,
-    title: 'Mai',
-    show: false,
-    webPreferences: {
-      preload: path.join(here, '../preload/index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-    },
-  });
+  const win = createMainWindow(path.join(here, '../preload/index.cjs'), isTrustedUrl);
   win.once('ready-to-show', () => win.show());
-  // Links from model output never open inside Mai: http(s) only, and only after the user agrees.
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    void confirmExternal(win, url);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!isTrustedUrl(url)) event.preventDefault();
-  });
   void win.loadFile(rendererIndex);
   return win;
-}
-
-async function confirmExternal(win: BrowserWindow, url: string): Promise<void> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return;
-  const { response } = await dialog.showMessageBox(win, {
-    type: 'question',
-    buttons: ['Open in browser', 'Cancel'],
-    defaultId: 1,
-    cancelId: 1,
-    message: 'Open this link in your browser?',
-    detail: parsed.href,
-  });
-  if (response === 0) await shell.openExternal(parsed.href);
 }
 
 app.enableSandbox();
@@ -87,21 +45,16 @@ app.on('second-instance', () => showWindow());
 app.on('activate', () => showWindow());
 // Windows shows no notifications without it (the electron-builder appId).
 if (process.platform === 'win32') app.setAppUserModelId('ai.mai.desktop');
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-});
+app.on('web-contents-created', (_event, contents) => refuseWebviews(contents));
 
 app.whenReady().then(async () => {
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [rendererCsp()] } });
-  });
+  hardenSession(session.defaultSession, rendererCsp());
 
   const core = new AppCore({
     mode: 'electron',
     launcher: new UtilityProcessLauncher(path.join(here, '../engine/index.js')),
-    modelsDir: defaultModelsDir(app.getPath('userData')),
+    // The saved models folder applies from the start after it was changed (unless MAI_MODELS_DIR says otherwise).
+    modelsDir: resolveModelsDir({ userDataDir: app.getPath('userData') }),
     dataDir: app.getPath('userData'),
     conversationsDir: path.join(app.getPath('userData'), 'conversations'),
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),

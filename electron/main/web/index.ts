@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppCore } from '../core/app-core';
 import { NodeEngineLauncher } from '../core/engine-launcher';
-import { defaultModelsDir, defaultUserDataDir } from '../core/paths';
+import { defaultUserDataDir } from '../core/paths';
+import { resolveModelsDir } from './models-folder';
 import { startWebHost } from './server';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
   const maxTokens = values['max-tokens'] === undefined ? undefined : Number(values['max-tokens']);
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) throw new Error('--max-tokens must be a positive whole number.');
   const userData = values['user-data'] ? path.resolve(values['user-data']) : defaultUserDataDir();
-  const modelsDir = values['models-dir'] ? path.resolve(values['models-dir']) : defaultModelsDir(userData);
+  // --models-dir, else MAI_MODELS_DIR, else the folder saved in the settings (applies at the next start).
+  const modelsDir = resolveModelsDir({ userDataDir: userData, cliDir: values['models-dir'] });
   mkdirSync(userData, { recursive: true });
 
   const core = new AppCore({
