@@ -5,7 +5,7 @@
  * (min(8 %, 1.6 GiB)), because loading past it fails rather than swaps.
  */
 import type { TierAssessment } from './hardware-tiers';
-import type { ScalerSettings } from './settings';
+import { ResourceInputError, type ScalerSettings, type ValidationIssue } from './settings';
 
 /** Thresholds of one resource, fractions of its total. */
 export interface ResourceThresholds {
@@ -30,7 +30,28 @@ export function vramPaddingBytes(totalBytes: number): number {
   return Math.min(totalBytes * VRAM_PADDING_FRACTION, VRAM_PADDING_MAX_BYTES);
 }
 
-/** Decides the thresholds for `tier` given the user's `settings` and the VRAM size (0 = none). */
+/**
+ * Problems of thresholds the user set alone, seen only once the tier has filled in the others: an
+ * upgrade line at or over the tier's degrade line (or a critical line at or under it) removes the
+ * hysteresis — the scaler would step up into a state it must step straight back down from. The
+ * schema already catches the pair written together; this catches one written alone.
+ */
+export function thresholdIssues(settings: ScalerSettings, resolved: ResourceThresholds, tier: TierAssessment): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const whose = settings.degradeThreshold !== undefined ? 'degradeThreshold' : `the degrade line of the "${tier.id}" tier`;
+  if (settings.upgradeThreshold !== undefined && settings.upgradeThreshold >= resolved.degrade) {
+    issues.push({ field: 'upgradeThreshold', message: `must be from 0.1 to below ${resolved.degrade} (${whose}): that gap is the hysteresis; got ${settings.upgradeThreshold}` });
+  }
+  if (settings.criticalThreshold !== undefined && settings.criticalThreshold <= resolved.degrade) {
+    issues.push({ field: 'criticalThreshold', message: `must be above ${resolved.degrade} (${whose}) and at most 1; got ${settings.criticalThreshold}` });
+  }
+  return issues;
+}
+
+/**
+ * Decides the thresholds for `tier` given the user's `settings` and the VRAM size (0 = none).
+ * Throws ResourceInputError when a threshold set alone contradicts the tier's (see thresholdIssues).
+ */
 export function resolveScalerSettings(settings: ScalerSettings, tier: TierAssessment, vramTotalBytes = 0): ResolvedScalerSettings {
   const budgets = tier.budgets;
   const reserve = settings.systemReserveBytes ?? budgets.systemReserveBytes;
@@ -42,6 +63,8 @@ export function resolveScalerSettings(settings: ScalerSettings, tier: TierAssess
     settings.criticalThreshold ??
     round3(Math.min(0.99, Math.max(degrade + 0.03, Math.min(budgets.criticalThreshold, total > 0 ? 1 - reserve / 2 / total : 1))));
   const upgrade = settings.upgradeThreshold ?? round3(Math.min(budgets.upgradeThreshold, degrade - 0.05));
+  const issues = thresholdIssues(settings, { degrade, critical, upgrade }, tier);
+  if (issues.length > 0) throw new ResourceInputError('settings', issues);
 
   const vramCap = vramTotalBytes > 0 ? 1 - vramPaddingBytes(vramTotalBytes) / vramTotalBytes : 1;
   const vramDegrade = round3(Math.min(settings.degradeThreshold ?? budgets.vramDegradeThreshold, vramCap));

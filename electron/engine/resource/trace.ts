@@ -5,8 +5,11 @@
  * written for later versions still replay.
  */
 import { z } from 'zod';
+import { HardwareTierDetector } from './hardware-tiers';
 import { JsonLocationError, parseLocatedJson, type LocatedJson } from './located-json';
+import { resolveScalerSettings } from './resolved-settings';
 import { ResourceInputError, formatPath, issuesFromZod, scalerSettingsSchema, type ValidationIssue } from './settings';
+import { hardwareOfTrace } from './trace-source';
 
 const number = (unit: string) => z.number({ error: `must be a number (${unit})` }).refine(Number.isFinite, { error: `must be a finite number (${unit})` });
 const nonNegative = (unit: string) => number(unit).min(0, { error: `must not be negative (${unit})` });
@@ -122,6 +125,16 @@ export function parseTrace(input: unknown, located?: LocatedJson): Trace {
     if (event.type === 'generation-end' && !generating) add(['events', i, 'type'], 'a generation-end without a generation-start');
     generating = event.type === 'generation-start';
   });
+
+  if (trace.settings && issues.length === 0) {
+    // Thresholds set alone are checked against the tier the trace's machine gets, as a run would.
+    try {
+      resolveScalerSettings(trace.settings, new HardwareTierDetector().detect(hardwareOfTrace(trace)), vramTotal);
+    } catch (error) {
+      if (!(error instanceof ResourceInputError)) throw error;
+      for (const issue of error.issues) add(['settings', issue.field], issue.message);
+    }
+  }
 
   if (issues.length > 0) throw new ResourceInputError('trace', issues);
   return trace;

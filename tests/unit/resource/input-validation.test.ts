@@ -1,6 +1,8 @@
 /** Bad settings and traces are refused with the field, the valid range and the line. */
 import { describe, expect, it } from 'vitest';
 import { parseLocatedJson } from '../../../electron/engine/resource/located-json';
+import { HardwareTierDetector } from '../../../electron/engine/resource/hardware-tiers';
+import { resolveScalerSettings } from '../../../electron/engine/resource/resolved-settings';
 import { ResourceInputError, parseScalerSettings, parseScalerSettingsText } from '../../../electron/engine/resource/settings';
 import { parseTraceText } from '../../../electron/engine/resource/trace';
 
@@ -60,6 +62,20 @@ describe('settings validation', () => {
     expect(error.message).toContain('below degradeThreshold');
   });
 
+  it('a threshold set alone that contradicts the tier is refused with the range the tier leaves', () => {
+    // A large (32 GiB) machine steps down at 0.85: an upgrade line of 0.9 alone would step up into
+    // a state the scaler must leave at once, and a critical line of 0.8 would sit under the act line.
+    const tier = new HardwareTierDetector().detect({ cpuModel: 't', physicalCores: 8, logicalCores: 8, memTotalBytes: 32 * 2 ** 30, gpus: [], os: { platform: 'linux', release: '', arch: '' } });
+    expect(tier.budgets.degradeThreshold).toBe(0.85);
+    const upgrade = errorOf(() => resolveScalerSettings(parseScalerSettings({ upgradeThreshold: 0.9 }), tier));
+    expect(upgrade.issues).toEqual([{ field: 'upgradeThreshold', message: expect.stringContaining('from 0.1 to below 0.85') }]);
+    expect(upgrade.message).toContain('got 0.9');
+    const critical = errorOf(() => resolveScalerSettings(parseScalerSettings({ criticalThreshold: 0.8 }), tier));
+    expect(critical.issues).toEqual([{ field: 'criticalThreshold', message: expect.stringContaining('above 0.85') }]);
+    // Under the tier's line they stand as written.
+    expect(resolveScalerSettings(parseScalerSettings({ upgradeThreshold: 0.7, criticalThreshold: 0.95 }), tier).memory).toEqual({ degrade: 0.85, critical: 0.95, upgrade: 0.7 });
+  });
+
   it('an unknown (misspelt) setting is named, with the valid names', () => {
     const error = errorOf(() => parseScalerSettings({ stabilisationSeconds: 10 }));
     expect(error.issues[0]!.field).toBe('stabilisationSeconds');
@@ -111,6 +127,14 @@ describe('trace validation', () => {
     expect(errorOf(() => parseTraceText(text)).issues[0]).toMatchObject({ field: 'initialModel', line: 8 });
     const withSettings = traceText([sample(0)], '\n  "settings": { "degradeThreshold": 2 },');
     expect(errorOf(() => parseTraceText(withSettings)).issues[0]).toMatchObject({ field: 'settings.degradeThreshold', line: 9 });
+  });
+
+  it('a trace whose lone upgrade threshold crosses its machine tier’s degrade line names the line', () => {
+    const text = traceText([sample(0)], '\n  "settings": {\n    "stabilizationSeconds": 60,\n    "upgradeThreshold": 0.9\n  },');
+    const error = errorOf(() => parseTraceText(text));
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatchObject({ field: 'settings.upgradeThreshold', line: 11 });
+    expect(error.message).toMatch(/from 0\.1 to below 0\.\d+/);
   });
 
   it('a generation-end without a start is refused at its line', () => {
