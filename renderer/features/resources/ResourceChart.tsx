@@ -1,15 +1,18 @@
 /**
  * One uPlot chart of the sample window. Created once per mount (and again when the colour scheme
  * changes, since canvas colours are fixed at creation); after that it is only fed through the chart
- * hub with setData, so a sample never re-renders this component.
+ * hub with setData, so a sample never re-renders this component. Per sample it hands uPlot the
+ * window's live arrays (no copy), and draws the act threshold and the two-point forecast in a
+ * hook rather than as series: a forecast series would be a column of nulls as long as the window
+ * that uPlot walks on every redraw.
  */
 import { memo, useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ResourceSnapshot } from '../../../shared/resource';
+import type { ResourceSnapshot, TrendData } from '../../../shared/resource';
 import { sampleWindow, useResourceStore } from '../../stores/resource-store';
 import { registerChart } from './chart-hub';
-import { chartColumns, FORECAST_SECONDS, projectTrend, WINDOW_SECONDS, xRange, type Metric } from './series';
+import { FORECAST_SECONDS, projectTrend, WINDOW_SECONDS, xRange, type Metric, type Projection } from './series';
 
 export interface ChartLine {
   metric: Metric;
@@ -23,8 +26,8 @@ export interface ChartSpec {
   id: string;
   lines: ChartLine[];
   height: number;
-  /** The trend to project ahead as a dashed line, from the snapshot's trends. */
-  forecast?: 'memory' | 'vram';
+  /** The trend to project ahead as a dashed line (from the snapshot's trends), from the newest point of `metric`. */
+  forecast?: { trend: TrendData['resource']; metric: Metric };
   /** The act threshold to draw as a line (fraction), from the snapshot. */
   threshold?: (snapshot: ResourceSnapshot) => number | null;
 }
@@ -96,6 +99,8 @@ export const ResourceChart = memo(function ResourceChart({ spec }: { spec: Chart
     let range: [number, number] = xRange(sampleWindow.lastTime, ahead);
     let threshold: number | null = null;
     let now: number | null = null;
+    let projection: Projection | null = null;
+    const metrics = spec.lines.map((l) => l.metric);
 
     const series: uPlot.Series[] = [{}];
     for (const line of spec.lines) {
@@ -103,7 +108,6 @@ export const ResourceChart = memo(function ResourceChart({ spec }: { spec: Chart
       // spanGaps: no clip path per redraw for the nulls around the forecast (a costly part of a redraw).
       series.push({ label: line.label, stroke, width: 1.5, spanGaps: true, points: { show: false }, ...(line.fill ? { fill: withAlpha(stroke, 0.16) } : {}) });
     }
-    if (spec.forecast) series.push({ label: 'Forecast', stroke: forecastColor, width: 1.5, dash: [4, 4], spanGaps: true, points: { show: false } });
 
     /** Under the series: the grid and the shaded future. */
     const drawBackground = (u: uPlot) => {
@@ -135,20 +139,30 @@ export const ResourceChart = memo(function ResourceChart({ spec }: { spec: Chart
       ctx.restore();
     };
 
-    /** Over the series: the act threshold as a dashed line. */
-    const drawThreshold = (u: uPlot) => {
-      if (threshold === null) return;
+    /** Over the series: the act threshold and the forecast, each a dashed line. */
+    const drawOverlay = (u: uPlot) => {
       const { ctx, bbox } = u;
       const ratio = devicePixelRatio || 1;
-      const y = Math.round(u.valToPos(threshold, 'y', true)) + 0.5;
       ctx.save();
-      ctx.strokeStyle = thresholdColor;
       ctx.lineWidth = ratio;
-      ctx.setLineDash([5 * ratio, 4 * ratio]);
-      ctx.beginPath();
-      ctx.moveTo(bbox.left, y);
-      ctx.lineTo(bbox.left + bbox.width, y);
-      ctx.stroke();
+      if (threshold !== null) {
+        const y = Math.round(u.valToPos(threshold, 'y', true)) + 0.5;
+        ctx.strokeStyle = thresholdColor;
+        ctx.setLineDash([5 * ratio, 4 * ratio]);
+        ctx.beginPath();
+        ctx.moveTo(bbox.left, y);
+        ctx.lineTo(bbox.left + bbox.width, y);
+        ctx.stroke();
+      }
+      if (projection) {
+        ctx.strokeStyle = forecastColor;
+        ctx.lineWidth = 1.5 * ratio;
+        ctx.setLineDash([4 * ratio, 4 * ratio]);
+        ctx.beginPath();
+        ctx.moveTo(u.valToPos(projection.times[0], 'x', true), u.valToPos(projection.values[0], 'y', true));
+        ctx.lineTo(u.valToPos(projection.times[1], 'x', true), u.valToPos(projection.values[1], 'y', true));
+        ctx.stroke();
+      }
       ctx.restore();
     };
 
@@ -165,24 +179,18 @@ export const ResourceChart = memo(function ResourceChart({ spec }: { spec: Chart
       },
       axes: [{ show: false }, { show: false }],
       series,
-      hooks: { drawClear: [drawBackground], draw: [drawThreshold] },
+      hooks: { drawClear: [drawBackground], draw: [drawOverlay] },
     };
 
     const build = (): uPlot.AlignedData => {
       const snapshot = useResourceStore.getState().snapshot;
-      const last = spec.forecast ? sampleWindow.last(spec.forecast) : null;
       now = sampleWindow.lastTime;
-      const projection = spec.forecast && snapshot && now !== null ? projectTrend(now, last, snapshot.trends[spec.forecast], snapshot.trends[spec.forecast].threshold) : null;
+      const forecast = spec.forecast;
+      const trend = forecast && snapshot ? snapshot.trends[forecast.trend] : null;
+      projection = forecast && trend && now !== null ? projectTrend(now, sampleWindow.last(forecast.metric), trend, trend.threshold) : null;
       threshold = snapshot && spec.threshold ? spec.threshold(snapshot) : null;
       range = xRange(now, ahead);
-      const columns = chartColumns(
-        sampleWindow,
-        spec.lines.map((l) => l.metric),
-        projection,
-      );
-      // The forecast series exists in the options whether or not there is a projection now.
-      if (spec.forecast && !projection) columns.push(new Array<number | null>(columns[0].length).fill(null));
-      return columns as uPlot.AlignedData;
+      return sampleWindow.columns(metrics) as uPlot.AlignedData;
     };
 
     const chart = new uPlot(options, build(), element);
@@ -199,8 +207,12 @@ export const ResourceChart = memo(function ResourceChart({ spec }: { spec: Chart
       chart.batch(() => chart.setData(data));
       const points = sampleWindow.length;
       const lastValue = sampleWindow.last(spec.lines[0]?.metric ?? 'memory');
+      // What the canvas shows, for tests and people inspecting it: points, newest value, the act
+      // line and where the forecast ends (empty when there is none).
       outer.dataset.points = String(points);
       outer.dataset.last = lastValue === null ? '' : lastValue.toFixed(4);
+      outer.dataset.threshold = threshold === null ? '' : threshold.toFixed(4);
+      outer.dataset.forecast = projection === null ? '' : projection.values[1].toFixed(4);
     };
     update();
     const unregister = registerChart({ update });

@@ -19,7 +19,7 @@ const MEMORY_CHART: ChartSpec = {
   id: 'memory',
   height: 104,
   lines: [{ metric: 'memory', label: 'Memory used', color: '--chart-memory', fill: true }],
-  forecast: 'memory',
+  forecast: { trend: 'memory', metric: 'memory' },
   threshold: (s) => s.thresholds.degrade,
 };
 const CPU_CHART: ChartSpec = {
@@ -29,13 +29,17 @@ const CPU_CHART: ChartSpec = {
     { metric: 'cpuOther', label: 'Other programs', color: '--chart-cpu-other', fill: true },
     { metric: 'cpuTotal', label: 'Total', color: '--chart-cpu-total' },
   ],
+  // The scaler's CPU trend follows other programs' load; above its threshold Mai does not step up.
+  forecast: { trend: 'cpu', metric: 'cpuOther' },
+  threshold: (s) => s.trends.cpu.threshold,
 };
+// No forecast for swap: the engine reports no swap trend (ResourceSnapshot.trends has memory, VRAM and CPU).
 const SWAP_CHART: ChartSpec = { id: 'swap', height: 64, lines: [{ metric: 'swap', label: 'Swap used', color: '--chart-swap', fill: true }] };
 const VRAM_CHART: ChartSpec = {
   id: 'vram',
   height: 78,
   lines: [{ metric: 'vram', label: 'VRAM used', color: '--chart-vram', fill: true }],
-  forecast: 'vram',
+  forecast: { trend: 'vram', metric: 'vram' },
   threshold: (s) => s.trends.vram.threshold,
 };
 
@@ -125,6 +129,10 @@ function MemoryHeadline() {
 function CpuHeadline() {
   const other = useResourceStore((s) => s.snapshot?.sample.cpuOtherLoad ?? null);
   const total = useResourceStore((s) => s.snapshot?.sample.cpuTotalLoad ?? null);
+  const trend = useResourceStore((s) => s.snapshot?.trends.cpu ?? null);
+  const limit = trend?.threshold ?? null;
+  const over = other !== null && limit !== null && other >= limit;
+  const eta = !over && trend?.available && trend.secondsToThreshold !== null && trend.secondsToThreshold >= 1 ? trend.secondsToThreshold : null;
   return (
     <header className="chart-head">
       <span className="chart-title">CPU</span>
@@ -132,6 +140,13 @@ function CpuHeadline() {
       <span className="chart-sub">
         <span className="legend legend-cpu-other">other programs {formatPercent(other, 0)}</span>
         <span className="legend legend-cpu-total">total</span>
+        {limit !== null && (
+          <span className="legend legend-threshold" data-testid="cpu-threshold" title="Above this load from other programs Mai does not move up to a bigger model">
+            no step up above {formatPercent(limit, 0)}
+          </span>
+        )}
+        {over && <span className="over-threshold">over it now</span>}
+        {eta !== null && eta < 3600 && <span className="legend legend-forecast">reaches it in ~{formatCountdown(eta)}</span>}
       </span>
     </header>
   );

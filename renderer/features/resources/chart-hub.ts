@@ -1,9 +1,11 @@
 /**
  * Drives every mounted chart from one subscription to the resource store: on each sample, each
- * chart rebuilds its columns from the sample window and calls uPlot's setData imperatively. React
- * never re-renders a chart for a sample. The cost of each round is measured; with the `mai:perf`
- * flag in localStorage (set by the renderer benchmark) it is also published as a performance
- * measure named `mai:chart-update`.
+ * chart hands uPlot the sample window's live columns with setData, imperatively. React never
+ * re-renders a chart for a sample. Rounds are batched to the next animation frame: samples that
+ * arrive together (the history after a reconnect, a burst after a stall) cost one redraw, and a
+ * hidden window, which gets no frames, redraws nothing until it is shown. The cost of each round
+ * is measured; with the `mai:perf` flag in localStorage (set by the renderer benchmark) it is also
+ * published as a performance measure named `mai:chart-update`.
  */
 import { useResourceStore } from '../../stores/resource-store';
 
@@ -21,6 +23,7 @@ export interface ChartCost {
 const charts = new Set<ChartUpdater>();
 export const chartCost: ChartCost = { rounds: 0, lastMs: 0, maxMs: 0, totalMs: 0 };
 let unsubscribe: (() => void) | null = null;
+let scheduled = false;
 
 function perfFlag(): boolean {
   try {
@@ -52,11 +55,25 @@ export function updateCharts(): number {
   return ms;
 }
 
+/** Runs one round at the next animation frame (at once where there are no frames, as in node). */
+function scheduleUpdate(): void {
+  if (scheduled) return;
+  if (typeof requestAnimationFrame !== 'function') {
+    updateCharts();
+    return;
+  }
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    updateCharts();
+  });
+}
+
 /** Adds a chart to the round; returns its removal. The store subscription lives while any chart does. */
 export function registerChart(chart: ChartUpdater): () => void {
   charts.add(chart);
   unsubscribe ??= useResourceStore.subscribe((state, previous) => {
-    if (state.sampleSeq !== previous.sampleSeq) updateCharts();
+    if (state.sampleSeq !== previous.sampleSeq) scheduleUpdate();
   });
   return () => {
     charts.delete(chart);

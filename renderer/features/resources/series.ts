@@ -1,7 +1,7 @@
 /**
  * The resource panel's chart data, kept outside React and outside the chat's store: a sliding
  * five-minute window of samples as columns (what uPlot draws), and the forecast projection. Pure
- * and DOM-free, so it is unit-tested in node and costs microseconds per sample.
+ * and DOM-free, so it is unit-tested in node; an append allocates nothing and copies nothing.
  */
 import type { ResourceSampleData, TrendData } from '../../../shared/resource';
 
@@ -34,14 +34,14 @@ export function pointFromSample(sample: ResourceSampleData): Point {
 }
 
 /**
- * Samples of the last `windowSeconds`, as one array per metric plus the times (seconds). Appends
- * are amortised O(1): old points are dropped by moving a start index, and the arrays are compacted
- * only once the dead prefix is as long as the window.
+ * Samples of the last `windowSeconds`, as one array per metric plus the times (seconds). The arrays
+ * always hold exactly the live points, in order, so charts draw them as they are: no copy per
+ * sample. Old points leave from the front with `shift()`, which V8 does without moving the rest
+ * (it moves the array's start instead), so an append costs O(1) and allocates nothing.
  */
 export class SampleWindow {
-  private times: number[] = [];
-  private columns: Record<Metric, Array<number | null>> = { cpuOther: [], cpuTotal: [], memory: [], swap: [], vram: [] };
-  private start = 0;
+  private readonly times: number[] = [];
+  private readonly series: Record<Metric, Array<number | null>> = { cpuOther: [], cpuTotal: [], memory: [], swap: [], vram: [] };
 
   constructor(
     readonly windowSeconds: number = WINDOW_SECONDS,
@@ -50,16 +50,17 @@ export class SampleWindow {
   ) {}
 
   get length(): number {
-    return this.times.length - this.start;
+    return this.times.length;
   }
 
   /** Seconds of the newest sample, or null when empty. */
   get lastTime(): number | null {
-    return this.length > 0 ? (this.times[this.times.length - 1] ?? null) : null;
+    return this.times.length > 0 ? (this.times[this.times.length - 1] ?? null) : null;
   }
 
   last(metric: Metric): number | null {
-    return this.length > 0 ? (this.columns[metric][this.columns[metric].length - 1] ?? null) : null;
+    const column = this.series[metric];
+    return column.length > 0 ? (column[column.length - 1] ?? null) : null;
   }
 
   /** Adds a sample (`t` in epoch milliseconds). A sample not newer than the last replaces it. */
@@ -71,43 +72,45 @@ export class SampleWindow {
       if (t < lastTime - this.windowSeconds) this.clear(); // The clock went back far: start over.
       else {
         const i = this.times.length - 1;
-        for (const metric of METRICS) this.columns[metric][i] = point[metric];
+        for (const metric of METRICS) this.series[metric][i] = point[metric];
         return;
       }
     }
     this.times.push(t);
-    for (const metric of METRICS) this.columns[metric].push(point[metric]);
+    for (const metric of METRICS) this.series[metric].push(point[metric]);
     const oldest = t - this.windowSeconds;
-    while (this.start < this.times.length && ((this.times[this.start] ?? t) < oldest || this.times.length - this.start > this.maxPoints)) this.start += 1;
-    if (this.start >= Math.max(64, this.maxPoints / 2)) this.compact();
+    while (this.times.length > 0 && ((this.times[0] ?? t) < oldest || this.times.length > this.maxPoints)) {
+      this.times.shift();
+      for (const metric of METRICS) this.series[metric].shift();
+    }
   }
 
+  /** Empties the window; the arrays stay the same objects, so charts holding them stay attached. */
   clear(): void {
-    this.times = [];
-    for (const metric of METRICS) this.columns[metric] = [];
-    this.start = 0;
+    this.times.length = 0;
+    for (const metric of METRICS) this.series[metric].length = 0;
   }
 
-  /** Copies of the live part: the times and the requested metrics, in uPlot's column order. */
+  /**
+   * The live arrays, in uPlot's column order: the times, then the requested metrics. Not copies:
+   * they change with every sample, which is what a chart that redraws on each sample wants.
+   */
+  columns(metrics: readonly Metric[]): ChartColumns {
+    return [this.times, ...metrics.map((m) => this.series[m])];
+  }
+
+  /** Copies of the live part: the times and the requested metrics. */
   slice(metrics: readonly Metric[]): { times: number[]; values: Array<Array<number | null>> } {
-    return { times: this.times.slice(this.start), values: metrics.map((m) => this.columns[m].slice(this.start)) };
+    return { times: this.times.slice(), values: metrics.map((m) => this.series[m].slice()) };
   }
 
   /** True when any point of `metric` in the window is a number. */
   has(metric: Metric): boolean {
-    const column = this.columns[metric];
-    for (let i = this.start; i < column.length; i += 1) if (column[i] !== null) return true;
-    return false;
-  }
-
-  private compact(): void {
-    this.times = this.times.slice(this.start);
-    for (const metric of METRICS) this.columns[metric] = this.columns[metric].slice(this.start);
-    this.start = 0;
+    return this.series[metric].some((value) => value !== null);
   }
 }
 
-/** A straight dashed line from the newest value ahead by `horizonSeconds`. */
+/** A straight dashed line from the newest value ahead by `horizonSeconds` (drawn by the chart's hook, not as a series). */
 export interface Projection {
   times: [number, number];
   values: [number, number];
@@ -137,23 +140,8 @@ export function projectTrend(
   return { times: [tNow, tNow + horizonSeconds], values: [value, end], crossesInSeconds };
 }
 
+/** uPlot's aligned data: the times (seconds), then one column per metric (fractions, null = gap). */
 export type ChartColumns = [number[], ...Array<Array<number | null>>];
-
-/**
- * uPlot's aligned data for one chart: the window's metrics, plus (when given) a forecast series that
- * is empty over the history and runs from the newest point to the horizon.
- */
-export function chartColumns(window: SampleWindow, metrics: readonly Metric[], projection: Projection | null): ChartColumns {
-  const { times, values } = window.slice(metrics);
-  if (!projection || times.length === 0) return [times, ...values];
-  const n = times.length;
-  const forecast: Array<number | null> = new Array<number | null>(n + 1).fill(null);
-  forecast[n - 1] = projection.values[0];
-  forecast[n] = projection.values[1];
-  times.push(projection.times[1]);
-  for (const column of values) column.push(null);
-  return [times, ...values, forecast];
-}
 
 /** The x range a chart shows: the full window behind the newest sample, and the horizon ahead. */
 export function xRange(lastTime: number | null, ahead: number, windowSeconds: number = WINDOW_SECONDS): [number, number] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResourceSampleData } from '../../../shared/resource';
-import { chartColumns, pointFromSample, projectTrend, SampleWindow, WINDOW_SECONDS, xRange } from '../../../renderer/features/resources/series';
+import { pointFromSample, projectTrend, SampleWindow, WINDOW_SECONDS, xRange } from '../../../renderer/features/resources/series';
 
 const GiB = 2 ** 30;
 
@@ -78,15 +78,19 @@ describe('SampleWindow', () => {
     expect(window.has('vram')).toBe(false);
   });
 
-  it('costs little per sample (amortised, arrays compacted rarely)', () => {
-    const window = new SampleWindow();
-    const start = performance.now();
-    for (let t = 0; t < 20_000; t += 1) {
-      window.push(sample(t, 0.5));
-      chartColumns(window, ['memory'], null);
-    }
-    const perSample = (performance.now() - start) / 20_000;
-    expect(perSample).toBeLessThan(0.5);
+  it('hands charts its live arrays: no copy per sample, and the same arrays after a restart', () => {
+    const window = new SampleWindow(300);
+    for (let t = 0; t < 400; t += 1) window.push(sample(t, 0.5));
+    const [times, memory] = window.columns(['memory']);
+    window.push(sample(400, 0.7));
+    // The arrays a chart holds show the new point and lost the oldest, without being replaced.
+    expect(times.length).toBe(301);
+    expect(times[0]).toBe(100);
+    expect(times.at(-1)).toBe(400);
+    expect(memory?.at(-1)).toBeCloseTo(0.7);
+    window.push(sample(10, 0.2)); // The clock went back far: start over in the same arrays.
+    expect(window.columns(['memory'])[0]).toBe(times);
+    expect(times).toEqual([10]);
   });
 });
 
@@ -116,24 +120,14 @@ describe('projectTrend', () => {
   });
 });
 
-describe('chartColumns', () => {
-  it('gives uPlot aligned columns, with the forecast empty over the history and one point ahead', () => {
-    const window = new SampleWindow();
-    for (let t = 1; t <= 3; t += 1) window.push(sample(t, t / 10));
-    const projection = projectTrend(3, 0.3, { available: true, slopePerSecond: 0.001, secondsToThreshold: null }, 0.8, 60);
-    const [times, memory, forecast] = chartColumns(window, ['memory'], projection);
-    expect(times).toEqual([1, 2, 3, 63]);
-    expect(memory?.map((v) => (v === null ? null : Number(v.toFixed(2))))).toEqual([0.1, 0.2, 0.3, null]);
-    expect(forecast?.[0]).toBeNull();
-    expect(forecast?.[2]).toBeCloseTo(0.3);
-    expect(forecast?.[3]).toBeCloseTo(0.36);
-    for (const column of [memory, forecast]) expect(column?.length).toBe(times.length);
-  });
-
-  it('without a projection returns just the window', () => {
+describe('SampleWindow.columns', () => {
+  it('gives uPlot aligned columns in the order asked for', () => {
     const window = new SampleWindow();
     window.push(sample(1, 0.5));
-    expect(chartColumns(window, ['cpuOther', 'cpuTotal'], null)).toEqual([[1], [0.1], [0.3]]);
+    window.push(sample(2, 0.25, { cpuOtherLoad: null }));
+    expect(window.columns(['cpuOther', 'cpuTotal'])).toEqual([[1, 2], [0.1, null], [0.3, 0.3]]);
+    const [times, memory] = window.columns(['memory']);
+    expect(memory?.length).toBe(times.length);
   });
 
   it('x range: five minutes behind the newest sample and the horizon ahead', () => {
