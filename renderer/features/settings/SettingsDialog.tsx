@@ -10,7 +10,7 @@ import { CloseIcon } from '../../lib/icons';
 import { baseName } from '../../lib/models';
 import { setModels, setSettings, setSettingsOpen, useAppStore } from '../../stores/app-store';
 import { useResourceStore } from '../../stores/resource-store';
-import { allFields, defaultText, parseShown, rangeText, toShown, type FieldMeta, type SettingKey } from './settings-fields';
+import { allFields, defaultText, parseShown, rangeText, tierDefaultText, toShown, type FieldMeta, type SettingKey } from './settings-fields';
 
 const EMPTY: readonly string[] = [];
 
@@ -43,7 +43,7 @@ function useSaver(key: SettingKey) {
   return { status, commit, setStatus };
 }
 
-function Row({ meta, status, children, extra }: { meta: FieldMeta; status: Status; children: ReactNode; extra?: ReactNode }) {
+function Row({ meta, status, children, extra, shownDefault }: { meta: FieldMeta; status: Status; children: ReactNode; extra?: ReactNode; shownDefault?: string }) {
   const models = useAppStore((s) => s.models);
   const name = (path: string) => models.find((m) => m.path === path)?.fileName ?? baseName(path);
   const range = rangeText(meta);
@@ -53,10 +53,18 @@ function Row({ meta, status, children, extra }: { meta: FieldMeta; status: Statu
         <label className="setting-label" htmlFor={`setting-${meta.key}`}>
           {meta.label}
         </label>
-        <p className="setting-help">{meta.help}</p>
+        <p className="setting-help">
+          {meta.help}
+          {meta.appliesAtNextStart && (
+            <>
+              {' '}
+              <strong data-testid={`setting-next-start-${meta.key}`}>A change applies at the next start of Mai.</strong>
+            </>
+          )}
+        </p>
         <p className="setting-facts" data-testid={`setting-facts-${meta.key}`}>
           <span>
-            Default: <strong>{defaultText(meta, name)}</strong>
+            Default: <strong>{shownDefault ?? defaultText(meta, name)}</strong>
           </span>
           {range && (
             <span>
@@ -130,6 +138,9 @@ function TierThresholds({ meta, value }: { meta: FieldMeta; value: AppSettings['
   const tierId = useResourceStore((s) => s.tier?.id ?? null);
   const degrade = useResourceStore((s) => s.snapshot?.thresholds.degrade ?? null);
   const current = tierId === null ? null : { id: tierId, degrade };
+  // The scaler's threshold is the tier's default only while the user set none for this tier.
+  const overridden = tierId !== null && value[tierId as keyof typeof value] !== undefined;
+  const tierDefault = current && degrade !== null && !overridden ? Math.round(degrade * meta.scale) : null;
   const tiers = meta.options ?? EMPTY;
   const [texts, setTexts] = useState<Record<string, string>>({});
   useEffect(() => {
@@ -148,6 +159,7 @@ function TierThresholds({ meta, value }: { meta: FieldMeta; value: AppSettings['
     <Row
       meta={meta}
       status={status}
+      shownDefault={tierDefaultText(meta, current && degrade !== null ? { tierId: current.id, inUse: degrade } : null, overridden)}
       extra={
         current && (
           <p className="setting-help">
@@ -167,7 +179,8 @@ function TierThresholds({ meta, value }: { meta: FieldMeta; value: AppSettings['
                 type="text"
                 inputMode="decimal"
                 value={texts[tier] ?? ''}
-                placeholder="auto"
+                placeholder={current?.id === tier && tierDefault !== null ? String(tierDefault) : 'auto'}
+                title={current?.id === tier && tierDefault !== null ? `Empty: this tier’s default, ${tierDefault} % here` : 'Empty: this tier’s own default'}
                 onChange={(e) => setTexts({ ...texts, [tier]: e.target.value })}
                 onBlur={() => submit(tier)}
                 onKeyDown={(e) => {

@@ -69,6 +69,8 @@ export interface FieldMeta {
   default: AppSettings[SettingKey];
   /** Section on the page. */
   group: 'Scaling' | 'Models' | 'Replies' | 'Behaviour' | 'Remembered by Mai';
+  /** A change is saved at once but takes effect only when Mai starts again (read once at start). */
+  appliesAtNextStart: boolean;
 }
 
 interface Words {
@@ -79,6 +81,7 @@ interface Words {
   kind?: FieldKind;
   emptyLabel?: string;
   group: FieldMeta['group'];
+  appliesAtNextStart?: boolean;
 }
 
 const GiB = 2 ** 30;
@@ -134,6 +137,8 @@ export const FIELD_WORDS: Record<SettingKey, Words> = {
     kind: 'text',
     emptyLabel: 'the “models” folder in Mai’s data folder',
     group: 'Models',
+    // Main resolves the folder once when it starts (electron/main/web/models-folder.ts).
+    appliesAtNextStart: true,
   },
   contextSize: {
     label: 'Context size',
@@ -212,6 +217,7 @@ export function fieldMeta(key: SettingKey): FieldMeta {
     nullable,
     default: defaultAppSettings[key],
     group: words.group,
+    appliesAtNextStart: words.appliesAtNextStart === true,
     ...(words.emptyLabel !== undefined ? { emptyLabel: words.emptyLabel } : {}),
   };
   if (words.kind === 'readonly' || !inner) return { ...base, kind: 'readonly', min: null, max: null, step: 'any', integer: false };
@@ -258,10 +264,29 @@ export function rangeText(meta: FieldMeta): string {
   return `${fmt(meta.min)}–${fmt(meta.max)}${unit}`;
 }
 
+/**
+ * What an act threshold left empty means, as a number where one is known. Only the machine's own
+ * tier has a known figure (the threshold the scaler reports using, when the user set none for that
+ * tier); the other tiers' defaults live in the engine's tier table and do not reach the window.
+ */
+export interface TierDefaults {
+  /** The machine's tier id. */
+  tierId: string;
+  /** The threshold in use for it now, fraction 0–1 (its default, adjusted by the speed/quality preference). */
+  inUse: number;
+}
+
+/** The default of the per-tier thresholds: the figure for this machine's tier when known, and the span of the tiers' own. */
+export function tierDefaultText(meta: FieldMeta, current: TierDefaults | null, overridden: boolean): string {
+  const span = 'each tier’s own, 70–85 %';
+  if (!current || overridden) return span;
+  return `${Math.round(current.inUse * meta.scale)} % on this machine (${current.tierId}); ${span}`;
+}
+
 /** The default as the page shows it. */
 export function defaultText(meta: FieldMeta, modelName: (path: string) => string = (p) => p): string {
   const value = meta.default;
-  if (meta.kind === 'percent-per-tier') return meta.emptyLabel ?? 'tier default';
+  if (meta.kind === 'percent-per-tier') return tierDefaultText(meta, null, false);
   if (value === null) return meta.emptyLabel ?? 'none';
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   if (typeof value === 'number') return `${Number((value * meta.scale).toFixed(4))}${meta.unit ? (meta.unit === '%' ? ' %' : ` ${meta.unit}`) : ''}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appSettingsSchema, tierIds } from '../../../shared/settings';
-import { allFields, defaultText, fieldMeta, FIELD_WORDS, parseShown, rangeText, toShown } from '../../../renderer/features/settings/settings-fields';
+import { allFields, defaultText, fieldMeta, FIELD_WORDS, parseShown, rangeText, tierDefaultText, toShown } from '../../../renderer/features/settings/settings-fields';
 
 describe('settings page metadata, read from the shared schema', () => {
   it('covers every field of AppSettings, in the schema order, each with a label and help', () => {
@@ -65,5 +65,20 @@ describe('settings page metadata, read from the shared schema', () => {
     // Not a number, or empty where a value is required: sent as typed so main refuses it with its sentence.
     expect(parseShown(context, 'lots')).toBe('lots');
     expect(parseShown(context, '')).toBe('');
+  });
+});
+
+describe('settings page words', () => {
+  it('says the models folder applies at the next start, and no field that applies at once says so', () => {
+    expect(fieldMeta('modelsDir').appliesAtNextStart).toBe(true);
+    expect(allFields().filter((f) => f.appliesAtNextStart).map((f) => f.key)).toEqual(['modelsDir']);
+  });
+
+  it('shows the act threshold default as a number for this machine’s tier, unless the user set one', () => {
+    const meta = fieldMeta('actThresholds');
+    expect(tierDefaultText(meta, { tierId: 'medium', inUse: 0.8 }, false)).toBe('80 % on this machine (medium); each tier’s own, 70–85 %');
+    expect(tierDefaultText(meta, { tierId: 'medium', inUse: 0.65 }, true)).not.toContain('65');
+    expect(tierDefaultText(meta, null, false)).toBe('each tier’s own, 70–85 %');
+    expect(defaultText(meta)).not.toBe('tier default');
   });
 });
