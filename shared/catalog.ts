@@ -1,7 +1,11 @@
 /** Catalog entries with their fit on this machine, and downloads, as the models page shows them. */
 import { z } from 'zod';
 
-export const fitSchema = z.object({ kind: z.enum(['gpu', 'partial', 'cpu', 'no']), detail: z.string() });
+/**
+ * Whether an entry fits this machine: fully on the GPU, partly, on the CPU, not at all, or
+ * 'unknown' until the first resource sample (a second or so after the engine starts).
+ */
+export const fitSchema = z.object({ kind: z.enum(['gpu', 'partial', 'cpu', 'no', 'unknown']), detail: z.string() });
 
 export const catalogItemSchema = z.object({
   id: z.string(),

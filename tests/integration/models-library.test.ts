@@ -61,3 +61,48 @@ describe('models library', () => {
     if (unpinned) await expect(core.handlers['downloads:start']({ catalogId: unpinned.id })).rejects.toMatchObject({ message: expect.stringMatching(/not pinned/) });
   });
 });
+
+describe('deleting models and the ladder', () => {
+  it('deletes only .gguf files, never the model in use, and rebuilds the ladder from the files that are left', async () => {
+    const dir = tempDir('mai-lib-');
+    const userData = tempDir('mai-user-');
+    const tiny = path.join(dir, 'tiny.gguf');
+    const small = path.join(dir, 'small.gguf');
+    copyFileSync(models.tiny, tiny);
+    copyFileSync(models.small, small);
+    const notes = path.join(dir, 'notes.txt');
+    writeFileSync(notes, 'not a model');
+    harness = createTestCore({ modelsDir: dir, initialModelPath: tiny, dataDir: userData, settingsFile: path.join(userData, 'settings.json'), discoverOtherApps: false, maxTokens: 8 });
+    const { core, waitFor } = harness;
+    await core.start();
+    expect(core.models.ladder.map((r) => r.path).sort()).toEqual([small, tiny].sort());
+
+    await expect(core.handlers['models:remove']({ path: notes })).rejects.toMatchObject({ code: 'bad-request', message: 'notes.txt is not a .gguf file; Mai only deletes model files.' });
+    expect(existsSync(notes)).toBe(true);
+    await expect(core.handlers['models:remove']({ path: tiny })).rejects.toMatchObject({ code: 'busy', message: expect.stringMatching(/tiny\.gguf is in use; switch to another model first/) });
+    expect(existsSync(tiny)).toBe(true);
+
+    const listed = waitFor('onModels', (list) => !list.some((m) => m.path === small));
+    expect(await core.handlers['models:remove']({ path: small })).toEqual({ removed: true, message: 'small.gguf was deleted.' });
+    await listed;
+    expect(existsSync(small)).toBe(false);
+    // The scaler can no longer step to a file that is gone; the model in use stayed loaded.
+    expect(core.models.ladder.map((r) => r.path)).toEqual([tiny]);
+    expect(core.models.current?.path).toBe(tiny);
+
+    // A file that appears in the folder joins the ladder (the watcher).
+    const again = path.join(dir, 'small-again.gguf');
+    copyFileSync(models.small, again);
+    await waitFor('onModels', (list) => list.some((m) => m.path === again));
+    await expect.poll(() => core.models.ladder.map((r) => r.path).sort(), { timeout: 30_000 }).toEqual([again, tiny].sort());
+  });
+
+  it('refuses the file dialog where the host has none, and returns the host’s choice where it has one', async () => {
+    harness = createTestCore({ initialModelPath: models.tiny, discoverOtherApps: false });
+    await expect(harness.core.handlers['models:open-dialog']({})).rejects.toMatchObject({ code: 'bad-request', message: expect.stringMatching(/type the file's path/) });
+    await harness.core.shutdown();
+    // The Electron host passes its dialog; here a stand-in for it, since the Electron runtime cannot run in these tests.
+    harness = createTestCore({ initialModelPath: models.tiny, discoverOtherApps: false, pickModelFile: async () => models.small });
+    expect(await harness.core.handlers['models:open-dialog']({})).toEqual({ path: models.small });
+  });
+});

@@ -90,7 +90,11 @@ export class AppCore {
         this.broadcast('onModelChanged', { model });
         if (model && this.settingsStore) {
           const usage = { ...this.settingsStore.value.modelUsage, [model.path]: Date.now() };
-          this.settingsStore.update({ lastModelPath: model.path, modelUsage: usage }).catch((error: Error) => this.log('warn', `could not remember the model: ${error.message}`));
+          // The list carries each model's last use: the models page shows it.
+          this.settingsStore.update({ lastModelPath: model.path, modelUsage: usage }).then(
+            () => this.publishModels(),
+            (error: Error) => this.log('warn', `could not remember the model: ${error.message}`),
+          );
         }
       },
       {

@@ -7,13 +7,19 @@ import { useEffect, useRef, useState } from 'react';
 import { call } from '../../ipc/api';
 import { CloseIcon } from '../../lib/icons';
 import { setCatalog, setDownloads, setModels, setModelsOpen, useAppStore } from '../../stores/app-store';
+import { useResourceStore } from '../../stores/resource-store';
 import { CatalogSection } from './CatalogSection';
 import { DownloadsSection } from './DownloadsSection';
 import { ImportField } from './ImportField';
 import { InstalledSection } from './InstalledSection';
 
+/** How often the fit is worked out again while the page is open: free memory moves. */
+const FIT_REFRESH_MS = 10_000;
+
 export function ModelsPage() {
   const models = useAppStore((s) => s.models);
+  // The fit needs a resource sample; the first one may arrive after the page opened.
+  const measured = useResourceStore((s) => s.snapshot !== null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -26,10 +32,13 @@ export function ModelsPage() {
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, []);
-  // Installed flags and the fit follow the files there are.
+  // Installed flags and the fit follow the files there are and the machine's free memory.
   useEffect(() => {
-    call('catalog:list', {}).then(setCatalog, (error: Error) => setLoadError(error.message));
-  }, [models]);
+    const load = () => call('catalog:list', {}).then(setCatalog, (error: Error) => setLoadError(error.message));
+    void load();
+    const timer = setInterval(() => void load(), FIT_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [models, measured]);
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && setModelsOpen(false)}>
       <div className="modal models-page" role="dialog" aria-modal="true" aria-labelledby="models-title" data-testid="models-page" tabIndex={-1} ref={dialog}>

@@ -14,6 +14,8 @@ export function fitLabel(kind: CatalogItem['fit']['kind']): string {
       return 'Fits on CPU';
     case 'no':
       return 'Does not fit';
+    case 'unknown':
+      return 'Measuring…';
     default:
       return kind satisfies never;
   }

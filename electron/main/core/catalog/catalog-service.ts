@@ -47,7 +47,7 @@ export class CatalogService {
             vramTotalBytes: sample.vramTotalBytes ?? null,
             otherVramBytes: sample.vramUsedBytes != null ? sample.vramUsedBytes - (sample.ownVramBytes ?? 0) : null,
           })
-        : { kind: 'cpu' as const, detail: 'Measuring this machine…' };
+        : { kind: 'unknown' as const, detail: 'Measuring this machine…' };
       return {
         id: entry.id,
         name: entry.name,
@@ -67,7 +67,7 @@ export class CatalogService {
     });
     // One recommendation: the tier's own pick when it fits, else the largest entry that fits.
     const tier = snapshot?.tier.id;
-    const fits = (item: CatalogItem) => item.fit.kind !== 'no';
+    const fits = (item: CatalogItem) => item.fit.kind !== 'no' && item.fit.kind !== 'unknown';
     const pick =
       items.find((item, index) => this.entries[index]!.recommendedFor.includes(tier ?? '') && fits(item)) ?? [...items].reverse().find(fits);
     if (pick) pick.recommended = true;
