@@ -115,13 +115,16 @@ const scenarios: Scenario[] = [
   {
     file: 'mixed-workload.json',
     name: 'mixed-workload',
-    description: 'CPU bursts of 3–12 s, a short memory dip that rises fast but stays under the line, then a slow climb that crosses the line with the large model (and stays 5 points under it with the medium one).',
+    description: 'CPU bursts of 3–12 s, two short memory dips that rise fast (1.75 and 3 points a second) but stay under the line, then a slow climb that crosses the line with the large model (and stays 5 points under it with the medium one).',
     initialModel: 'large',
     seconds: 1800,
     background: (t) => {
       const climb = ramp(t, 700, 1500, 0.4, 0.63);
       const dip = t >= 400 && t < 424 ? (t < 408 ? (t - 400) * 0.0175 : t < 414 ? 0.14 : Math.max(0, 0.14 - (t - 414) * 0.014)) : 0;
-      return climb + dip;
+      // A faster one: +3 points a second for 5 s, held 5 s, gone 10 s later; it peaks at ~75 %
+      // with the large model, under the 80 % line, and must not cost a switch.
+      const fastDip = t >= 560 && t < 580 ? (t < 565 ? (t - 560) * 0.03 : t < 570 ? 0.15 : Math.max(0, 0.15 - (t - 570) * 0.015)) : 0;
+      return climb + dip + fastDip;
     },
     noise: 0.008,
     cpu: (t, rand) => {

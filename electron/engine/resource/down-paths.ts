@@ -94,15 +94,20 @@ export function assessDownPaths(track: ResourceTrack, context: DownContext): Dow
   if (track.risingIntervals >= settings.velocitySamples && now > track.riseStartT) {
     const rise = trend.latest - track.riseStartValue;
     const rate = (rise * 1000) / (now - track.riseStartT);
-    // Act only if waiting any longer would cross the line before the smaller model could load.
-    if (rise >= trend.stepThreshold && latest >= th.degrade - rate * context.loadSeconds) {
+    // Heading for critical: at this rate, waiting one more sample would pass the critical line
+    // before the smaller model could load. A fast climb that would only pass the degrade line is
+    // left to the step, climb and trend rules, which need it confirmed: a burst of a few seconds
+    // that rises fast but stops under the line must not cost a switch.
+    const reachSeconds = context.loadSeconds + settings.sampleIntervalSeconds;
+    const projected = latest + rate * reachSeconds;
+    if (rise >= trend.stepThreshold && projected >= th.critical) {
       return {
         path: 'velocity',
         resource: track.kind,
         urgency: latest >= th.critical ? 'critical' : 'normal',
         reach: 'fit',
-        reason: `${name} climbing ${pctRate(rate)} for ${((now - track.riseStartT) / 1000).toFixed(0)} s (now ${pct(latest)}); it would pass ${pct(th.degrade)} before a ${context.loadSeconds} s load could finish`,
-        metrics: { ...base, risePerSecond: round(rate, 6), rise: round(rise), loadSeconds: context.loadSeconds },
+        reason: `${name} climbing ${pctRate(rate)} for ${((now - track.riseStartT) / 1000).toFixed(0)} s (now ${pct(latest)}); at this rate it would reach ${pct(projected)}, past the ${pct(th.critical)} critical line, before a ${context.loadSeconds} s load could finish`,
+        metrics: { ...base, risePerSecond: round(rate, 6), rise: round(rise), loadSeconds: context.loadSeconds, projectedAtLoad: round(projected) },
       };
     }
   }

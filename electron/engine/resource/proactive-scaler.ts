@@ -22,6 +22,12 @@ import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample }
 
 const PATH_RANK: Record<DownSignal['path'], number> = { emergency: 0, step: 1, velocity: 2, climb: 3, level: 4, pressure: 5, trend: 6 };
 const PRESSURE_PATHS = new Set(['step', 'velocity', 'climb', 'level', 'pressure', 'trend', 'preflight']);
+/**
+ * PSI avg10 is a 10 s running average: after the stall that caused an emergency switch it stays
+ * over the limit for about 10 s more, plus the load of the smaller model. Acting on it again in
+ * that time would walk one stall down the whole ladder.
+ */
+const PSI_AFTERGLOW_MS = 10_000;
 
 /**
  * Decides the model rung and thread count from samples, reply feedback and the clock; emits every
@@ -47,6 +53,8 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   private upgradeGapMs: number;
   private lastRevertAt: number | null = null;
   private readonly failedRoom = new Map<string, number>();
+  /** PSI-only emergencies are ignored until then (ms): the load after the last emergency switch plus PSI_AFTERGLOW_MS. */
+  private psiQuietUntil = -Infinity;
 
   constructor(options: ScalerOptions) {
     super(prepareScalerOptions(options));
@@ -222,6 +230,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     }
     this.performance.resetStreaks(decision.to);
     this.threads.clearCap();
+    if (decision.path === 'emergency') this.psiQuietUntil = now + this.profile(decision.to).loadSeconds * 1000 + PSI_AFTERGLOW_MS;
   }
 
   protected override onLoadFailed(decision: ModelDecision): void {
@@ -277,7 +286,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     const context = { now: t, settings: this.settings, loadSeconds: next?.loadSeconds ?? 0, horizonSeconds: this.horizonSeconds() };
     const candidates = [assessDownPaths(this.memory, context), assessDownPaths(this.vram, context)];
     const psiFull = sample.psiFullAvg10 ?? 0;
-    if (psiFull >= this.settings.psiFullEmergency) {
+    if (psiFull >= this.settings.psiFullEmergency && t >= this.psiQuietUntil) {
       candidates.push({ path: 'emergency', resource: 'memory', urgency: 'critical', reach: 'fit', reason: `tasks stalled on memory ${pct(psiFull)} of the last 10 s (PSI full; limit ${pct(this.settings.psiFullEmergency)})`, metrics: { psiFullAvg10: psiFull } });
     }
     if (this.pressureOverSince !== null && t - this.pressureOverSince >= this.settings.levelHoldSeconds * 1000) {

@@ -70,8 +70,10 @@ describe('scaler scenarios (proactive vs reactive baseline)', () => {
     const { proactive, reactive } = result;
     const switches = linesOf(proactive, 'switch');
     expect(switches).toHaveLength(1);
-    expect(switches[0]!.t, 'nothing during the CPU bursts and the dip (before 700 s)').toBeGreaterThan(700);
-    expect(proactive.summary.leadSeconds!, 'decided before the climb crossed the line').toBeGreaterThan(0);
+    // The dips at 400 s (1.75 points/s) and 560 s (3 points/s, peak ~75 %) stay under the line.
+    expect(linesOf(proactive, 'degrade').filter((line) => line.t < 700), 'no decision during the CPU bursts and the two dips').toEqual([]);
+    expect(switches[0]!.t).toBeGreaterThan(700);
+    expect(proactive.summary.leadSeconds!, 'decided at least 30 s before the climb crossed the line').toBeGreaterThanOrEqual(30);
     expect(proactive.summary.secondsOverDegradeThreshold).toBe(0);
     expect(reactive.summary.leadSeconds!).toBeLessThan(0);
     expect(linesOf(proactive, 'threads').length, 'CPU bursts move the thread count, not the model').toBeGreaterThan(0);
