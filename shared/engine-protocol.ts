@@ -106,6 +106,12 @@ export const engineContract = {
     'scaler:sample': resourceSnapshotSchema,
     'scaler:decision': decisionSchema,
     'chat:preflight': preflightSchema,
+    /**
+     * The engine starts loading `path` (`done: false`) and has finished or given up (`done: true`).
+     * Sent before every load, whoever asked for it (main, the scaler, a fallback), so that main blames
+     * the right file when the engine dies while loading.
+     */
+    'model:loading': z.object({ path: z.string().max(4096), done: z.boolean() }),
     /** The model in memory changed (a switch, a user choice, a fallback). */
     'model:changed': z.object({ model: loadedModelSchema, previous: z.string().nullable(), reason: z.string() }),
     'model:capability': capabilityChangeSchema,

@@ -27,7 +27,30 @@ function log(level: LogLevel, message: string): void {
   }
 }
 
-const engine = new LlamaEngine(log);
+/**
+ * The engine, announcing every load before it starts: if a file takes the process down while
+ * loading, main learns which one (the scaler and fallbacks load files main did not ask for).
+ */
+class AnnouncingEngine extends LlamaEngine {
+  override async load(request: Parameters<LlamaEngine['load']>[0]): ReturnType<LlamaEngine['load']> {
+    announce(request.path, false);
+    try {
+      return await super.load(request);
+    } finally {
+      announce(request.path, true);
+    }
+  }
+}
+
+function announce(path: string, done: boolean): void {
+  try {
+    peer?.emit('model:loading', { path: path.slice(0, 4096), done });
+  } catch {
+    // Announcing must never stop a load.
+  }
+}
+
+const engine = new AnnouncingEngine(log);
 let manager: ModelManager | null = null;
 /** VRAM the loaded model holds, from its footprint on the ladder (0 on CPU or with no model). */
 function residentVramBytes(): number {

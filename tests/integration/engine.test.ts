@@ -2,7 +2,7 @@
  * The real engine in a child process (node-llama-cpp on the synthetic models), supervised by the
  * real EngineHost and driven through AppCore exactly as the web host drives it.
  */
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppCore } from '../../electron/main/core/app-core';
@@ -71,6 +71,8 @@ describe('engine process with real node-llama-cpp', () => {
     const { core, events, waitFor } = harness;
     await core.handlers['chat:new']({});
     await ask(core, waitFor, 'My name is Ada and my cat is called Turing.');
+    expect(core.models.current?.path).toBe(models.small);
+    const smallName = core.models.current?.name;
     const sent = await core.handlers['chat:send']({ text: 'Tell me a long story.' });
     await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId && tokensFor(events, messageId).length >= 3);
     const pidBefore = core.engine.pid;
@@ -83,7 +85,16 @@ describe('engine process with real node-llama-cpp', () => {
     const retried = await waitFor('onChatMessage', ({ message }) => message.role === 'assistant' && message.id !== sent.assistantMessageId && /Retried/.test(message.note ?? '') && message.status !== 'streaming');
     expect(retried.message.error ?? '').toBe('');
     expect(retried.message.status).toBe('done');
-    expect(events.some((e) => e.event === 'onNotice' && /answering again/i.test((e.payload as { message: string }).message))).toBe(true);
+    // On the next smaller model: the reply was interrupted on the 30 MB model, the 1 MB one is the
+    // next smaller in the folder, and the notice names it.
+    expect(interrupted.message.model).toBe(smallName);
+    expect(core.models.current?.path).toBe(models.tiny);
+    expect(retried.message.model).toBe(core.models.current?.name);
+    expect(retried.message.model).not.toBe(smallName);
+    expect(events.some((e) => e.event === 'onNotice' && /answering again with mai-demo-1mb \(smaller, to be safe\)/i.test((e.payload as { message: string }).message))).toBe(true);
+    // Exactly one retry.
+    const retries = core.chat.current.messages.filter((m) => m.role === 'assistant' && /Retried/.test(m.note ?? ''));
+    expect(retries).toHaveLength(1);
 
     const reply = await ask(core, waitFor, 'What is the name of my cat?');
     expect(reply.status).toBe('done');
@@ -139,3 +150,45 @@ describe('bad input never takes the engine down', () => {
     expect(next.status).toBe('done');
   });
 });
+
+describe('a model that takes the engine down while loading', () => {
+  let harness: ReturnType<typeof createTestCore> | null = null;
+  afterAll(async () => {
+    await harness?.core.shutdown();
+  });
+
+  it('is blamed by the file the engine announced, even when main did not name it, and is not loaded again', async () => {
+    // A folder with the 1 MB and 30 MB models and no preferred model: the engine picks one itself,
+    // so main's own request names no file; only the engine's "loading <path>" says which.
+    const dir = tempDir('mai-load-crash-');
+    for (const file of [models.tiny, models.small]) linkOrCopy(file, path.join(dir, path.basename(file)));
+    harness = createTestCore({ modelsDir: dir, maxTokens: 8 });
+    const { core, waitFor } = harness;
+    const announced: string[] = [];
+    // The first load takes the engine down, as a file that crashes llama.cpp would.
+    core.engine.onEngine('model:loading', ({ path: file, done }) => {
+      if (done) return;
+      announced.push(file);
+      if (announced.length === 1) core.engine.kill('SIGKILL');
+    });
+    const blamed = waitFor('onNotice', ({ message }) => /took the engine down while loading/.test(message), 60_000);
+    await core.start();
+    const first = announced[0] as string;
+    expect((await blamed).message).toContain(path.basename(first));
+    // After the restart a different file is loaded, never the one that crashed.
+    await waitFor('onModelChanged', ({ model }) => model !== null, 60_000).catch(() => null);
+    const loaded = core.models.current ?? (await core.models.ensureLoaded());
+    expect(loaded.path).not.toBe(first);
+    expect(announced.slice(1)).not.toContain(first);
+    console.log(`engine killed while loading ${path.basename(first)} (picked by the engine): blamed; then loaded ${path.basename(loaded.path)}`);
+  });
+});
+
+function linkOrCopy(from: string, to: string): void {
+  // A real file (the library skips symlinks): a hard link, or a copy across file systems.
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}

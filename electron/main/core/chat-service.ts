@@ -59,7 +59,13 @@ export function historyFor(conversation: Conversation, upTo: number): ChatTurn[]
 
 export class ChatService {
   private conversation: Conversation;
-  private active: { message: ChatMessage } | null = null;
+  /** The reply streaming now, and the model it streams from (null before the model is known). */
+  private active: { message: ChatMessage; modelPath: string | null } | null = null;
+  /**
+   * What the engine's last going-down decided for the reply it interrupted: the model the retry
+   * uses (null: the same, no smaller one) and whether Mai restarts the engine at all.
+   */
+  private lastDown: { messageId: string; retryModelPath: string | null; willRestart: boolean } | null = null;
   private options: ChatServiceOptions;
 
   constructor(
@@ -77,6 +83,16 @@ export class ChatService {
       // The reply is saved as it grows (throttled to every 500 ms by the store).
       this.options.persistence.saveSoon(this.conversation);
       this.emit('onChatToken', { conversationId: this.conversation.id, messageId: message.id, text });
+    });
+    // Decided in the same turn the engine is reported down, before the restarted engine's 'ready'
+    // makes the model controller load the preferred model again: a first interrupted reply moves
+    // the preference to the next smaller model.
+    engine.on('down', ({ willRestart }) => {
+      const active = this.active;
+      if (!active) return;
+      const firstTry = !active.message.note?.startsWith('Retried');
+      const retryModelPath = firstTry && willRestart && active.modelPath ? this.models.stepDownAfterCrash(active.modelPath) : null;
+      this.lastDown = { messageId: active.message.id, retryModelPath, willRestart };
     });
   }
 
@@ -123,7 +139,7 @@ export class ChatService {
       if (naming) conversation.title = 'New chat';
       throw new MaiError('internal', `Your message could not be saved, so it was not sent: ${(error as Error).message}`);
     }
-    this.active = { message: assistant };
+    this.active = { message: assistant, modelPath: model.path };
     if (naming) {
       // The first message names the chat; the whole (two-message) conversation goes out once.
       this.emit('onConversation', structuredClone(conversation));
@@ -137,7 +153,7 @@ export class ChatService {
 
   private async reply(conversation: Conversation, assistant: ChatMessage, attempt = 0): Promise<void> {
     const history = historyFor(conversation, conversation.messages.indexOf(assistant));
-    const modelPath = this.models.current?.path ?? null;
+    if (this.active?.message === assistant) this.active.modelPath = this.models.current?.path ?? this.active.modelPath;
     let crashed = false;
     try {
       const result = await this.engine.call('chat:generate', { requestId: assistant.id, history, maxTokens: this.options.maxTokens });
@@ -162,14 +178,23 @@ export class ChatService {
       );
       this.onSaved?.(conversation);
     }
-    if (crashed && attempt === 0) await this.retryAfterCrash(conversation, assistant, modelPath);
+    if (crashed && attempt === 0) await this.retryAfterCrash(conversation, assistant);
   }
 
-  /** Retries an interrupted reply once, on the next smaller model when there is one. */
-  private async retryAfterCrash(conversation: Conversation, interrupted: ChatMessage, modelPath: string | null): Promise<void> {
-    const smaller = modelPath ? await this.models.stepDownAfterCrash(modelPath) : null;
+  /** Retries an interrupted reply once, on the next smaller model when there is one (chosen as the engine went down). */
+  private async retryAfterCrash(conversation: Conversation, interrupted: ChatMessage): Promise<void> {
+    const down = this.lastDown?.messageId === interrupted.id ? this.lastDown : null;
     const crashedName = interrupted.model ?? 'the model';
-    const target = smaller ? smaller.fileName.replace(/\.gguf$/i, '') : crashedName;
+    if (down && !down.willRestart) {
+      // Mai gave up restarting: no "restarted" notice, no retry; the user restarts the engine.
+      this.emit('onNotice', {
+        level: 'error',
+        message: `${interrupted.error ?? 'The engine stopped.'} Mai stopped restarting the engine, so the reply was not retried; the interrupted reply and your message are kept. Restart the engine to continue.`,
+      });
+      return;
+    }
+    const smaller = down?.retryModelPath ?? null;
+    const target = smaller ? (smaller.split(/[\\/]/).pop() ?? smaller).replace(/\.gguf$/i, '') : crashedName;
     this.emit('onNotice', {
       level: 'warn',
       message: `${interrupted.error ?? 'The engine stopped.'} Mai restarted it and is answering again with ${target}${smaller ? ' (smaller, to be safe)' : ''}; the interrupted reply is kept above.`,
@@ -184,11 +209,12 @@ export class ChatService {
     };
     if (this.active) return; // The user already moved on.
     conversation.messages.push(retry);
-    this.active = { message: retry };
+    this.active = { message: retry, modelPath: null };
     this.emit('onChatMessage', { conversationId: conversation.id, message: { ...retry } });
     try {
       const model = await this.models.ensureLoaded();
       retry.model = model.name;
+      if (this.active?.message === retry) this.active.modelPath = model.path;
     } catch (error) {
       this.active = null;
       retry.status = 'error';
@@ -230,7 +256,7 @@ export class ChatService {
     const assistant: ChatMessage = { id: randomUUID(), role: 'assistant', text: '', createdAt: this.options.now(), status: 'streaming', model: model.name };
     conversation.messages.push(assistant);
     await this.options.persistence.save(conversation);
-    this.active = { message: assistant };
+    this.active = { message: assistant, modelPath: model.path };
     this.emit('onConversation', structuredClone(conversation));
     void this.reply(conversation, assistant);
     return { assistantMessageId: assistant.id };

@@ -1,7 +1,7 @@
 /**
  * Supervises the engine process (VS Code's utility-process supervisor): tells exit, crash and hang
- * apart, restarts with backoff, gives up after too many crashes in a window and waits for the user.
- * Calls made while the engine restarts wait for it to be ready again.
+ * apart, restarts at once while fewer than `maxCrashes` happened in `crashWindowMs`, then gives up
+ * and waits for the user. Calls made while the engine restarts wait for it to be ready again.
  */
 import type { EngineStatus, LogLevel } from '../../../shared/domain';
 import { Emitter } from '../../../shared/emitter';
@@ -13,13 +13,26 @@ import type { EngineExit, EngineLauncher, EngineProcess } from './engine-launche
 export interface EngineHostOptions {
   /** Milliseconds between liveness pings. Default 500. */
   heartbeatIntervalMs: number;
-  /** Milliseconds without any message from the engine after which it is treated as hung. Default 2500. */
+  /**
+   * Milliseconds without any message from the engine, while a reply is being generated, after
+   * which it is treated as hung. Default 3000.
+   */
   hangTimeoutMs: number;
+  /**
+   * The same limit while no reply is being generated, ms. Default 10 000: loading a model or
+   * resolving its chat template runs synchronous JavaScript in the engine that answers no ping for
+   * 0.3–3 s on a busy machine (docs/benchmarks.md, "Product issues found" #2); a hang found there
+   * would also blame the model being loaded.
+   */
+  idleHangTimeoutMs: number;
   /** Crashes (or hangs) within `crashWindowMs` after which restarting stops. Default 3. */
   maxCrashes: number;
   /** Default 5 minutes. */
   crashWindowMs: number;
-  /** Delay before the n-th restart within the window; the last value repeats. Default [0, 500, 2000]. */
+  /**
+   * Delay before the n-th restart within the window, ms; the last value repeats. Default [0]: every
+   * restart is immediate until the crash budget is spent (then Mai stops and asks the user).
+   */
   backoffMs: readonly number[];
   /** Milliseconds a new engine has to answer its first ping. Default 20 000. */
   startTimeoutMs: number;
@@ -27,10 +40,11 @@ export interface EngineHostOptions {
 
 export const defaultEngineHostOptions: EngineHostOptions = {
   heartbeatIntervalMs: 500,
-  hangTimeoutMs: 2500,
+  hangTimeoutMs: 3000,
+  idleHangTimeoutMs: 10_000,
   maxCrashes: 3,
   crashWindowMs: 5 * 60_000,
-  backoffMs: [0, 500, 2000],
+  backoffMs: [0],
   startTimeoutMs: 20_000,
 };
 
@@ -51,6 +65,10 @@ interface Running {
   peer: RpcPeer<EmptyContract, EngineContract>;
   lastAliveAt: number;
   heartbeat: ReturnType<typeof setInterval> | null;
+  /** Fires when the engine has been silent for the hang limit in force. */
+  watchdog: ReturnType<typeof setTimeout> | null;
+  /** The limit that applied when it was declared hung, ms (for the sentence). */
+  hangLimitMs: number;
   /** Set when we kill it on purpose, so the exit is classified by our reason. */
   killedFor: EngineDownKind | 'stop' | null;
 }
@@ -64,6 +82,12 @@ export class EngineHost extends Emitter<EngineHostEvents> {
   private readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly engineListeners = new Map<string, Set<(payload: unknown) => void>>();
+  /**
+   * `chat:generate` calls waiting for their answer: while there is one the engine is busy with a
+   * reply and the short hang limit applies. (The ping's own `busy` is also true while a model
+   * loads, when a long silence is normal; main knows best what it is waiting for.)
+   */
+  private repliesInFlight = 0;
 
   constructor(
     private readonly launcher: EngineLauncher,
@@ -110,7 +134,21 @@ export class EngineHost extends Emitter<EngineHostEvents> {
     await this.whenReady();
     const running = this.running;
     if (!running) throw new MaiError('engine-unavailable', 'The engine is not running.');
-    return running.peer.call(method, params, options);
+    if (method !== 'chat:generate') return running.peer.call(method, params, options);
+    this.repliesInFlight += 1;
+    // The engine is now expected to stream: the short limit counts from here.
+    running.lastAliveAt = Math.max(running.lastAliveAt, this.now());
+    this.armWatchdog(running);
+    try {
+      return await running.peer.call(method, params, options);
+    } finally {
+      this.repliesInFlight -= 1;
+    }
+  }
+
+  /** The hang limit in force now, ms: short while a reply is generated, long otherwise. */
+  get hangLimitMs(): number {
+    return this.repliesInFlight > 0 ? this.options.hangTimeoutMs : this.options.idleHangTimeoutMs;
   }
 
   /** Subscribes to an engine event; the subscription survives engine restarts. */
@@ -155,7 +193,7 @@ export class EngineHost extends Emitter<EngineHostEvents> {
     const peer = new RpcPeer<EmptyContract, EngineContract>(process.port, null, engineContract, {}, (problem) =>
       this.emit('log', { level: 'warn', message: `engine protocol: ${problem}` }),
     );
-    const running: Running = { process, peer, lastAliveAt: this.now(), heartbeat: null, killedFor: null };
+    const running: Running = { process, peer, lastAliveAt: this.now(), heartbeat: null, watchdog: null, hangLimitMs: 0, killedFor: null };
     this.running = running;
     process.port.onMessage(() => {
       running.lastAliveAt = this.now();
@@ -176,6 +214,7 @@ export class EngineHost extends Emitter<EngineHostEvents> {
         running.lastAliveAt = this.now();
         running.heartbeat = setInterval(() => this.beat(running), this.options.heartbeatIntervalMs);
         running.heartbeat.unref?.();
+        this.armWatchdog(running);
         if (isRestart) this.restarts += 1;
         this.setState({ state: 'ready', pid: process.pid });
         for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
@@ -185,23 +224,45 @@ export class EngineHost extends Emitter<EngineHostEvents> {
         if (this.running !== running || running.killedFor) return;
         // It never answered: treat it like a hang.
         running.killedFor = 'hang';
+        running.hangLimitMs = this.options.startTimeoutMs;
         process.kill('SIGKILL');
       });
   }
 
   private beat(running: Running): void {
     if (this.running !== running || running.killedFor) return;
-    if (this.now() - running.lastAliveAt > this.options.hangTimeoutMs) {
-      running.killedFor = 'hang';
-      // SIGKILL also ends a SIGSTOPped process.
-      running.process.kill('SIGKILL');
-      return;
-    }
-    running.peer.call('engine:ping', {}, { timeoutMs: this.options.hangTimeoutMs * 4 }).catch(() => {});
+    running.peer.call('engine:ping', {}, { timeoutMs: this.options.idleHangTimeoutMs * 2 }).catch(() => {});
+  }
+
+  /**
+   * Checks for silence exactly when the limit in force would run out (not on the next heartbeat),
+   * so a hang is found within the limit; re-arms itself for as long as the engine keeps talking.
+   */
+  private armWatchdog(running: Running): void {
+    if (running.heartbeat === null || running.killedFor) return;
+    if (running.watchdog) clearTimeout(running.watchdog);
+    const check = () => {
+      running.watchdog = null;
+      if (this.running !== running || running.killedFor) return;
+      const limit = this.hangLimitMs;
+      const silentMs = this.now() - running.lastAliveAt;
+      if (silentMs >= limit) {
+        running.killedFor = 'hang';
+        running.hangLimitMs = limit;
+        // SIGKILL also ends a SIGSTOPped process.
+        running.process.kill('SIGKILL');
+        return;
+      }
+      running.watchdog = setTimeout(check, Math.max(1, limit - silentMs));
+      running.watchdog.unref?.();
+    };
+    running.watchdog = setTimeout(check, Math.max(1, this.hangLimitMs - (this.now() - running.lastAliveAt)));
+    running.watchdog.unref?.();
   }
 
   private onExit(running: Running, exit: EngineExit): void {
     if (running.heartbeat) clearInterval(running.heartbeat);
+    if (running.watchdog) clearTimeout(running.watchdog);
     if (this.running === running) this.running = null;
     const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
     const reason = running.killedFor;
@@ -212,7 +273,7 @@ export class EngineHost extends Emitter<EngineHostEvents> {
     const kind: EngineDownKind = reason === 'hang' ? 'hang' : exit.code === 0 && !exit.signal ? 'exit' : 'crash';
     const detail =
       kind === 'hang'
-        ? `The engine stopped answering for more than ${(this.options.hangTimeoutMs / 1000).toFixed(1)} s and was replaced.`
+        ? `The engine stopped answering for more than ${(running.hangLimitMs / 1000).toFixed(1)} s${running.hangLimitMs === this.options.hangTimeoutMs ? ' in the middle of a reply' : ''} and was replaced.`
         : kind === 'crash'
           ? `The engine crashed (${how}).`
           : 'The engine exited unexpectedly.';
@@ -230,7 +291,8 @@ export class EngineHost extends Emitter<EngineHostEvents> {
     }
     const delay = this.options.backoffMs[Math.min(this.crashTimes.length - 1, this.options.backoffMs.length - 1)] ?? 0;
     this.setState({ state: 'restarting', detail });
-    this.restartTimer = setTimeout(() => this.launch(true), delay);
+    if (delay <= 0) this.launch(true);
+    else this.restartTimer = setTimeout(() => this.launch(true), delay);
   }
 
   private fail(detail: string): void {

@@ -3,7 +3,7 @@
  * which one the user chose, and bringing a model back after an engine restart — a smaller one
  * when the engine died in the middle of a reply, never one that crashed it while loading.
  */
-import type { LoadedModel, ModelEntry } from '../../../shared/domain';
+import type { LoadedModel } from '../../../shared/domain';
 import { MaiError } from '../../../shared/errors';
 import type { LadderRungData, ManagerSettingsData } from '../../../shared/resource';
 import type { EngineHost } from './engine-host';
@@ -29,9 +29,16 @@ export class ModelController {
   /** Models that took the engine down while loading: never loaded automatically again. */
   private readonly crashedOnLoad = new Set<string>();
   private settings: ManagerSettingsData;
-  /** The model being loaded on main's request; if the engine dies meanwhile, that model is to blame. */
+  /** The preferred model of main's configure/select call in progress (a fallback when the engine announced nothing). */
   private loadingPath: string | null = null;
+  /**
+   * The file the engine announced it is loading (`model:loading`), whoever asked for it: when the
+   * engine dies meanwhile, that file is to blame, even if it was a fallback or the scaler's choice.
+   */
+  private engineLoadingPath: string | null = null;
   private readonly hungWhileLoading = new Set<string>();
+  /** The models folder as of the last configure/select, for choosing a smaller model without waiting. */
+  private knownModels: Array<{ path: string; sizeBytes: number }> = [];
 
   constructor(
     private readonly engine: EngineHost,
@@ -41,13 +48,22 @@ export class ModelController {
   ) {
     this.selectedPath = options.initialPath ?? null;
     this.settings = options.settings ?? {};
-    engine.onEngine('model:changed', ({ model }) => this.setLoaded(model));
+    engine.onEngine('model:changed', ({ model }) => {
+      if (this.engineLoadingPath === model.path) this.engineLoadingPath = null;
+      this.setLoaded(model);
+    });
+    engine.onEngine('model:loading', ({ path, done }) => {
+      if (!done) this.engineLoadingPath = path;
+      else if (this.engineLoadingPath === path) this.engineLoadingPath = null;
+    });
     // The model dies with the engine; a message sent meanwhile must load it again, not trust a ghost.
     engine.on('down', ({ kind }) => {
+      const blamed = this.engineLoadingPath ?? this.loadingPath;
+      this.engineLoadingPath = null;
       // Only a crash is the model's fault; a hang during a load can be a busy machine (a second
       // hang while loading the same model counts, though).
-      if (this.loadingPath && (kind === 'crash' || this.hungWhileLoading.has(this.loadingPath))) this.markCrashed(this.loadingPath);
-      else if (this.loadingPath && kind === 'hang') this.hungWhileLoading.add(this.loadingPath);
+      if (blamed && (kind === 'crash' || this.hungWhileLoading.has(blamed))) this.markCrashed(blamed);
+      else if (blamed && kind === 'hang') this.hungWhileLoading.add(blamed);
       if (this.loaded) this.setLoaded(null);
     });
     engine.on('ready', ({ restart }) => {
@@ -114,13 +130,21 @@ export class ModelController {
     );
   }
 
-  /** After the engine died mid-reply on `crashedPath`, prefer the next smaller model. Returns it, or null. */
-  async stepDownAfterCrash(crashedPath: string): Promise<ModelEntry | null> {
-    const models = await this.library.list();
-    const crashed = models.find((m) => m.path === crashedPath);
-    const smaller = crashed ? models.filter((m) => m.sizeBytes < crashed.sizeBytes).at(-1) : undefined;
+  /**
+   * After the engine died mid-reply on `crashedPath`: prefer the next smaller model (the largest one
+   * smaller than it that never crashed the engine) and return its path, or null when there is none.
+   * Synchronous on purpose: called as the engine goes down, it decides before the restarted engine's
+   * 'ready' reloads the preferred model — an await here would let the crashed model come back.
+   */
+  stepDownAfterCrash(crashedPath: string): string | null {
+    const crashed = this.knownModels.find((m) => m.path === crashedPath);
+    if (!crashed) return null;
+    const avoid = new Set(this.crashedPaths());
+    const smaller = this.knownModels
+      .filter((m) => m.sizeBytes < crashed.sizeBytes && !avoid.has(m.path))
+      .reduce<{ path: string; sizeBytes: number } | null>((best, m) => (!best || m.sizeBytes > best.sizeBytes ? m : best), null);
     if (smaller) this.selectedPath = smaller.path;
-    return smaller ?? null;
+    return smaller?.path ?? null;
   }
 
   /** Sets the settings and the preferred model before the first configure. */
@@ -146,7 +170,9 @@ export class ModelController {
   }
 
   private async ladderInput() {
-    return (await this.library.list()).map((m) => ({ path: m.path, sizeBytes: m.sizeBytes, synthetic: m.synthetic }));
+    const models = (await this.library.list()).map((m) => ({ path: m.path, sizeBytes: m.sizeBytes, synthetic: m.synthetic }));
+    this.knownModels = models.map(({ path, sizeBytes }) => ({ path, sizeBytes }));
+    return models;
   }
 
   private configure(preferredPath: string | null): Promise<LoadedModel> {
