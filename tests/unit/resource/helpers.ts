@@ -60,10 +60,15 @@ export interface Script {
   cpu?: number;
   psiFull?: number;
   psiSome?: number;
+  swapInBytesPerSecond?: number;
+  onBattery?: boolean;
+  batteryPercent?: number;
 }
 
 /** A real scaler and switcher over scripted samples, one per second, under a virtual clock. */
-export function createHarness(options: { settings?: ScalerSettingsInput; initialModelId?: string; hardware?: StaticHardwareInfo } = {}) {
+export function createHarness(
+  options: { settings?: ScalerSettingsInput; initialModelId?: string; hardware?: StaticHardwareInfo; failing?: string[]; log?: (line: string) => void } = {},
+) {
   const clock = new VirtualClock(0);
   const hardware = options.hardware ?? HARDWARE_32;
   const initialModelId = options.initialModelId ?? 'large';
@@ -73,8 +78,9 @@ export function createHarness(options: { settings?: ScalerSettingsInput; initial
     initialModelId,
     hardware,
     settings: options.settings ?? { degradeThreshold: 0.8, upgradeThreshold: 0.6 },
+    ...(options.log ? { log: options.log } : {}),
   });
-  const loader = new SimulatedLoader(clock, LADDER, initialModelId);
+  const loader = new SimulatedLoader(clock, LADDER, initialModelId, new Set(options.failing ?? []));
   const switcher = new ModelSwitcher({ policy: scaler, loader });
   const decisions: ScalerDecision[] = [];
   scaler.on('decision', (decision) => decisions.push(decision));
@@ -92,6 +98,9 @@ export function createHarness(options: { settings?: ScalerSettingsInput; initial
     };
     if (script.psiFull !== undefined) out.psiFullAvg10 = script.psiFull;
     if (script.psiSome !== undefined) out.psiSomeAvg10 = script.psiSome;
+    if (script.swapInBytesPerSecond !== undefined) out.swapInBytesPerSecond = script.swapInBytesPerSecond;
+    if (script.onBattery !== undefined) out.onBattery = script.onBattery;
+    if (script.batteryPercent !== undefined) out.batteryPercent = script.batteryPercent;
     return out;
   };
 
