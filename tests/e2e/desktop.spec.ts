@@ -2,7 +2,8 @@
  * The desktop experience in Debian's Chromium against the real web host and engine: the resource
  * panel following real memory pressure from another process, the capability notice, decision log
  * and suggestions it causes, settings and conversations surviving a restart of the host, keyboard
- * shortcuts, and screenshots of the chat with the panel open in light and dark.
+ * shortcuts (Escape stops a reply), and, from their own test, screenshots of the chat with the
+ * panel open in light and dark and a check that the dark theme is dark.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -141,16 +142,6 @@ test('memory pressure from another program drives the panel, the notice, the log
   await expect(context).toBeVisible({ timeout: 30_000 });
   await expect(context.getByTestId('suggestion-detail')).toContainText('%');
 
-  // Screenshots of the chat with the panel open, light and dark.
-  const shots = path.join(repoDir, 'test-results', 'screenshots');
-  mkdirSync(shots, { recursive: true });
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(shots, `chat-panel-${colorScheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-
   await context.getByTestId('suggestion-apply').click();
   await expect(page.getByTestId('suggestion-result').first()).toContainText('2048');
   await expect(page.getByTestId('suggestion-result').first()).toHaveAttribute('data-applied', 'true');
@@ -164,8 +155,25 @@ test('memory pressure from another program drives the panel, the notice, the log
   await expect(page.getByTestId('scaler-pause')).toHaveText(/Resume/);
   await page.getByTestId('scaler-pause').click();
   await expect(page.getByTestId('scaler-status')).not.toHaveAttribute('data-kind', 'paused');
-  // The step down leaves the scaler stabilizing (600 s) with a countdown, once the model is loaded.
-  await expect(page.getByTestId('scaler-status')).toHaveAttribute('data-kind', /stabilizing|degrading|steady/);
+
+  // Once the other program lets go, the scaler waits out the stabilization period (600 s) before
+  // stepping back up, and shows the time left, counting down.
+  hog?.kill('SIGKILL');
+  hog = null;
+  const status = page.getByTestId('scaler-status');
+  await expect(status).toHaveAttribute('data-kind', 'stabilizing', { timeout: 60_000 });
+  await expect(status.getByTestId('scaler-kind')).toContainText('Stabilizing');
+  const countdown = page.getByTestId('scaler-countdown');
+  await expect(countdown).toHaveText(/^\d+:\d{2}$/);
+  const secondsLeft = async () => {
+    const [minutes, seconds] = (await countdown.innerText()).split(':').map(Number);
+    return (minutes ?? NaN) * 60 + (seconds ?? NaN);
+  };
+  const left = await secondsLeft();
+  expect(left).toBeGreaterThan(0);
+  expect(left).toBeLessThanOrEqual(600);
+  await expect.poll(secondsLeft, { timeout: 20_000 }).toBeLessThan(left);
+  await expect(status).toHaveAttribute('data-kind', 'stabilizing');
 });
 
 test('settings: every field with its default and range, refusals explained, saved values survive a restart', async ({ page }) => {
@@ -214,11 +222,20 @@ test('settings: every field with its default and range, refusals explained, save
   await expect(page.getByTestId('setting-saved-silentSwitching')).toBeVisible();
   await page.getByTestId('setting-pinnedModelPath').selectOption(models.small);
   await expect(page.getByTestId('setting-saved-pinnedModelPath')).toBeVisible();
+  await page.getByTestId('setting-qualityFloorPath').selectOption(models.tiny);
+  await expect(page.getByTestId('setting-saved-qualityFloorPath')).toBeVisible();
+  await expect(page.getByTestId('setting-closeToTray')).toBeChecked(); // on by default
+  await page.getByTestId('setting-closeToTray').uncheck();
+  await expect(page.getByTestId('setting-saved-closeToTray')).toBeVisible();
+  // The models folder is read once at start, and the page says so.
+  await expect(page.getByTestId('setting-next-start-modelsDir')).toContainText('next start');
+  // The act threshold's default is a figure for this machine's tier, not just "tier default".
+  await expect(page.getByTestId('setting-facts-actThresholds')).toContainText(/Default: \d+ % on this machine/);
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
 
   const saved = JSON.parse(readFileSync(path.join(userData, 'settings.json'), 'utf8')) as Record<string, unknown>;
-  expect(saved).toMatchObject({ contextSize: 8192, stabilizationSeconds: 120, preference: 'quality', memoryBudgetBytes: 3 * GiB, silentSwitching: true, actThresholds: { small: 0.72 } });
+  expect(saved).toMatchObject({ contextSize: 8192, stabilizationSeconds: 120, preference: 'quality', memoryBudgetBytes: 3 * GiB, silentSwitching: true, actThresholds: { small: 0.72 }, qualityFloorPath: models.tiny, closeToTray: false });
 
   // Restart the host on the same user data: the page shows the saved values.
   await host.stop();
@@ -232,6 +249,8 @@ test('settings: every field with its default and range, refusals explained, save
   await expect(page.getByTestId('setting-memoryBudgetBytes')).toHaveValue('3');
   await expect(page.getByTestId('setting-silentSwitching')).toBeChecked();
   await expect(page.getByTestId('setting-pinnedModelPath')).toHaveValue(models.small);
+  await expect(page.getByTestId('setting-qualityFloorPath')).toHaveValue(models.tiny);
+  await expect(page.getByTestId('setting-closeToTray')).not.toBeChecked();
   // The pinned model is the one in use after the restart.
   await page.getByTestId('settings-close').click();
   await expect(page.getByTestId('model-name')).toContainText('Demo 30 MB');
@@ -325,9 +344,10 @@ test('conversations: listed, renamed, searched, deleted, with a system prompt, r
   await expect(page.getByTestId('system-prompt-summary')).toHaveText('You answer like a pirate.');
 });
 
-test('keyboard: Ctrl+B toggles the panel and it stays as left across a reload; Ctrl+N starts a new chat', async ({ page }) => {
+test('keyboard: Ctrl+B toggles the panel and it stays as left across a reload; Escape stops a reply; Ctrl+N starts a new chat', async ({ page }) => {
   test.setTimeout(120_000);
-  host = await startHost(['--model', models.tiny, '--user-data', userDataWith(null), '--max-tokens', '16']);
+  // The 30 MB model and a high token cap make a reply long enough to stop by hand.
+  host = await startHost(['--model', models.small, '--user-data', userDataWith(null), '--max-tokens', '3000']);
   await open(page, host);
   await expect(page.getByTestId('resource-panel')).toBeVisible();
   await page.keyboard.press('Control+b');
@@ -338,9 +358,70 @@ test('keyboard: Ctrl+B toggles the panel and it stays as left across a reload; C
   await page.getByTestId('panel-toggle').click();
   await expect(page.getByTestId('resource-panel')).toBeVisible();
 
-  await ask(page, 'hello');
+  // Escape in the composer stops the reply streaming in; its text stays as far as it got.
+  await page.getByTestId('composer-input').fill('Tell me a very long story about llamas.');
+  await page.keyboard.press('Enter');
+  const reply = page.getByTestId('message-assistant').first();
+  await expect(reply).toHaveAttribute('data-status', 'streaming');
+  await expect.poll(async () => (await reply.locator('.message-body').innerText()).length).toBeGreaterThan(20);
+  await expect(page.getByTestId('composer-input')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(reply).toHaveAttribute('data-status', 'stopped');
+  await expect(reply.locator('.message-meta')).toContainText('Stopped');
+  const partial = await reply.locator('.message-body').innerText();
+  expect(partial.length).toBeGreaterThan(20);
+  await expect(page.getByTestId('stop-button')).toHaveCount(0);
+  expect(await reply.locator('.message-body').innerText()).toBe(partial);
+
   await page.getByTestId('composer-input').focus();
   await page.keyboard.press('Control+n');
   await expect(page.getByTestId('message-user')).toHaveCount(0);
   await expect(page.getByTestId('conversation-item')).toHaveCount(2);
+});
+
+/** Relative luminance (WCAG) of a computed `rgb(r, g, b)` colour. */
+function luminance(color: string): number {
+  const [r, g, b] = (color.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((c) => {
+    const v = Number(c) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * (r ?? NaN) + 0.7152 * (g ?? NaN) + 0.0722 * (b ?? NaN);
+}
+
+test('themes: screenshots of the chat with the panel open, light and dark; dark really is dark', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  host = await startHost(['--model', models.tiny, '--user-data', userDataWith(null), '--max-tokens', '48']);
+  await open(page, host);
+  await expect(page.getByTestId('resource-panel')).toBeVisible();
+  await ask(page, 'Tell me about llamas and their wool.');
+  await expect.poll(() => chartPoints(page, 'memory'), { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
+
+  // Written first, so that a person can look at them whatever the checks below find.
+  const shots = path.join(repoDir, 'test-results', 'screenshots');
+  mkdirSync(shots, { recursive: true });
+  const colours: Record<string, { background: string; text: string; panel: string }> = {};
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await expect.poll(() => page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
+    // The charts are rebuilt with the scheme's colours; wait for the next sample to be drawn.
+    const points = await chartPoints(page, 'memory');
+    await expect.poll(() => chartPoints(page, 'memory')).not.toBe(points);
+    await page.screenshot({ path: path.join(shots, `chat-panel-${colorScheme}.png`) });
+    colours[colorScheme] = await page.evaluate(() => {
+      const body = getComputedStyle(document.body);
+      const panel = document.querySelector('[data-testid="resource-panel"]');
+      return { background: body.backgroundColor, text: body.color, panel: panel ? getComputedStyle(panel).backgroundColor : '' };
+    });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  const { light, dark } = colours as { light: (typeof colours)[string]; dark: (typeof colours)[string] };
+  expect(dark.background).not.toBe(light.background);
+  expect(dark.text).not.toBe(light.text);
+  // Dark: a dark background under light text; light the other way round.
+  expect(luminance(dark.background)).toBeLessThan(0.1);
+  expect(luminance(dark.text)).toBeGreaterThan(0.5);
+  expect(luminance(light.background)).toBeGreaterThan(0.8);
+  expect(luminance(light.text)).toBeLessThan(0.1);
+  expect(dark.panel).not.toBe(light.panel);
 });
