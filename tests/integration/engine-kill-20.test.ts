@@ -1,12 +1,14 @@
 /**
  * SIGKILL the engine 20 times in the middle of replies (real engine process, real node-llama-cpp,
- * the 30 MB synthetic model): every time the engine must be ready again in under 2 s, the user's
- * message must be kept, and the interrupted reply must be retried exactly once.
+ * the 30 MB synthetic model, conversations saved by the real store): every time the engine must be
+ * ready again in under 2 s; the conversation file on disk must hold the user's message and the
+ * reply as it had streamed up to 500 ms before the kill; the interrupted reply must be retried
+ * exactly once.
  */
-import { copyFileSync, linkSync } from 'node:fs';
+import { copyFileSync, linkSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../shared/domain';
+import type { ChatMessage, Conversation } from '../../shared/domain';
 import { createTestCore, tempDir } from '../helpers/app';
 import { ensureTestModels } from '../helpers/models';
 
@@ -14,6 +16,13 @@ const KILLS = 20;
 /** Far more than a reply can produce before it is killed: the model never ends a reply by itself. */
 const MAX_TOKENS = 4000;
 const RETRY_MAX_TOKENS = 48;
+/** The store saves a streaming reply at most every 500 ms (ConversationStore's throttle). */
+const SAVE_EVERY_MS = 500;
+/**
+ * Added to that for a write that had started but not yet been renamed into place when the file is
+ * read, right after the kill: an fsync'd write of a small file, on a shared 2-core machine.
+ */
+const WRITE_SLACK_MS = 150;
 
 let harness: ReturnType<typeof createTestCore> | null = null;
 let modelsDir: string;
@@ -46,15 +55,14 @@ const median = (values: number[]) => {
 describe('engine killed 20 times during replies', () => {
   it('restarts in < 2 s every time, loses no user message, retries each interrupted reply once', { timeout: 900_000 }, async () => {
     const logs: string[] = [];
+    const conversationsDir = tempDir('mai-kill20-conversations-');
     harness = createTestCore({
       initialModelPath: model,
       modelsDir,
+      conversationsDir,
       maxTokens: MAX_TOKENS,
       // maxCrashes: the 3-in-5-minutes budget would (rightly) stop after the 3rd kill.
-      // backoffMs: the default [0, 500, 2000] waits 2 s before the 3rd and later restarts in the
-      // window; with the default budget that delay is never reached (the 3rd crash gives up), so a
-      // run of 20 measures the restart itself, without that deliberate wait.
-      engine: { maxCrashes: 100, backoffMs: [0] },
+      engine: { maxCrashes: 100 },
       log: (level, message) => void logs.push(`${level}: ${message}`),
     });
     const { core, events } = harness;
@@ -62,12 +70,17 @@ describe('engine killed 20 times during replies', () => {
     expect(core.models.current?.path, logs.slice(-10).join('\n')).toBe(model);
 
     const tokensOf = new Map<string, number>();
+    /** Per message: when each piece arrived and the reply's length after it. */
+    const streamOf = new Map<string, Array<{ at: number; length: number }>>();
     const readyAt: number[] = [];
     const modelAt: number[] = [];
     core.subscribe((event, payload) => {
       if (event === 'onChatToken') {
-        const { messageId } = payload as { messageId: string };
+        const { messageId, text } = payload as { messageId: string; text: string };
         tokensOf.set(messageId, (tokensOf.get(messageId) ?? 0) + 1);
+        const stream = streamOf.get(messageId) ?? [];
+        stream.push({ at: performance.now(), length: (stream.at(-1)?.length ?? 0) + text.length });
+        streamOf.set(messageId, stream);
       }
       if (event === 'onModelChanged' && (payload as { model: unknown }).model) modelAt.push(performance.now());
     });
@@ -86,6 +99,9 @@ describe('engine killed 20 times during replies', () => {
       }
     };
     const message = (id: string): ChatMessage | undefined => core.chat.current.messages.find((m) => m.id === id);
+    const conversationFile = () => path.join(conversationsDir, `${core.chat.current.id}.json`);
+    const readSaved = (): Conversation => JSON.parse(readFileSync(conversationFile(), 'utf8')) as Conversation;
+    const savedLagMs: number[] = [];
 
     const restartMs: number[] = [];
     const reloadMs: number[] = [];
@@ -96,7 +112,13 @@ describe('engine killed 20 times during replies', () => {
       const text = `Message ${round}: tell me a very long story.`;
       const ids = await core.handlers['chat:send']({ text });
       sent.push({ ...ids, text });
-      await waitUntil(`3 tokens of reply ${round}`, () => (tokensOf.get(ids.assistantMessageId) ?? 0) >= 3, 60_000);
+      // Kill after 1.2–1.65 s of streaming, past a few throttled saves, at a different point each round.
+      const streamFor = 1200 + (round % 4) * 150;
+      await waitUntil(
+        `${streamFor} ms of reply ${round}`,
+        () => (tokensOf.get(ids.assistantMessageId) ?? 0) >= 3 && performance.now() - (streamOf.get(ids.assistantMessageId)?.[0]?.at ?? Infinity) >= streamFor,
+        60_000,
+      );
       expect(message(ids.assistantMessageId)?.status).toBe('streaming');
 
       const pid = core.engine.pid;
@@ -108,6 +130,20 @@ describe('engine killed 20 times during replies', () => {
       core.chat.setMaxTokens(RETRY_MAX_TOKENS);
       const killedAt = performance.now();
       core.engine.kill('SIGKILL');
+      // What is on disk at the moment of the kill (what would survive if main died with the engine):
+      // the user's message, and the reply up to what had streamed 500 ms earlier.
+      const onDisk = readSaved();
+      const savedUser = onDisk.messages.find((m) => m.id === ids.userMessageId);
+      expect({ text: savedUser?.text, role: savedUser?.role }).toEqual({ text, role: 'user' });
+      const savedReply = onDisk.messages.find((m) => m.id === ids.assistantMessageId);
+      const streamed = message(ids.assistantMessageId)?.text ?? '';
+      expect(savedReply, `reply ${round} on disk`).toBeDefined();
+      expect(streamed.startsWith(savedReply?.text ?? '\u0000'), `reply ${round} on disk is what streamed`).toBe(true);
+      // How far the disk was behind the stream: from the first piece not on disk to the kill.
+      const stream = streamOf.get(ids.assistantMessageId) ?? [];
+      const firstMissing = stream.find((piece) => piece.length > (savedReply?.text.length ?? 0));
+      savedLagMs.push(firstMissing ? killedAt - firstMissing.at : 0);
+      expect(savedLagMs.at(-1), `reply ${round}: the disk was ${savedLagMs.at(-1)?.toFixed(0)} ms behind the stream`).toBeLessThanOrEqual(SAVE_EVERY_MS + WRITE_SLACK_MS);
 
       await waitUntil(`engine ready after kill ${round}`, () => readyAt.length > readyBefore, 30_000);
       restartMs.push((readyAt[readyBefore] as number) - killedAt);
@@ -122,13 +158,22 @@ describe('engine killed 20 times during replies', () => {
       const retry = core.chat.current.messages[index + 1] as ChatMessage;
       await waitUntil(`retry ${round} to finish`, () => message(retry.id)?.status !== 'streaming' && !core.chat.generating, 120_000);
       expect({ status: message(retry.id)?.status, error: message(retry.id)?.error }).toEqual({ status: 'done', error: undefined });
+      // No smaller model in this folder: the retry runs on the same one.
+      expect(message(retry.id)?.model).toBe(message(ids.assistantMessageId)?.model);
+      // And on disk: the interrupted reply with all it streamed, then its one retry, finished.
+      await waitUntil(`retry ${round} saved`, () => readSaved().messages.find((m) => m.id === retry.id)?.status === 'done', 10_000);
+      const afterRetry = readSaved().messages;
+      const savedInterrupted = afterRetry.find((m) => m.id === ids.assistantMessageId);
+      expect({ status: savedInterrupted?.status, text: savedInterrupted?.text }).toEqual({ status: 'interrupted', text: message(ids.assistantMessageId)?.text });
       core.chat.setMaxTokens(MAX_TOKENS);
       console.log(
-        `kill ${String(round).padStart(2)}: ${tokensAtKill.at(-1)} tokens streamed, engine ready after ${restartMs.at(-1)?.toFixed(0)} ms, model back after ${reloadMs.at(-1)?.toFixed(0)} ms, retry ${message(retry.id)?.status}`,
+        `kill ${String(round).padStart(2)}: ${tokensAtKill.at(-1)} tokens streamed, on disk ${savedLagMs.at(-1)?.toFixed(0)} ms behind, engine ready after ${restartMs.at(-1)?.toFixed(0)} ms, model back after ${reloadMs.at(-1)?.toFixed(0)} ms, retry ${message(retry.id)?.status}`,
       );
     }
 
-    const messages = core.chat.current.messages;
+    // Everything below is read back from the file, not from memory.
+    const messages = readSaved().messages;
+    expect(messages.length).toBe(core.chat.current.messages.length);
     // 0 user messages lost.
     const users = messages.filter((m) => m.role === 'user');
     const lost = sent.filter((s) => !users.some((u) => u.id === s.userMessageId && u.text === s.text));
@@ -146,7 +191,8 @@ describe('engine killed 20 times during replies', () => {
     console.log(
       `engine SIGKILLed ${KILLS} times mid-reply: restart (kill → engine ready) max ${Math.max(...restartMs).toFixed(0)} ms, median ${median(restartMs).toFixed(0)} ms;` +
         ` model back max ${Math.max(...reloadMs).toFixed(0)} ms, median ${median(reloadMs).toFixed(0)} ms; user messages lost ${lost.length}/${KILLS};` +
-        ` interrupted ${interruptedCount}, retried exactly once ${retriedOnce.length}/${KILLS}; engine restarts counted ${core.engine.status.restarts}`,
+        ` interrupted ${interruptedCount}, retried exactly once ${retriedOnce.length}/${KILLS}; engine restarts counted ${core.engine.status.restarts};` +
+        ` saved reply behind the stream at the kill: max ${Math.max(...savedLagMs).toFixed(0)} ms, median ${median(savedLagMs).toFixed(0)} ms (all read from ${path.basename(conversationFile())})`,
     );
 
     expect(restartMs).toHaveLength(KILLS);

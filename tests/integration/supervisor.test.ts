@@ -62,18 +62,30 @@ describe('engine supervisor', () => {
   });
 
   it('stops restarting after 3 crashes in the window and tells the user; a manual restart works', async () => {
-    harness = createTestCore({ initialModelPath: models.tiny, maxTokens: 16 });
-    const { core, waitFor } = harness;
+    harness = createTestCore({ initialModelPath: models.tiny, maxTokens: 4000 });
+    const { core, events, waitFor } = harness;
     await core.start();
     for (let crash = 1; crash <= 2; crash += 1) {
       core.engine.kill('SIGKILL');
       await waitFor('onEngineStatus', ({ state }) => state === 'restarting');
       await core.engine.whenReady();
     }
+    // The third crash comes in the middle of a reply.
+    const sent = await core.handlers['chat:send']({ text: 'Tell me a very long story.' });
+    core.chat.setMaxTokens(16);
+    await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId);
+    const noticesBefore = events.length;
     core.engine.kill('SIGKILL');
     const failed = await waitFor('onEngineStatus', ({ state }) => state === 'failed');
     expect(failed.detail).toMatch(/3 times in 5 minutes/);
     expect(failed.detail).toMatch(/stopped restarting/);
+    // The user is told the reply was not retried, and never that Mai restarted the engine.
+    const told = await waitFor('onNotice', ({ message }) => /not retried/.test(message));
+    expect(told.message).toMatch(/Restart the engine to continue/);
+    const notices = events.slice(noticesBefore).filter((e) => e.event === 'onNotice').map((e) => (e.payload as { message: string }).message);
+    expect(notices.filter((m) => /Mai restarted it/.test(m))).toEqual([]);
+    expect(core.chat.current.messages.find((m) => m.id === sent.assistantMessageId)?.status).toBe('interrupted');
+    expect(core.chat.current.messages.filter((m) => /Retried/.test(m.note ?? ''))).toEqual([]);
     // Nothing is sent to a dead engine: a message is refused with the reason.
     await expect(core.handlers['chat:send']({ text: 'hello?' })).rejects.toMatchObject({ code: 'engine-unavailable' });
     await core.engine.restart();
