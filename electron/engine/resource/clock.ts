@@ -1,7 +1,7 @@
 /**
  * Time for the resource layer, injected so that tests and `npm run simulate` can run thirty
  * simulated minutes in milliseconds. Times are milliseconds; their origin is the clock's own
- * (epoch for the real clock, whatever the test chose for the virtual one).
+ * (about the epoch for the real clock, whatever the test chose for the virtual one).
  */
 
 /** Opaque handle of a scheduled callback. */
@@ -27,8 +27,11 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
 }
 
 /**
- * Wall-clock time. Timers are unref'd by default so that a background monitor never keeps a CLI
- * or a test process alive on its own.
+ * Real time. `now()` is monotonic: the process start on the epoch plus performance.now(), so it
+ * reads like Date.now() but never jumps when the system clock is set back or forward (NTP, a user,
+ * a resumed laptop) — a jump would otherwise stretch or reverse every interval the scaler measures
+ * (cooldowns, holds, slopes). Timers are unref'd by default so that a background monitor never
+ * keeps a CLI or a test process alive on its own.
  */
 export class RealClock implements Clock {
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
@@ -37,7 +40,7 @@ export class RealClock implements Clock {
   constructor(private readonly options: { unref?: boolean } = {}) {}
 
   now(): number {
-    return Date.now();
+    return performance.timeOrigin + performance.now();
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {

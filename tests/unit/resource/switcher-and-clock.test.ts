@@ -1,9 +1,27 @@
 /** The virtual clock, and the switching policy the ModelManager shares with the simulator. */
-import { describe, expect, it } from 'vitest';
-import { flushPromises, sleep, VirtualClock } from '../../../electron/engine/resource/clock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { flushPromises, RealClock, sleep, VirtualClock } from '../../../electron/engine/resource/clock';
 import { ModelSwitcher, SimulatedLoader } from '../../../electron/engine/resource/model-switcher';
 import { ProactiveScaler } from '../../../electron/engine/resource/proactive-scaler';
 import { HARDWARE_32, LADDER, createHarness } from './helpers';
+
+describe('real clock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keeps counting forward when the system clock is set back an hour', () => {
+    const clock = new RealClock();
+    const before = clock.now();
+    expect(Math.abs(before - Date.now()), 'reads like the epoch time at start').toBeLessThan(1000);
+    // Only Date is faked: the wall clock jumps back, the monotonic timer does not.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() - 3_600_000);
+    const after = clock.now();
+    expect(after).toBeGreaterThanOrEqual(before);
+    expect(after - before, 'an interval measured across the jump stays short').toBeLessThan(1000);
+  });
+});
 
 describe('virtual clock', () => {
   it('runs due timers in time order, then insertion order, at their own time', () => {
