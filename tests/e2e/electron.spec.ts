@@ -4,6 +4,7 @@
  * unpacked Electron, or install one where the network allows; otherwise it reports itself skipped.
  */
 import { _electron as electron, expect, test } from '@playwright/test';
+import type { WebPreferences } from 'electron';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,40 @@ test.describe('Electron window', () => {
       }));
       expect(exposed).toEqual({ require: 'undefined', process: 'undefined', moduleGlobal: 'undefined' });
       expect(await page.evaluate(() => Object.keys((window as unknown as { mai: object }).mai).sort())).toEqual(['invoke', 'on']);
+      // The preferences the real window was created with, read from main (electron/main/electron/window.ts).
+      const preferences = await app.evaluate(({ BrowserWindow }) => {
+        // Present at run time (Electron's docs list it) but missing from its electron.d.ts.
+        const contents = BrowserWindow.getAllWindows()[0]?.webContents as unknown as { getLastWebPreferences(): WebPreferences | null } | undefined;
+        const prefs = contents?.getLastWebPreferences();
+        return prefs
+          ? {
+              contextIsolation: prefs.contextIsolation,
+              sandbox: prefs.sandbox,
+              nodeIntegration: prefs.nodeIntegration,
+              nodeIntegrationInWorker: prefs.nodeIntegrationInWorker,
+              nodeIntegrationInSubFrames: prefs.nodeIntegrationInSubFrames,
+              webSecurity: prefs.webSecurity,
+              allowRunningInsecureContent: prefs.allowRunningInsecureContent,
+              webviewTag: prefs.webviewTag,
+              experimentalFeatures: prefs.experimentalFeatures,
+              preload: typeof prefs.preload === 'string' ? prefs.preload.split(/[\\/]/).slice(-2).join('/') : null,
+            }
+          : null;
+      });
+      console.log(`real window webPreferences: ${JSON.stringify(preferences)}`);
+      expect(preferences).toMatchObject({
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        preload: 'preload/index.cjs',
+      });
+      // Electron leaves out what was not set; the defaults of these are off.
+      expect(preferences?.nodeIntegrationInSubFrames ?? false).toBe(false);
+      expect(preferences?.experimentalFeatures ?? false).toBe(false);
 
       await expect(page.getByTestId('engine-state')).toHaveAttribute('data-state', 'ready');
       await page.getByTestId('composer-input').fill('Tell me a long story.');

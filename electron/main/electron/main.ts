@@ -12,7 +12,7 @@ import { registerIpc } from './ipc';
 import { resolveModelsDir } from '../web/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { UtilityProcessLauncher } from './utility-launcher';
-import { createMainWindow, hardenSession, refuseWebviews } from './window';
+import { createMainWindow, hardenSession, pickGgufFile, refuseWebviews } from './window';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '../renderer/index.html');
@@ -58,6 +58,8 @@ app.whenReady().then(async () => {
     dataDir: app.getPath('userData'),
     conversationsDir: path.join(app.getPath('userData'), 'conversations'),
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),
+    // models:open-dialog: the system's file dialog, modal to the window.
+    pickModelFile: () => pickGgufFile(window),
     ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),
     ...(process.env.MAI_MAX_TOKENS ? { maxTokens: Number(process.env.MAI_MAX_TOKENS) } : {}),
   });

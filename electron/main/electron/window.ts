@@ -3,7 +3,7 @@
  * app: the web preferences, what the window may navigate to or open, the session's permission and
  * CSP handlers, and the confirmed path to the system browser.
  */
-import { BrowserWindow, dialog, shell, type Session, type WebContents } from 'electron';
+import { BrowserWindow, dialog, shell, type OpenDialogOptions, type Session, type WebContents } from 'electron';
 
 /**
  * The main window: sandboxed, isolated, no Node, web security on, no webview, hardened by
@@ -85,4 +85,14 @@ export function hardenSession(session: Session, csp: string): void {
 /** Any `<webview>` a page tries to attach is refused (webviewTag is off too; this is the second wall). */
 export function refuseWebviews(contents: WebContents): void {
   contents.on('will-attach-webview', (event) => event.preventDefault());
+}
+
+/**
+ * Asks the user for one GGUF file with the system's open dialog, attached to `parent` when there is
+ * a window (modal to it); resolves with its path, or null when the user cancels.
+ */
+export async function pickGgufFile(parent: BrowserWindow | null): Promise<string | null> {
+  const options: OpenDialogOptions = { title: 'Open a GGUF model', properties: ['openFile'], filters: [{ name: 'GGUF models', extensions: ['gguf'] }] };
+  const result = parent && !parent.isDestroyed() ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
 }

@@ -67,7 +67,9 @@ export const dialog = {
     dialogState.messageBoxes.push({ parent, options });
     return { response: dialogState.nextResponse, checkboxChecked: false };
   },
-  async showOpenDialog(parent: unknown, options: Record<string, unknown>) {
+  /** Like Electron's: (window, options) or (options) alone. */
+  async showOpenDialog(parentOrOptions: unknown, maybeOptions?: Record<string, unknown>) {
+    const [parent, options] = maybeOptions === undefined ? [null, parentOrOptions as Record<string, unknown>] : [parentOrOptions, maybeOptions];
     dialogState.openDialogs.push({ parent, options });
     return dialogState.nextOpen;
   },

@@ -10,7 +10,7 @@ import { dialogState, FakeSession, FakeWebContents, shellState, type BrowserWind
 
 vi.mock('electron', async () => await import('./fake-electron'));
 
-const { confirmExternal, createMainWindow, hardenSession, refuseWebviews } = await import('../../../electron/main/electron/window');
+const { confirmExternal, createMainWindow, hardenSession, pickGgufFile, refuseWebviews } = await import('../../../electron/main/electron/window');
 
 const appUrl = 'file:///opt/mai/renderer/index.html';
 const isTrustedUrl = (url: string) => url.split(/[?#]/)[0] === appUrl;
@@ -110,5 +110,22 @@ describe('the session', () => {
       headers = response.responseHeaders;
     });
     expect(headers).toEqual({ 'Content-Type': ['text/html'], 'Content-Security-Policy': ["default-src 'none'"] });
+  });
+});
+
+describe('the model file dialog', () => {
+  it('asks for one .gguf file, modal to the window, and returns its path or null', async () => {
+    const { win } = newWindow();
+    dialogState.openDialogs.length = 0;
+    dialogState.nextOpen = { canceled: false, filePaths: ['/home/me/models/qwen.gguf'] };
+    expect(await pickGgufFile(win as unknown as RealBrowserWindow)).toBe('/home/me/models/qwen.gguf');
+    expect(dialogState.openDialogs[0]?.parent).toBe(win);
+    expect(dialogState.openDialogs[0]?.options).toMatchObject({ properties: ['openFile'], filters: [{ name: 'GGUF models', extensions: ['gguf'] }] });
+    dialogState.nextOpen = { canceled: true, filePaths: [] };
+    expect(await pickGgufFile(win as unknown as RealBrowserWindow)).toBeNull();
+    // Without a window (closed to the tray) the dialog still opens, unparented.
+    dialogState.nextOpen = { canceled: false, filePaths: ['/tmp/a.gguf'] };
+    expect(await pickGgufFile(null)).toBe('/tmp/a.gguf');
+    expect(dialogState.openDialogs[2]).toMatchObject({ parent: null, options: { properties: ['openFile'] } });
   });
 });
