@@ -76,9 +76,14 @@ describe('engine process with real node-llama-cpp', () => {
     const sent = await core.handlers['chat:send']({ text: 'Tell me a long story.' });
     await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId && tokensFor(events, messageId).length >= 3);
     const pidBefore = core.engine.pid;
+    // The earliest moment anything can ask for the model again is the engine being reported down
+    // (the model controller asks once the restarted engine is ready, and the restart can win any
+    // race against awaits in the reply's error path): the retry's model must be chosen by then.
+    const offDown = core.engine.on('down', () => void core.models.ensureLoaded().catch(() => {}));
     core.engine.kill('SIGKILL');
     const interrupted = await waitFor('onChatMessage', ({ message }) => message.id === sent.assistantMessageId && message.status !== 'streaming');
     expect(interrupted.message.status).toBe('interrupted');
+    offDown();
     expect(interrupted.message.error).toMatch(/SIGKILL/);
     expect(interrupted.message.text.length).toBeGreaterThan(0);
     // The reply is retried once, automatically, in a new message; the user is told.
