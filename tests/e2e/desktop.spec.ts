@@ -111,6 +111,14 @@ test('memory pressure from another program drives the panel, the notice, the log
 
   // The memory chart follows it.
   await expect.poll(() => chartLast(page, 'memory'), { timeout: 30_000 }).toBeGreaterThan(lastBefore + 0.15);
+  // The memory chart draws its act line where the legend says; the CPU chart draws the scaler's
+  // CPU limit (no step up above it) with its legend; both extend a forecast ahead of the newest point.
+  await expect(page.getByTestId('chart-memory')).toHaveAttribute('data-threshold', threshold.toFixed(4));
+  const cpuLimit = Number((await page.getByTestId('cpu-threshold').innerText()).match(/(\d+)\s*%/)?.[1]) / 100;
+  expect(cpuLimit).toBeGreaterThan(0);
+  await expect(page.getByTestId('chart-cpu')).toHaveAttribute('data-threshold', cpuLimit.toFixed(4));
+  await expect(page.getByTestId('chart-cpu')).toHaveAttribute('data-forecast', /^[01]\.\d{4}$/, { timeout: 60_000 });
+  await expect(page.getByTestId('chart-memory')).toHaveAttribute('data-forecast', /^[01]\.\d{4}$/, { timeout: 60_000 });
 
   // Mai steps down: the warning says what changed, why and what brings it back, and stays.
   const notice = page.getByTestId('capability-notice').filter({ has: page.locator('[data-testid=capability-why]') });
