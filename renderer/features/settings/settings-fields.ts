@@ -133,7 +133,7 @@ export const FIELD_WORDS: Record<SettingKey, Words> = {
   },
   modelsDir: {
     label: 'Models folder',
-    help: 'Folder scanned for GGUF models.',
+    help: 'Folder scanned for GGUF models. MAI_MODELS_DIR or --models-dir override it.',
     kind: 'text',
     emptyLabel: 'the “models” folder in Mai’s data folder',
     group: 'Models',
