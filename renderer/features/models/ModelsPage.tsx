@@ -3,11 +3,11 @@
  * fit, downloads, installed models and import. It reads the catalog, downloads and models when it
  * opens; downloads and the model list then follow main's events (onDownload, onModels).
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { call } from '../../ipc/api';
-import { CloseIcon } from '../../lib/icons';
 import { setCatalog, setDownloads, setModels, setModelsOpen, useAppStore } from '../../stores/app-store';
 import { useResourceStore } from '../../stores/resource-store';
+import { Modal } from '../common/Modal';
 import { CatalogSection } from './CatalogSection';
 import { DownloadsSection } from './DownloadsSection';
 import { ImportField } from './ImportField';
@@ -21,16 +21,9 @@ export function ModelsPage() {
   // The fit needs a resource sample; the first one may arrive after the page opened.
   const measured = useResourceStore((s) => s.snapshot !== null);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
     call('downloads:list', {}).then(setDownloads, (error: Error) => setLoadError(error.message));
     call('models:list', {}).then(setModels, () => {});
-    dialog.current?.focus();
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape' && !event.defaultPrevented) setModelsOpen(false);
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
   }, []);
   // Installed flags and the fit follow the files there are and the machine's free memory.
   useEffect(() => {
@@ -40,27 +33,23 @@ export function ModelsPage() {
     return () => clearInterval(timer);
   }, [models, measured]);
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && setModelsOpen(false)}>
-      <div className="modal models-page" role="dialog" aria-modal="true" aria-labelledby="models-title" data-testid="models-page" tabIndex={-1} ref={dialog}>
-        <header className="modal-head">
-          <h2 id="models-title">Models</h2>
-          <button type="button" className="icon-button" aria-label="Close models" data-testid="models-close" onClick={() => setModelsOpen(false)}>
-            <CloseIcon />
-          </button>
-        </header>
-        <div className="modal-body">
-          {loadError && (
-            <p className="field-error left" role="alert">
-              {loadError}
-            </p>
-          )}
-          <InstalledSection />
-          <ImportField />
-          <DownloadsSection />
-          <CatalogSection />
-        </div>
-        <footer className="modal-foot muted small-text">Downloads are checked against their SHA-256 before Mai offers them, and carry on after a restart.</footer>
-      </div>
-    </div>
+    <Modal
+      id="models"
+      title="Models"
+      className="models-page"
+      testId="models-page"
+      footer="Downloads are checked against their SHA-256 before Mai offers them, and carry on after a restart."
+      onClose={() => setModelsOpen(false)}
+    >
+      {loadError && (
+        <p className="field-error left" role="alert">
+          {loadError}
+        </p>
+      )}
+      <InstalledSection />
+      <ImportField />
+      <DownloadsSection />
+      <CatalogSection />
+    </Modal>
   );
 }

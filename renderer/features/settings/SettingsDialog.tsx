@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AppSettings } from '../../../shared/settings';
 import { call } from '../../ipc/api';
-import { CloseIcon } from '../../lib/icons';
+import { Modal } from '../common/Modal';
 import { baseName } from '../../lib/models';
 import { setModels, setSettings, setSettingsOpen, useAppStore } from '../../stores/app-store';
 import { useResourceStore } from '../../stores/resource-store';
@@ -168,31 +168,31 @@ function TierThresholds({ meta, value }: { meta: FieldMeta; value: AppSettings['
         )
       }
     >
-      <div className="tier-grid">
-        {tiers.map((tier) => (
-          <label key={tier} className={`tier-input${current?.id === tier ? ' current' : ''}`}>
-            <span>{tier}</span>
-            <span className="input-with-unit">
-              <input
-                {...(tier === tiers[0] ? { id: `setting-${meta.key}` } : {})}
-                data-testid={`setting-actThresholds-${tier}`}
-                type="text"
-                inputMode="decimal"
-                value={texts[tier] ?? ''}
-                placeholder={current?.id === tier && tierDefault !== null ? String(tierDefault) : 'auto'}
-                title={current?.id === tier && tierDefault !== null ? `Empty: this tier’s default, ${tierDefault} % here` : 'Empty: this tier’s own default'}
-                onChange={(e) => setTexts({ ...texts, [tier]: e.target.value })}
-                onBlur={() => submit(tier)}
-                onKeyDown={(e) => {
-                  if (e.key === 'Enter') submit(tier);
-                }}
-              />
-              <span className="unit">%</span>
-            </span>
-          </label>
-        ))}
-      </div>
-    </Row>
+  <div className="tier-grid">
+    {tiers.map((tier) => (
+      <label key={tier} className={`tier-input${current?.id === tier ? ' current' : ''}`}>
+        <span>{tier}</span>
+        <span className="input-with-unit">
+          <input
+            {...(tier === tiers[0] ? { id: `setting-${meta.key}` } : {})}
+            data-testid={`setting-actThresholds-${tier}`}
+            type="text"
+            inputMode="decimal"
+            value={texts[tier] ?? ''}
+            placeholder={current?.id === tier && tierDefault !== null ? String(tierDefault) : 'auto'}
+            title={current?.id === tier && tierDefault !== null ? `Empty: this tier’s default, ${tierDefault} % here` : 'Empty: this tier’s own default'}
+            onChange={(e) => setTexts({ ...texts, [tier]: e.target.value })}
+            onBlur={() => submit(tier)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') submit(tier);
+            }}
+          />
+          <span className="unit">%</span>
+        </span>
+      </label>
+    ))}
+  </div>
+</Row>
   );
 }
 
@@ -203,21 +203,21 @@ function ModelField({ meta, value }: { meta: FieldMeta; value: string | null }) 
   useEffect(() => setSelected(value ?? ''), [value]);
   const known = selected === '' || models.some((m) => m.path === selected);
   const choose = async (path: string) => {
-    setSelected(path);
-    if ((await commit(path === '' ? null : path)).kind === 'error') setSelected(value ?? '');
+setSelected(path);
+if ((await commit(path === '' ? null : path)).kind === 'error') setSelected(value ?? '');
   };
   return (
-    <Row meta={meta} status={status}>
-      <select id={`setting-${meta.key}`} data-testid={`setting-${meta.key}`} value={selected} onChange={(e) => void choose(e.target.value)}>
-        <option value="">{meta.emptyLabel ?? 'None'}</option>
-        {!known && <option value={selected}>{baseName(selected)} (missing)</option>}
-        {models.map((m) => (
-          <option key={m.path} value={m.path}>
-            {m.fileName.replace(/\.gguf$/i, '')}
-          </option>
-        ))}
-      </select>
-    </Row>
+<Row meta={meta} status={status}>
+  <select id={`setting-${meta.key}`} data-testid={`setting-${meta.key}`} value={selected} onChange={(e) => void choose(e.target.value)}>
+    <option value="">{meta.emptyLabel ?? 'None'}</option>
+    {!known && <option value={selected}>{baseName(selected)} (missing)</option>}
+    {models.map((m) => (
+      <option key={m.path} value={m.path}>
+        {m.fileName.replace(/\.gguf$/i, '')}
+      </option>
+    ))}
+  </select>
+</Row>
   );
 }
 
@@ -226,29 +226,29 @@ function EnumField({ meta, value }: { meta: FieldMeta; value: string }) {
   const [selected, setSelected] = useState(value);
   useEffect(() => setSelected(value), [value]);
   const choose = async (option: string) => {
-    if (option === selected) return;
-    setSelected(option);
-    if ((await commit(option)).kind === 'error') setSelected(value);
+if (option === selected) return;
+setSelected(option);
+if ((await commit(option)).kind === 'error') setSelected(value);
   };
   return (
-    <Row meta={meta} status={status}>
-      <div className="segmented" role="radiogroup" aria-label={meta.label} data-testid={`setting-${meta.key}`} data-value={selected}>
-        {(meta.options ?? []).map((option) => (
-          <button
-            key={option}
-            type="button"
-            role="radio"
-            aria-checked={selected === option}
-            className={selected === option ? 'selected' : ''}
-            data-testid={`setting-${meta.key}-${option}`}
-            onClick={() => void choose(option)}
-          >
-            {option[0]?.toUpperCase()}
-            {option.slice(1)}
-          </button>
-        ))}
-      </div>
-    </Row>
+<Row meta={meta} status={status}>
+  <div className="segmented" role="radiogroup" aria-label={meta.label} data-testid={`setting-${meta.key}`} data-value={selected}>
+    {(meta.options ?? []).map((option) => (
+      <button
+        key={option}
+        type="button"
+        role="radio"
+        aria-checked={selected === option}
+        className={selected === option ? 'selected' : ''}
+        data-testid={`setting-${meta.key}-${option}`}
+        onClick={() => void choose(option)}
+      >
+        {option[0]?.toUpperCase()}
+        {option.slice(1)}
+      </button>
+    ))}
+  </div>
+</Row>
   );
 }
 
@@ -257,26 +257,26 @@ function TextField({ meta, value }: { meta: FieldMeta; value: string | null }) {
   const [text, setText] = useState(value ?? '');
   useEffect(() => setText(value ?? ''), [value]);
   const submit = () => {
-    const next = text.trim() === '' ? null : text.trim();
-    if (next !== value) void commit(next);
+const next = text.trim() === '' ? null : text.trim();
+if (next !== value) void commit(next);
   };
   return (
-    <Row meta={meta} status={status}>
-      <input
-        id={`setting-${meta.key}`}
-        data-testid={`setting-${meta.key}`}
-        type="text"
-        className="wide"
-        value={text}
-        placeholder={meta.emptyLabel}
-        spellCheck={false}
-        onChange={(e) => setText(e.target.value)}
-        onBlur={submit}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') submit();
-        }}
-      />
-    </Row>
+<Row meta={meta} status={status}>
+  <input
+    id={`setting-${meta.key}`}
+    data-testid={`setting-${meta.key}`}
+    type="text"
+    className="wide"
+    value={text}
+    placeholder={meta.emptyLabel}
+    spellCheck={false}
+    onChange={(e) => setText(e.target.value)}
+    onBlur={submit}
+    onKeyDown={(e) => {
+      if (e.key === 'Enter') submit();
+    }}
+  />
+</Row>
   );
 }
 
@@ -286,16 +286,16 @@ function BooleanField({ meta, value }: { meta: FieldMeta; value: boolean }) {
   const [checked, setChecked] = useState(value);
   useEffect(() => setChecked(value), [value]);
   const change = async (next: boolean) => {
-    setChecked(next);
-    if ((await commit(next)).kind === 'error') setChecked(value);
+setChecked(next);
+if ((await commit(next)).kind === 'error') setChecked(value);
   };
   return (
-    <Row meta={meta} status={status}>
-      <label className="switch">
-        <input id={`setting-${meta.key}`} data-testid={`setting-${meta.key}`} type="checkbox" role="switch" checked={checked} onChange={(e) => void change(e.target.checked)} />
-        <span className="switch-track" aria-hidden="true" />
-      </label>
-    </Row>
+<Row meta={meta} status={status}>
+  <label className="switch">
+    <input id={`setting-${meta.key}`} data-testid={`setting-${meta.key}`} type="checkbox" role="switch" checked={checked} onChange={(e) => void change(e.target.checked)} />
+    <span className="switch-track" aria-hidden="true" />
+  </label>
+</Row>
   );
 }
 
@@ -303,42 +303,42 @@ function ReadonlyField({ meta, value }: { meta: FieldMeta; value: unknown }) {
   let text: string;
   let title: string;
   if (Array.isArray(value)) {
-    text = value.length ? value.map((v) => baseName(String(v))).join(', ') : 'none';
-    title = value.join('\n');
+text = value.length ? value.map((v) => baseName(String(v))).join(', ') : 'none';
+title = value.join('\n');
   } else if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>);
-    text = entries.length ? `${entries.length} model${entries.length === 1 ? '' : 's'}` : 'none';
-    title = entries.map(([k, v]) => `${baseName(k)}: ${typeof v === 'number' ? new Date(v).toLocaleString() : String(v)}`).join('\n');
+const entries = Object.entries(value as Record<string, unknown>);
+text = entries.length ? `${entries.length} model${entries.length === 1 ? '' : 's'}` : 'none';
+title = entries.map(([k, v]) => `${baseName(k)}: ${typeof v === 'number' ? new Date(v).toLocaleString() : String(v)}`).join('\n');
   } else {
-    text = value === null || value === undefined ? 'none' : typeof value === 'string' ? baseName(value) : String(value);
-    title = String(value ?? '');
+text = value === null || value === undefined ? 'none' : typeof value === 'string' ? baseName(value) : String(value);
+title = String(value ?? '');
   }
   return (
-    <Row meta={meta} status={{ kind: 'idle' }}>
-      <span className="readonly" data-testid={`setting-${meta.key}`} title={title}>
-        {text}
-      </span>
-    </Row>
+<Row meta={meta} status={{ kind: 'idle' }}>
+  <span className="readonly" data-testid={`setting-${meta.key}`} title={title}>
+    {text}
+  </span>
+</Row>
   );
 }
 
 function Field({ meta, settings }: { meta: FieldMeta; settings: AppSettings }) {
   const value = settings[meta.key];
   switch (meta.kind) {
-    case 'percent-per-tier':
-      return <TierThresholds meta={meta} value={value as AppSettings['actThresholds']} />;
-    case 'number':
-      return <NumberField meta={meta} value={value as number | null} />;
-    case 'model':
-      return <ModelField meta={meta} value={value as string | null} />;
-    case 'enum':
-      return <EnumField meta={meta} value={value as string} />;
-    case 'text':
-      return <TextField meta={meta} value={value as string | null} />;
-    case 'boolean':
-      return <BooleanField meta={meta} value={value as boolean} />;
-    default:
-      return <ReadonlyField meta={meta} value={value} />;
+case 'percent-per-tier':
+  return <TierThresholds meta={meta} value={value as AppSettings['actThresholds']} />;
+case 'number':
+  return <NumberField meta={meta} value={value as number | null} />;
+case 'model':
+  return <ModelField meta={meta} value={value as string | null} />;
+case 'enum':
+  return <EnumField meta={meta} value={value as string} />;
+case 'text':
+  return <TextField meta={meta} value={value as string | null} />;
+case 'boolean':
+  return <BooleanField meta={meta} value={value as boolean} />;
+default:
+  return <ReadonlyField meta={meta} value={value} />;
   }
 }
 
@@ -348,42 +348,31 @@ const GROUPS = [...new Set(FIELDS.map((f) => f.group))];
 export function SettingsDialog() {
   const settings = useAppStore((s) => s.settings);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    call('settings:get', {}).then(setSettings, (error: Error) => setLoadError(error.message));
-    call('models:list', {}).then(setModels, () => {});
-    dialog.current?.focus();
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') setSettingsOpen(false);
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+call('settings:get', {}).then(setSettings, (error: Error) => setLoadError(error.message));
+call('models:list', {}).then(setModels, () => {});
   }, []);
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && setSettingsOpen(false)}>
-      <div className="modal settings" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings-dialog" tabIndex={-1} ref={dialog}>
-        <header className="modal-head">
-          <h2 id="settings-title">Settings</h2>
-          <button type="button" className="icon-button" aria-label="Close settings" data-testid="settings-close" onClick={() => setSettingsOpen(false)}>
-            <CloseIcon />
-          </button>
-        </header>
-        <div className="modal-body">
-          {!settings ? (
-            <p className="muted">{loadError ?? 'Loading…'}</p>
-          ) : (
-            GROUPS.map((group) => (
-              <section key={group} className="settings-group">
-                <h3>{group}</h3>
-                {FIELDS.filter((f) => f.group === group).map((meta) => (
-                  <Field key={meta.key} meta={meta} settings={settings} />
-                ))}
-              </section>
-            ))
-          )}
-        </div>
-        <footer className="modal-foot muted small-text">Changes are saved as you make them and kept across restarts.</footer>
-      </div>
-    </div>
+<Modal
+  id="settings"
+  title="Settings"
+  className="settings"
+  testId="settings-dialog"
+  footer="Changes are saved as you make them and kept across restarts."
+  onClose={() => setSettingsOpen(false)}
+    >
+      {!settings ? (
+        <p className="muted">{loadError ?? 'Loading…'}</p>
+      ) : (
+        GROUPS.map((group) => (
+          <section key={group} className="settings-group">
+            <h3>{group}</h3>
+            {FIELDS.filter((f) => f.group === group).map((meta) => (
+              <Field key={meta.key} meta={meta} settings={settings} />
+            ))}
+          </section>
+        ))
+      )}
+    </Modal>
   );
 }
