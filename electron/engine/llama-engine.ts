@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import type { ChatTurn, GenerationStats, LoadedModel, LogLevel, StopReason } from '../../shared/domain';
 import { MaiError } from '../../shared/errors';
-import { assertLooksLikeGguf } from './gguf-peek';
+import { assertLooksLikeGguf, checkGguf } from './gguf-peek';
 import { defaultThreadCount } from './threads';
 
 export interface GenerateRequest {
@@ -22,6 +22,8 @@ export interface GenerateResult {
   text: string;
   /** Set when the reply ran at reduced cost or lost old turns; shown beside it. */
   note?: string;
+  /** Earlier turns left out because the conversation did not fit the model's context (0 or absent: none). */
+  droppedTurns?: number;
   stopReason: StopReason;
   stats: GenerationStats;
   model: string;
@@ -44,6 +46,16 @@ const DEFAULT_SAMPLING = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } 
 /** Tokens kept free for the reply when checking whether a prompt fits the context. */
 const MIN_REPLY_ROOM = 64;
 const DEFAULT_CONTEXT = 4096;
+/** Reply length assumed when warming a conversation into a new model ahead of the next message. */
+const DEFAULT_REPLY_TOKENS = 512;
+
+/**
+ * Tokens kept free for the reply when old turns must be left out: the reply's own limit, but at
+ * most a quarter of the context, so a long limit does not evict the conversation it answers.
+ */
+function replyRoom(contextSize: number, maxTokens: number): number {
+  return Math.max(MIN_REPLY_ROOM, Math.min(maxTokens, Math.floor(contextSize / 4)));
+}
 
 interface Loaded {
   info: LoadedModel;
@@ -76,6 +88,8 @@ export class LlamaEngine {
   private sessionHistoryKey = '';
   private lastPrompt: string | null = null;
   private threadCap: number | null = null;
+  /** llama.cpp's reason for the load in progress failing, from its log. */
+  private loadFailure: string | null = null;
   private activeRun: Promise<GenerateResult> | null = null;
   /**
    * Chat wrappers by model path. Resolving one from a model's template costs ~0.5 s (it matches
@@ -101,6 +115,9 @@ export class LlamaEngine {
           const text = message.trim();
           if (!text) return;
           const isError = level === LlamaLogLevel.error || level === LlamaLogLevel.fatal;
+          // llama.cpp says why a load failed only here; the exception just says "Failed to load model".
+          const cause = /error loading model: (.+)/.exec(text)?.[1];
+          if (cause && this.loading) this.loadFailure = cause.slice(0, 500);
           this.log(isError ? 'error' : level === LlamaLogLevel.warn ? 'warn' : 'debug', text);
         },
       }),
@@ -125,10 +142,12 @@ export class LlamaEngine {
     const llama = await this.getLlama();
     await this.unload();
     let model: LlamaModel;
+    this.loadFailure = null;
     try {
       model = await llama.loadModel({ modelPath: request.path });
     } catch (error) {
-      throw new MaiError('model-load-failed', `Could not load ${path.basename(request.path)}: ${(error as Error).message}`);
+      const reason = this.loadFailure ?? (error as Error).message;
+      throw new MaiError('model-load-failed', `Could not load ${path.basename(request.path)}: ${reason}`);
     }
     const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores);
     // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
@@ -205,6 +224,8 @@ export class LlamaEngine {
    */
   async prepareChatWrapper(modelPath: string): Promise<void> {
     if (this.wrappers.has(modelPath) || this.active || this.loading) return;
+    // node-llama-cpp's header reader trusts the file's counts: a malformed header kills the process.
+    await checkGguf(modelPath);
     const { readGgufFileInfo, resolveChatWrapper } = await import('node-llama-cpp');
     const fileInfo = await readGgufFileInfo(modelPath, { logWarnings: false });
     if (this.active || this.loading) return;
@@ -219,7 +240,8 @@ export class LlamaEngine {
   async preloadHistory(turns: readonly ChatTurn[]): Promise<void> {
     const loaded = this.loaded;
     if (!loaded || this.active || this.loading || turns.length === 0) return;
-    const history = toChatHistory(turns);
+    // A smaller context after a switch: warm only what the next reply will keep.
+    const history = toChatHistory(this.fitHistory(loaded, turns, replyRoom(loaded.info.contextSize, DEFAULT_REPLY_TOKENS)).turns);
     const key = JSON.stringify(history);
     if (key === this.sessionHistoryKey) return;
     loaded.session.setChatHistory(history);
@@ -240,9 +262,10 @@ export class LlamaEngine {
 
   private async run(loaded: Loaded, request: GenerateRequest, prompt: string, signal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
     const { session, info } = loaded;
-    const before = toChatHistory(request.history.slice(0, -1));
     const systemTurns = request.history.filter((turn) => turn.role === 'system');
     this.assertFits(loaded, [...systemTurns, { role: 'user', text: prompt }]);
+    const fitted = this.fitHistory(loaded, request.history, replyRoom(info.contextSize, request.maxTokens));
+    const before = toChatHistory(fitted.turns.slice(0, -1));
     // Only reset the session when the conversation is not the one it already holds, so that the
     // evaluated prefix (and its KV cache) is reused turn after turn.
     const key = JSON.stringify(before);
@@ -254,6 +277,7 @@ export class LlamaEngine {
     let firstAt = 0;
     let lastAt = 0;
     let tokens = 0;
+    let streamed = '';
     const meta = await session.promptWithMeta(prompt, {
       signal,
       stopOnAbortSignal: true,
@@ -267,8 +291,15 @@ export class LlamaEngine {
         if (!firstAt) firstAt = lastAt;
       },
       onTextChunk: (text) => {
-        if (text) onText(text);
+        if (!text) return;
+        streamed += text;
+        onText(text);
       },
+    }).catch((error: unknown) => {
+      // Stopped before the first token (while the prompt was evaluated): node-llama-cpp throws an
+      // AbortError there instead of returning. A stop is not a failure: return what was said.
+      if (!signal.aborted) throw error;
+      return { responseText: streamed, stopReason: 'abort' as const };
     });
     this.sessionHistoryKey = JSON.stringify(session.getChatHistory());
     const end = performance.now();
@@ -278,6 +309,7 @@ export class LlamaEngine {
       text: meta.responseText,
       stopReason: meta.stopReason,
       model: info.name,
+      ...(fitted.dropped > 0 ? { droppedTurns: fitted.dropped } : {}),
       stats: {
         tokens,
         ttftMs: firstAt ? firstAt - started : end - started,
@@ -287,10 +319,35 @@ export class LlamaEngine {
     };
   }
 
+  /** Tokens the conversation takes with the chat template applied, up to the reply's start. */
+  private promptTokens(loaded: Loaded, turns: readonly ChatTurn[]): number {
+    const { contextText } = loaded.session.chatWrapper.generateContextState({ chatHistory: [...toChatHistory(turns), { type: 'model', response: [] }] });
+    return contextText.tokenize(loaded.model.tokenizer).length;
+  }
+
+  /**
+   * The conversation cut to fit the context with `room` tokens left for the reply: the oldest
+   * turns go first (a user turn together with the reply that followed it); system turns and the
+   * last turn always stay. `dropped` counts the turns left out.
+   */
+  private fitHistory(loaded: Loaded, history: readonly ChatTurn[], room: number): { turns: ChatTurn[]; dropped: number } {
+    const limit = loaded.info.contextSize - room;
+    let turns = [...history];
+    let dropped = 0;
+    while (this.promptTokens(loaded, turns) > limit) {
+      const oldest = turns.findIndex((turn, i) => turn.role !== 'system' && i < turns.length - 1);
+      if (oldest < 0) break;
+      // A reply without the question before it only confuses the model: drop the pair.
+      const count = turns[oldest]?.role === 'user' && turns[oldest + 1]?.role === 'assistant' && oldest + 1 < turns.length - 1 ? 2 : 1;
+      turns = [...turns.slice(0, oldest), ...turns.slice(oldest + count)];
+      dropped += count;
+    }
+    return { turns, dropped };
+  }
+
   /** Refuses, with the figures, a prompt that could not fit the context even with all history dropped. */
   private assertFits(loaded: Loaded, turns: ChatTurn[]): void {
-    const { contextText } = loaded.session.chatWrapper.generateContextState({ chatHistory: [...toChatHistory(turns), { type: 'model', response: [] }] });
-    const needed = contextText.tokenize(loaded.model.tokenizer).length;
+    const needed = this.promptTokens(loaded, turns);
     const room = loaded.info.contextSize - MIN_REPLY_ROOM;
     if (needed > room) {
       throw new MaiError(
@@ -298,6 +355,13 @@ export class LlamaEngine {
         `The message is ${needed} tokens long but ${loaded.info.name} holds ${loaded.info.contextSize} tokens of context (${MIN_REPLY_ROOM} kept for the reply). Shorten the message.`,
       );
     }
+  }
+
+  /** VRAM in use on the GPU the engine runs on, bytes; 0 on CPU. */
+  async vramUsedBytes(): Promise<number> {
+    const llama = await this.getLlama();
+    if (!llama.gpu) return 0;
+    return (await llama.getVramState()).used;
   }
 
   /** Caps the CPU threads inference uses from now on (takes effect at the next batch). */

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Llama } from 'node-llama-cpp';
+import { checkGguf } from '../gguf-peek';
 import { writeJsonAtomic } from './json-file';
 
 export interface Footprint {
@@ -23,6 +24,8 @@ export interface Footprint {
   measurements: number;
   /** The model's own name (general.name), when the file has one. */
   name?: string;
+  /** The configuration this estimate is for; a measurement is recorded under the same key. */
+  key: string;
 }
 
 interface CorrectionEntry {
@@ -30,6 +33,8 @@ interface CorrectionEntry {
   vramRatio: number;
   measurements: number;
   lastMeasuredMemBytes: number;
+  /** VRAM measured on the last load, bytes (0 on CPU); used as is when the estimate had none. */
+  lastMeasuredVramBytes?: number;
   updatedAt: number;
 }
 
@@ -66,9 +71,13 @@ export class FootprintEstimator {
     }
   }
 
-  /** Estimates a configuration before loading it. */
+  /**
+   * Estimates a configuration before loading it. The file's header is checked first (a malformed
+   * one would crash node-llama-cpp's reader); a file that fails the check rejects with its MaiError.
+   */
   async estimate(llama: Llama, modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number): Promise<Footprint> {
     await this.ensureLoaded();
+    await checkGguf(modelPath);
     const { readGgufFileInfo, GgufInsights } = await import('node-llama-cpp');
     let estimatedMemBytes = sizeBytes;
     let estimatedVramBytes = 0;
@@ -86,11 +95,14 @@ export class FootprintEstimator {
       // Unknown architectures cannot be estimated; the file size is a floor that is never wildly off.
       this.log(`no estimate for ${path.basename(modelPath)} (${(error as Error).message}); using its file size`);
     }
-    const entry = this.corrections[FootprintEstimator.key(modelPath, sizeBytes, contextSize, gpuLayers)];
+    const key = FootprintEstimator.key(modelPath, sizeBytes, contextSize, gpuLayers);
+    const entry = this.corrections[key];
     const correction = entry?.ratio ?? 1;
+    const vramBytes = estimatedVramBytes > 0 ? estimatedVramBytes * (entry?.vramRatio ?? 1) : (entry?.lastMeasuredVramBytes ?? 0);
     return {
+      key,
       memBytes: Math.round(estimatedMemBytes * correction),
-      vramBytes: Math.round(estimatedVramBytes * (entry?.vramRatio ?? 1)),
+      vramBytes: Math.round(vramBytes),
       estimatedMemBytes,
       estimatedVramBytes,
       correction,
@@ -99,9 +111,13 @@ export class FootprintEstimator {
     };
   }
 
-  /** Records what a load really cost and persists the new correction. */
-  async record(key: string, estimate: Footprint, measuredMemBytes: number, measuredVramBytes: number, now = Date.now()): Promise<void> {
+  /**
+   * Records what a configuration really cost (RAM and VRAM deltas, bytes) under the estimate's own
+   * key and persists the new correction.
+   */
+  async record(estimate: Footprint, measuredMemBytes: number, measuredVramBytes: number, now = Date.now()): Promise<void> {
     await this.ensureLoaded();
+    const key = estimate.key;
     if (estimate.estimatedMemBytes <= 0 || measuredMemBytes <= 0) return;
     const ratio = measuredMemBytes / estimate.estimatedMemBytes;
     const vramRatio = estimate.estimatedVramBytes > 0 && measuredVramBytes > 0 ? measuredVramBytes / estimate.estimatedVramBytes : 1;
@@ -112,6 +128,7 @@ export class FootprintEstimator {
       vramRatio: blend(previous?.vramRatio, vramRatio),
       measurements: (previous?.measurements ?? 0) + 1,
       lastMeasuredMemBytes: measuredMemBytes,
+      lastMeasuredVramBytes: Math.max(0, measuredVramBytes),
       updatedAt: now,
     };
     if (this.file) await writeJsonAtomic(this.file, this.corrections).catch((error: Error) => this.log(`could not save memory corrections: ${error.message}`));

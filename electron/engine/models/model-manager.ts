@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ChatTurn, LoadedModel, LogLevel } from '../../../shared/domain';
 import { Emitter } from '../../../shared/emitter';
 import { MaiError } from '../../../shared/errors';
-import { RealClock, type Clock } from '../resource/clock';
+import { RealClock, type Clock, type TimerHandle } from '../resource/clock';
 import { HardwareTierDetector } from '../resource/hardware-tiers';
 import { ModelSwitcher, type ModelLoader } from '../resource/model-switcher';
 import { ProactiveScaler } from '../resource/proactive-scaler';
@@ -19,17 +19,20 @@ import type { ScalerDecision, ScalerState } from '../resource/scaler-types';
 import type { ScalerSettingsInput } from '../resource/settings';
 import type { ModelProfile, PreflightAnswer, ResourceSample } from '../resource/types';
 import type { GenerateRequest, GenerateResult, LlamaEngine } from '../llama-engine';
-import { assertLooksLikeGguf } from '../gguf-peek';
+import { assertLooksLikeGguf, checkGguf } from '../gguf-peek';
 import { BudgetedSource, type SourceOverlay } from './budget-source';
 import { describeChange, type CapabilityChange } from './capability';
 import { FootprintEstimator, type Footprint } from './footprint';
 import { ModelStats, type ModelPerformance } from './model-stats';
+import { replyCost } from './reply-cost';
 
 /** A model Mai may use, as main lists it. */
 export interface LadderInput {
   path: string;
   sizeBytes: number;
   synthetic: boolean;
+  /** Context size in tokens for this model, replacing `ManagerSettings.contextSize`. */
+  contextSize?: number;
 }
 
 /** Manager settings (beyond the scaler's own). */
@@ -73,6 +76,14 @@ export interface LadderRung {
   name: string;
   synthetic: boolean;
   footprint: Footprint;
+  /** Context size requested for this rung, tokens; undefined lets the engine choose. */
+  contextSize?: number;
+}
+
+/** The ResourceMonitor's period from the scaler settings (`sampleIntervalSeconds`, 0.1–60 s, default 1 s), ms. */
+export function sampleIntervalMs(settings: ManagerSettings): number {
+  const seconds = (settings.scaler as { sampleIntervalSeconds?: unknown } | undefined)?.sampleIntervalSeconds;
+  return typeof seconds === 'number' && seconds >= 0.1 && seconds <= 60 ? Math.round(seconds * 1000) : 1000;
 }
 
 export interface ModelManagerEvents extends Record<string, unknown> {
@@ -96,8 +107,19 @@ export interface ModelManagerOptions {
 /** Tokens assumed for a reply when the request does not bound it tighter. */
 const DEFAULT_EXPECTED_TOKENS = 256;
 
+/** Pause between two chat-format preparations of neighbouring rungs, ms (keeps the engine responsive). */
+const NEIGHBOUR_PREPARE_GAP_MS = 250;
+
+/** RSS and VRAM before a model was loaded: its footprint is measured against them after its first reply. */
+interface PendingMeasurement {
+  rungId: string;
+  rssBefore: number;
+  vramBefore: number;
+}
+
 export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLoader {
-  readonly monitor: ResourceMonitor;
+  private monitor: ResourceMonitor;
+  private monitorIntervalMs = 1000;
   readonly tierDetector = new HardwareTierDetector();
   private readonly source: BudgetedSource;
   private readonly clock: Clock;
@@ -116,13 +138,37 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   private lastHistory: ChatTurn[] = [];
   /** A reply cut by a critical switch: answered again on the new model. */
   private interruptedRequestId: string | null = null;
+  /** Paused by the user or pinned by the settings: only critical verdicts and emergencies switch. */
+  private userPaused = false;
+  private neighbourTimer: TimerHandle | null = null;
+  /** Bumped to cancel a chain of neighbour preparations. */
+  private neighbourGeneration = 0;
+  private measurement: PendingMeasurement | null = null;
+  /** Disk writes and warm-ups still running; shutdown waits for them. */
+  private readonly background = new Set<Promise<unknown>>();
+  /** Files already reported as refused (path and size), so a rebuilt ladder does not repeat the notice. */
+  private readonly refusedNotified = new Set<string>();
+  /** The model whose "turns left out" notice was given (once per load). */
+  private trimNoticeFor: string | null = null;
+  private closing = false;
 
   constructor(private readonly options: ModelManagerOptions) {
     super();
     this.clock = options.clock ?? new RealClock({ unref: true });
     this.source = new BudgetedSource(options.source);
-    this.monitor = new ResourceMonitor({ source: this.source, clock: this.clock, onError: (error) => options.log('warn', `resource sample failed: ${String(error)}`) });
+    this.monitor = this.createMonitor(1000);
     this.footprints = new FootprintEstimator(options.dataDir ? path.join(options.dataDir, 'model-memory.json') : null, (m) => options.log('warn', m));
+  }
+
+  private createMonitor(intervalMs: number): ResourceMonitor {
+    this.monitorIntervalMs = intervalMs;
+    return new ResourceMonitor({ source: this.source, clock: this.clock, intervalMs, onError: (error) => this.options.log('warn', `resource sample failed: ${String(error)}`) });
+  }
+
+  /** Runs `work` in the background; shutdown waits for it. */
+  private track(work: Promise<unknown>): void {
+    const settled = work.catch(() => {}).finally(() => this.background.delete(settled));
+    this.background.add(settled);
   }
 
   /** The ladder in force, smallest first. */
@@ -143,17 +189,40 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   /** Builds the ladder, (re)creates the scaler, starts monitoring and loads the first model. */
   async configure(request: ConfigureRequest): Promise<LoadedModel | null> {
     this.stopScaler();
+    this.closing = false;
     this.settings = request.settings;
     this.source.setBudget(request.settings.memoryBudgetBytes ?? null);
+    const intervalMs = sampleIntervalMs(request.settings);
+    if (intervalMs !== this.monitorIntervalMs) {
+      this.monitor.stop();
+      this.monitor = this.createMonitor(intervalMs);
+    }
     const hardware = await this.monitor.start();
     const llama = await this.options.runtime.getLlama();
-    const contextSize = request.settings.contextSize ?? 4096;
     const avoid = new Set(request.avoidPaths ?? []);
     const rungs: LadderRung[] = [];
     for (const model of request.models) {
       if (avoid.has(model.path) && model.path !== request.preferredPath) continue;
-      const footprint = await this.footprints.estimate(llama, model.path, model.sizeBytes, contextSize, 0);
-      rungs.push({ id: model.path, path: model.path, name: footprint.name ?? path.basename(model.path, '.gguf'), synthetic: model.synthetic, footprint });
+      // Every file is checked before node-llama-cpp reads a byte of it: its own header reader
+      // trusts the counts it reads, and one malformed file would take the engine down.
+      const refusal = await checkGguf(model.path).then(
+        () => null,
+        (error: Error) => error,
+      );
+      if (refusal) {
+        this.reportRefused(model, refusal);
+        continue;
+      }
+      const contextSize = model.contextSize ?? request.settings.contextSize;
+      const footprint = await this.footprints.estimate(llama, model.path, model.sizeBytes, contextSize ?? 4096, 0);
+      rungs.push({
+        id: model.path,
+        path: model.path,
+        name: footprint.name ?? path.basename(model.path, '.gguf'),
+        synthetic: model.synthetic,
+        footprint,
+        ...(contextSize ? { contextSize } : {}),
+      });
     }
     rungs.sort((a, b) => a.footprint.memBytes + a.footprint.vramBytes - (b.footprint.memBytes + b.footprint.vramBytes));
     const floor = rungs.find((rung) => rung.path === request.settings.qualityFloorPath);
@@ -184,7 +253,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     });
     this.scaler = scaler;
     this.switcher = new ModelSwitcher({ policy: scaler, loader: this, interruptReply: () => this.interruptReply() });
-    if (request.settings.autoScaling === false) scaler.setPaused('automatic scaling is off (model pinned)');
+    this.applyPause();
     this.unsubscribe.push(
       scaler.on('decision', (decision) => this.onDecision(decision)),
       this.monitor.onSample((sample) => this.afterSample(sample)),
@@ -194,27 +263,46 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     return this.options.runtime.model;
   }
 
+  /** Tells the user, once per file, that a file was left off the ladder and why. */
+  private reportRefused(model: LadderInput, error: Error): void {
+    const reason = error instanceof MaiError ? error.message : `Mai cannot read it (${error.message}).`;
+    this.options.log('warn', `${model.path} left off the model list: ${reason}`);
+    const key = `${model.path}|${model.sizeBytes}`;
+    if (this.refusedNotified.has(key)) return;
+    this.refusedNotified.add(key);
+    this.emit('notice', { level: 'warn', message: `${path.basename(model.path)} was left out of the model list: ${reason}` });
+  }
+
   /** In the background, while idle: chat wrappers of the rungs a switch would go to (nearest first). */
   private prepareNeighbours(current: LadderRung): void {
+    this.cancelNeighbours();
+    const generation = this.neighbourGeneration;
     const index = this.rungs.indexOf(current);
     const order = this.rungs
       .map((rung, i) => ({ rung, distance: Math.abs(i - index) + (i > index ? 0.5 : 0) }))
       .filter(({ rung }) => rung !== current)
       .sort((a, b) => a.distance - b.distance)
       .map(({ rung }) => rung.path);
-    const rungs = this.rungs;
     const next = () => {
       const modelPath = order.shift();
-      if (!modelPath || this.rungs !== rungs) return;
-      const timer = setTimeout(() => {
-        this.options.runtime
+      if (!modelPath || generation !== this.neighbourGeneration) return;
+      this.neighbourTimer = this.clock.setTimeout(() => {
+        this.neighbourTimer = null;
+        if (generation !== this.neighbourGeneration) return;
+        const preparing = this.options.runtime
           .prepareChatWrapper(modelPath)
           .catch((error: Error) => this.options.log('debug', `chat format of ${path.basename(modelPath)} not prepared: ${error.message}`))
           .finally(next);
-      }, 250);
-      timer.unref?.();
+        this.track(preparing);
+      }, NEIGHBOUR_PREPARE_GAP_MS);
     };
     next();
+  }
+
+  private cancelNeighbours(): void {
+    this.neighbourGeneration++;
+    if (this.neighbourTimer) this.clock.clearTimeout(this.neighbourTimer);
+    this.neighbourTimer = null;
   }
 
   /** Loads `first`, else each smaller rung, else each bigger one; throws only when none loads. */
@@ -245,43 +333,94 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     return [...this.rungs].reverse().find(fits) ?? this.rungs[0]!;
   }
 
-  /** Replies to the last user turn, checking resources first and acting on what the check says. */
+  /**
+   * Replies to the last user turn, checking resources first and acting on what the check says:
+   * `critical` (or `degrade-first` unless scaling is paused) switches before the reply; any other
+   * verdict but `go` runs this reply at lower cost (fewer tokens, fewer threads when the cores are
+   * taken) and, for `go-degraded`, schedules the step down for when the reply ends (re-validated
+   * then; never while paused).
+   */
   async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     const scaler = this.requireScaler();
     await this.whenModelReady();
-    let preflight = scaler.checkPreflightResources({ expectedOutputTokens: Math.min(request.maxTokens, DEFAULT_EXPECTED_TOKENS) });
+    const expectedTokens = Math.min(request.maxTokens, DEFAULT_EXPECTED_TOKENS);
+    let preflight = scaler.checkPreflightResources({ expectedOutputTokens: expectedTokens });
     this.emit('preflight', preflight);
-    if ((preflight.verdict === 'degrade-first' || preflight.verdict === 'critical') && preflight.modelId !== scaler.getCurrentModelId()) {
+    const switchFirst = preflight.verdict === 'critical' || (preflight.verdict === 'degrade-first' && !this.paused);
+    if (switchFirst && preflight.modelId !== scaler.getCurrentModelId()) {
       // It cannot run here at all: switch first, then answer on the smaller model.
       scaler.initiateGracefulDegradation({ reason: preflight.reason, path: 'preflight', urgency: 'critical', toModelId: preflight.modelId });
       await this.whenModelReady();
-      preflight = scaler.checkPreflightResources({ expectedOutputTokens: Math.min(request.maxTokens, DEFAULT_EXPECTED_TOKENS) });
+      preflight = scaler.checkPreflightResources({ expectedOutputTokens: expectedTokens });
     }
-    const costly = preflight.verdict !== 'go';
-    // Under pressure this reply finishes at lower cost: fewer tokens and the threads the check allows.
-    const maxTokens = costly ? Math.max(64, Math.min(request.maxTokens, DEFAULT_EXPECTED_TOKENS)) : request.maxTokens;
-    this.options.runtime.setThreads(preflight.threads);
-    const note = costly && maxTokens < request.maxTokens ? `Shortened to ${maxTokens} tokens to ease the pressure: ${preflight.reason}` : undefined;
-    const first = await this.runReply({ ...request, maxTokens }, onText);
+    // Paused, a reply the check wanted on a smaller model runs here, said so in the note.
+    const told = preflight.verdict === 'degrade-first' && this.paused ? { ...preflight, reason: `${preflight.reason.replace(/: switch to .* before starting$/, '')}; automatic scaling is paused, so it runs on this model` } : preflight;
+    const cost = this.costOf(told, request.maxTokens, expectedTokens);
+    this.options.runtime.setThreads(cost.threads);
+    const reduced = { ...request, maxTokens: cost.maxTokens };
+    // The step down waits for this reply: asked for once the reply has started, so the switcher
+    // defers it to the reply's end and re-validates it there (a faded pressure drops it).
+    const scheduleDegrade = preflight.verdict === 'go-degraded' && !this.paused;
+    const onStarted = scheduleDegrade
+      ? () => scaler.initiateGracefulDegradation({ reason: `pre-flight: ${preflight.reason}`, path: 'preflight', urgency: 'normal' })
+      : undefined;
+    const first = await this.runReply(reduced, onText, onStarted);
     this.lastHistory = [...request.history, { role: 'assistant', text: first.text }];
-    if (this.interruptedRequestId !== request.requestId) return { ...first, ...(note ? { note } : {}) };
+    if (this.interruptedRequestId !== request.requestId) return this.withNotes(first, cost.note);
     // Memory was nearly exhausted: the reply was cut and the model switched at once. Answer again
     // on the smaller model, saying so.
     this.interruptedRequestId = null;
     const from = first.model;
     await this.whenModelReady();
-    const second = await this.runReply({ ...request, maxTokens }, onText);
-    return { ...second, note: `Memory was nearly exhausted, so Mai stopped ${from} mid-reply and answered again with ${second.model}.` };
+    const second = await this.runReply(reduced, onText);
+    return this.withNotes(second, `Memory was nearly exhausted, so Mai stopped ${from} mid-reply and answered again with ${second.model}.`);
   }
 
-  private async runReply(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
+  /** The lower-cost settings the pre-flight answer calls for. */
+  private costOf(preflight: PreflightAnswer, requestedMaxTokens: number, expectedTokens: number) {
+    const index = this.rungs.findIndex((rung) => rung.id === preflight.modelId);
+    const smaller = index > 0 ? this.rungs[index - 1] : undefined;
+    const switchSeconds = smaller ? (this.stats.loadSeconds(smaller.id) ?? Math.max(0.5, smaller.footprint.memBytes / 400e6)) : 0;
+    const latest = this.monitor.latest();
+    return replyCost({
+      preflight,
+      requestedMaxTokens,
+      expectedTokens,
+      switchSeconds,
+      cpuOtherLoad: latest ? latest.cpuOtherLoad : null,
+      logicalCores: this.monitor.getHardware()?.logicalCores ?? 1,
+    });
+  }
+
+  /** Adds the notes a user should see beside the reply, and a notice when old turns were left out. */
+  private withNotes(result: GenerateResult, costNote: string | null): GenerateResult {
+    const notes = costNote ? [costNote] : [];
+    const dropped = result.droppedTurns ?? 0;
+    if (dropped > 0) {
+      const model = this.options.runtime.model;
+      const sentence = `${dropped} earlier turn${dropped === 1 ? '' : 's'} of this conversation did not fit the ${model?.contextSize ?? ''}-token context of ${result.model} and ${dropped === 1 ? 'was' : 'were'} left out of what it saw.`;
+      notes.push(sentence);
+      // Once per loaded model: every later reply on it would say the same.
+      if (this.trimNoticeFor !== model?.path) {
+        this.trimNoticeFor = model?.path ?? null;
+        this.emit('notice', { level: 'info', message: `${sentence} The conversation itself is kept in full.` });
+      }
+    }
+    const note = [result.note, ...notes].filter(Boolean).join(' ');
+    return note ? { ...result, note } : result;
+  }
+
+  private async runReply(request: GenerateRequest, onText: (text: string) => void, onStarted?: () => void): Promise<GenerateResult> {
     const switcher = this.switcher!;
     const modelId = this.requireScaler().getCurrentModelId();
     switcher.beginReply();
     this.activeRequestId = request.requestId;
     try {
-      const result = await this.options.runtime.generate(request, onText);
+      const running = this.options.runtime.generate(request, onText);
+      onStarted?.();
+      const result = await running;
       this.stats.recordReply(modelId, result.stats, true);
+      if (result.stats.tokens > 0) this.measureAfterFirstReply(modelId);
       switcher.endReply({ modelId, ok: true, tokensPerSecond: result.stats.tokensPerSecond, ttftMs: result.stats.ttftMs, ...(result.stopReason === 'abort' ? { error: 'aborted' as const } : {}) });
       return result;
     } catch (error) {
@@ -292,6 +431,26 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     } finally {
       this.activeRequestId = null;
     }
+  }
+
+  /**
+   * Records what the model really takes, once, after its first reply: its weights are mmapped, so
+   * right after the load most of them are not yet resident; a reply has touched every one, and its
+   * context buffers are allocated.
+   */
+  private measureAfterFirstReply(modelId: string): void {
+    const pending = this.measurement;
+    if (!pending || pending.rungId !== modelId) return;
+    this.measurement = null;
+    const rung = this.rungs.find((r) => r.id === modelId);
+    if (!rung) return;
+    const measuredMem = process.memoryUsage.rss() - pending.rssBefore;
+    this.track(
+      this.options.runtime
+        .vramUsedBytes()
+        .catch(() => pending.vramBefore)
+        .then((vram) => this.footprints.record(rung.footprint, measuredMem, Math.max(0, vram - pending.vramBefore))),
+    );
   }
 
   /** Loads a model now because the user chose it; the ladder is rebuilt around it. */
@@ -310,7 +469,18 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   }
 
   setPaused(paused: boolean): void {
-    this.scaler?.setPaused(paused ? 'paused by the user' : this.settings.autoScaling === false ? 'automatic scaling is off (model pinned)' : null);
+    this.userPaused = paused;
+    this.applyPause();
+  }
+
+  private applyPause(): void {
+    const reason = this.userPaused ? 'paused by the user' : this.settings.autoScaling === false ? 'automatic scaling is off (model pinned)' : null;
+    this.scaler?.setPaused(reason);
+  }
+
+  /** Paused by the user or pinned by the settings. */
+  private get paused(): boolean {
+    return this.userPaused || this.settings.autoScaling === false;
   }
 
   /**
@@ -341,16 +511,21 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
   async load(modelId: string): Promise<void> {
     const rung = this.rungs.find((r) => r.id === modelId);
     if (!rung) throw new MaiError('model-not-found', `${modelId} is not on the ladder.`);
+    if (this.closing) throw new MaiError('engine-unavailable', 'Mai is shutting down.');
+    // Refuse a file changed on disk since the ladder was built before anything is unloaded.
+    await checkGguf(rung.path);
     const previous = this.options.runtime.model;
+    // The baseline is taken with nothing loaded, so the measurement is this model's alone.
+    if (previous) await this.unload(previous.path);
     const rssBefore = process.memoryUsage.rss();
-    const contextSize = this.settings.contextSize;
-    const loaded = await this.options.runtime.load({ path: rung.path, ...(contextSize ? { contextSize } : {}) });
+    const vramBefore = await this.options.runtime.vramUsedBytes().catch(() => 0);
+    const loaded = await this.options.runtime.load({ path: rung.path, ...(rung.contextSize ? { contextSize: rung.contextSize } : {}) });
     this.stats.recordLoad(modelId, loaded.loadMs / 1000);
-    const measured = Math.max(0, process.memoryUsage.rss() - (previous ? rssBefore - previous.sizeBytes : rssBefore));
-    void this.footprints.record(FootprintEstimator.key(rung.path, loaded.sizeBytes, loaded.contextSize, loaded.gpuLayers), rung.footprint, measured, 0);
+    this.measurement = { rungId: rung.id, rssBefore, vramBefore };
+    this.trimNoticeFor = null;
     this.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.lastReason });
     // Warm the new model with the conversation so the next reply starts as fast as a fresh one.
-    void this.options.runtime.preloadHistory(this.lastHistory);
+    this.track(this.options.runtime.preloadHistory(this.lastHistory));
   }
 
   // --- decisions -----------------------------------------------------------------------------------
@@ -406,10 +581,23 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     this.switcher = null;
   }
 
-  /** Stops monitoring and timers, unloads the model. Leaves nothing running. */
+  /**
+   * Leaves nothing running: stops the reply in progress (its partial text is its result), lets a
+   * switch that is loading finish and drops the decisions still waiting, cancels the neighbour
+   * preparations, stops the scaler and the monitor, waits for the warm-ups and disk writes, and
+   * disposes the context and the model.
+   */
   async shutdown(): Promise<void> {
+    this.closing = true;
+    this.cancelNeighbours();
+    // No new switch from here on; the one loading (if any) is awaited below.
+    this.switcher?.dispose();
+    if (this.activeRequestId) this.options.runtime.stop(this.activeRequestId);
+    await this.options.runtime.whenIdle();
+    await this.switcher?.whenIdle();
     this.stopScaler();
     this.monitor.stop();
+    while (this.background.size > 0) await Promise.all([...this.background]);
     await this.options.runtime.unload();
   }
 }

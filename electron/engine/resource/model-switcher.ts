@@ -38,6 +38,7 @@ export class ModelSwitcher {
   /** Waiting for the load in progress to finish. */
   private queued: ModelDecision | null = null;
   private active: Promise<void> | null = null;
+  private disposed = false;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: ModelSwitcherOptions) {
@@ -74,9 +75,15 @@ export class ModelSwitcher {
     while (this.active) await this.active;
   }
 
-  /** Stops listening to the scaler. */
+  /**
+   * Stops listening to the scaler and drops the decisions still waiting (for a reply or a load):
+   * after this, nothing new starts. A switch already loading finishes; await `whenIdle()` for it.
+   */
   dispose(): void {
+    this.disposed = true;
     this.unsubscribe();
+    this.pending = null;
+    this.queued = null;
   }
 
   private onDecision(event: ScalerDecision): void {
@@ -85,6 +92,7 @@ export class ModelSwitcher {
   }
 
   private route(decision: ModelDecision): void {
+    if (this.disposed) return;
     if (this.active) {
       this.supersede(this.queued, decision);
       this.queued = decision;
