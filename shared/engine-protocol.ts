@@ -17,7 +17,17 @@ import type { Contract } from './rpc';
 
 const requestId = z.string().min(1).max(100);
 
-const ladderInput = z.array(z.object({ path: z.string().min(1).max(4096), sizeBytes: z.number().nonnegative(), synthetic: z.boolean() })).max(1000);
+const ladderInput = z
+  .array(
+    z.object({
+      path: z.string().min(1).max(4096),
+      sizeBytes: z.number().nonnegative(),
+      synthetic: z.boolean(),
+      /** Context size in tokens for this model, replacing the settings' `contextSize`; default: the settings'. */
+      contextSize: z.number().int().min(256).max(1 << 20).optional(),
+    }),
+  )
+  .max(1000);
 
 export const engineContract = {
   methods: {
