@@ -4,7 +4,7 @@
  * the same overlay the engine exposes to the end-to-end tests). In-process so that the test can
  * see the manager's timers, its runtime and its footprint file directly.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatTurn, LogLevel } from '../../shared/domain';
@@ -21,7 +21,6 @@ let models: TestModels;
 let ladder: LadderInput[];
 beforeAll(async () => {
   models = await ensureTestModels();
-  const { statSync } = await import('node:fs');
   ladder = [models.tiny, models.small, models.medium].map((p) => ({ path: p, sizeBytes: statSync(p).size, synthetic: true }));
 });
 
@@ -216,5 +215,32 @@ describe('ModelManager in process', () => {
     expect(notice).toContain(`${onSmall.droppedTurns} earlier turns`);
     expect(notice).toContain('1024-token context');
     expect(onSmall.note).toContain(`${onSmall.droppedTurns} earlier turns`);
+  });
+  it('a model file removed after the ladder was built: the switch to it fails, Mai falls back and answers', async () => {
+    // In the app, main rebuilds the ladder when the folder changes; this is the window before that.
+    const dir = tempDir('mai-removed-');
+    const files = { tiny: path.join(dir, 'a-tiny.gguf'), small: path.join(dir, 'b-small.gguf'), big: path.join(dir, 'c-big.gguf') };
+    copyFileSync(models.tiny, files.tiny);
+    copyFileSync(models.small, files.small);
+    copyFileSync(models.medium, files.big);
+    const inputs = Object.values(files).map((p) => ({ path: p, sizeBytes: statSync(p).size, synthetic: true }));
+    // 8 GiB: this test process's own memory (far more than the engine process's) stays a small share.
+    const budget = 8 * 2 ** 30;
+    const { manager: m, runtime: r, decisions, notices } = create();
+    m.setOverlay({ otherMemBytes: 0.3 * budget });
+    await m.configure({ models: inputs, preferredPath: files.big, settings: { memoryBudgetBytes: budget, scaler: scripted } });
+    rmSync(files.small);
+    // The big model no longer fits under the line, the small one would: the step goes to it.
+    const landed = new Promise<void>((resolve) => m.on('modelChanged', ({ model }) => model.path === files.tiny && resolve()));
+    m.setOverlay({ otherMemBytes: 0.78 * budget });
+    await landed;
+    const failed = decisions.find((d) => d.action === 'loaded' && !d.ok);
+    console.log(`switch to the removed file: ${failed?.action === 'loaded' ? failed.reason : 'no failure'}; notices: ${notices.join(' | ')}`);
+    expect(failed).toMatchObject({ modelId: files.small, reason: expect.stringMatching(/No model file at .*b-small\.gguf/) });
+    expect(notices.some((n) => /b-small\.gguf|Demo 30 MB/.test(n) && /failed to load/.test(n))).toBe(true);
+    const reply = await ask(m, [{ role: 'user', text: 'and now?' }], 8);
+    expect(reply.stopReason).not.toBe('abort');
+    expect(reply.text.length).toBeGreaterThan(0);
+    expect(r.model?.path).toBe(files.tiny);
   });
 });
