@@ -64,6 +64,12 @@ interface Loaded {
   session: LlamaChatSession;
 }
 
+async function disposeLoaded(loaded: Loaded): Promise<void> {
+  loaded.session.dispose();
+  await loaded.context.dispose();
+  await loaded.model.dispose();
+}
+
 function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
   return turns.map((turn): ChatHistoryItem => {
     switch (turn.role) {
@@ -88,6 +94,8 @@ export class LlamaEngine {
   private sessionHistoryKey = '';
   private lastPrompt: string | null = null;
   private threadCap: number | null = null;
+  /** A model loaded ahead of a switch (see `prepare`). */
+  private prepared: { request: LoadRequest; task: Promise<Loaded | null>; ready: boolean } | null = null;
   /** llama.cpp's reason for the load in progress failing, from its log. */
   private loadFailure: string | null = null;
   private activeRun: Promise<GenerateResult> | null = null;
@@ -139,8 +147,30 @@ export class LlamaEngine {
   private async doLoad(request: LoadRequest): Promise<LoadedModel> {
     const sizeBytes = await assertLooksLikeGguf(request.path);
     const started = performance.now();
-    const llama = await this.getLlama();
+    const prepared = await this.takePrepared(request);
     await this.unload();
+    let loaded: Loaded;
+    if (prepared) {
+      // Loaded during the last reply: the switch costs only the swap.
+      loaded = { ...prepared, info: { ...prepared.info, loadMs: performance.now() - started } };
+    } else {
+      loaded = await this.createLoaded(request, sizeBytes, true);
+      loaded.info = { ...loaded.info, loadMs: performance.now() - started };
+    }
+    this.loaded = loaded;
+    this.sessionHistoryKey = '';
+    const { info } = loaded;
+    this.log('info', `loaded ${info.name} (${(sizeBytes / 1e6).toFixed(1)} MB) in ${info.loadMs.toFixed(0)} ms${prepared ? ' (prepared during the last reply)' : ''}, context ${info.contextSize}, ${info.threads} threads, gpu ${String(info.gpu)}`);
+    return info;
+  }
+
+  /**
+   * Loads a model and its context without touching the one in use. `raiseThreads` lets the new
+   * context use every math core later (see below); it is off while a reply runs, because raising
+   * the cap even briefly would let the running reply spin threads on shared cores.
+   */
+  private async createLoaded(request: LoadRequest, sizeBytes: number, raiseThreads: boolean): Promise<Loaded> {
+    const llama = await this.getLlama();
     let model: LlamaModel;
     this.loadFailure = null;
     try {
@@ -153,7 +183,7 @@ export class LlamaEngine {
     // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
     // thread count can follow the free cores between (and during) replies without a reload. The cap
     // is lowered only after creation: node-llama-cpp clamps `ideal` to the cap in force at creation.
-    llama.maxThreads = Math.max(threads, llama.cpuMathCores);
+    if (raiseThreads) llama.maxThreads = Math.max(threads, llama.cpuMathCores);
     const contextSize = request.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize || DEFAULT_CONTEXT);
     let context: LlamaContext;
     try {
@@ -178,21 +208,68 @@ export class LlamaEngine {
       threads,
       gpu: llama.gpu,
       gpuLayers: model.gpuLayers,
-      loadMs: performance.now() - started,
+      loadMs: 0,
     };
-    this.loaded = { info, model, context, session };
-    this.sessionHistoryKey = '';
-    this.log('info', `loaded ${info.name} (${(sizeBytes / 1e6).toFixed(1)} MB) in ${info.loadMs.toFixed(0)} ms, context ${info.contextSize}, ${info.threads} threads, gpu ${String(info.gpu)}`);
-    return info;
+    return { info, model, context, session };
+  }
+
+  /**
+   * Starts loading `request` next to the model in use (allowed while a reply runs), so that the
+   * next `load()` of the same file and context size only swaps it in. The caller checks that memory
+   * has room for both. A failure here is only logged: the later `load()` loads afresh and reports.
+   */
+  prepare(request: LoadRequest): void {
+    if (this.prepared || this.loading) return;
+    const task = (async () => {
+      const sizeBytes = await assertLooksLikeGguf(request.path);
+      return this.createLoaded(request, sizeBytes, false);
+    })().catch((error: Error) => {
+      this.log('debug', `${path.basename(request.path)} not prepared ahead: ${error.message}`);
+      return null;
+    });
+    const entry = { request, task, ready: false };
+    this.prepared = entry;
+    void task.then((loaded) => {
+      entry.ready = loaded !== null;
+    });
+  }
+
+  /** Whether `modelPath` is being (or has been) loaded ahead. */
+  isPrepared(modelPath: string): boolean {
+    return this.prepared?.request.path === modelPath;
+  }
+
+  /** The file loaded ahead and ready to swap in, or null. */
+  get preparedPath(): string | null {
+    return this.prepared?.ready ? this.prepared.request.path : null;
+  }
+
+  /** Frees a model loaded ahead that will not be used (the switch was dropped or went elsewhere). */
+  async discardPrepared(): Promise<void> {
+    const entry = this.prepared;
+    this.prepared = null;
+    const loaded = await entry?.task;
+    if (loaded) await disposeLoaded(loaded);
+  }
+
+  /** The prepared model if it is the one `request` asks for; any other prepared model is freed. */
+  private async takePrepared(request: LoadRequest): Promise<Loaded | null> {
+    const entry = this.prepared;
+    if (!entry) return null;
+    const same = entry.request.path === request.path && entry.request.contextSize === request.contextSize && request.threads === undefined;
+    if (!same) {
+      await this.discardPrepared();
+      return null;
+    }
+    this.prepared = null;
+    return entry.task;
   }
 
   async unload(): Promise<boolean> {
     const loaded = this.loaded;
     if (!loaded) return false;
     this.loaded = null;
-    loaded.session.dispose();
-    await loaded.context.dispose();
-    await loaded.model.dispose();
+    await disposeLoaded(loaded);
     return true;
   }
 

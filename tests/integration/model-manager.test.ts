@@ -243,4 +243,41 @@ describe('ModelManager in process', () => {
     expect(reply.text.length).toBeGreaterThan(0);
     expect(r.model?.path).toBe(files.tiny);
   });
+  it('a normal step down decided mid-reply loads the smaller model during the reply, and the switch at its end is a swap', async () => {
+    // The smaller model's plain load time on this machine, for comparison (the second load: its
+    // chat format is then known, as it is for a neighbour prepared while idle).
+    await runtime.load({ path: models.small });
+    await runtime.unload();
+    const plain = await runtime.load({ path: models.small });
+    await runtime.unload();
+    const budget = 8 * 2 ** 30;
+    const { manager: m, runtime: r, decisions } = create();
+    m.setOverlay({ otherMemBytes: 0.3 * budget });
+    await m.configure({ models: ladder, preferredPath: models.medium, settings: { memoryBudgetBytes: budget, scaler: scripted } });
+    await ask(m, [{ role: 'user', text: 'hello' }], 8);
+    let streamed = 0;
+    let preparedDuringReply = false;
+    const reply = ask(m, [{ role: 'user', text: 'Tell me a long story about the sea.' }], 800, () => {
+      streamed++;
+      if (streamed === 5) m.setOverlay({ otherMemBytes: 0.78 * budget });
+      if (r.preparedPath === models.small) preparedDuringReply = true;
+    });
+    const result = await reply;
+    const loaded = await new Promise<ScalerDecision>((resolve) => {
+      const found = decisions.find((d) => d.action === 'loaded' && d.modelId === models.small);
+      if (found) resolve(found);
+      else m.on('decision', (d) => d.action === 'loaded' && d.modelId === models.small && resolve(d));
+    });
+    const degrade = decisions.find((d) => d.action === 'degrade');
+    const started = decisions.find((d) => d.action === 'switch' && d.to === models.small)!;
+    const switchMs = loaded.t - started.t;
+    console.log(`degrade ${degrade?.action === 'degrade' ? `${degrade.urgency} (${degrade.path})` : 'none'}; loaded ahead during the reply: ${preparedDuringReply}; switch at the reply's end took ${switchMs.toFixed(0)} ms (unload + swap) against a plain load of ${plain.loadMs.toFixed(0)} ms`);
+    expect(degrade).toMatchObject({ action: 'degrade', urgency: 'normal', to: models.small });
+    expect(result.stopReason).not.toBe('abort');
+    expect(result.model).toMatch(/120 MB/);
+    expect(preparedDuringReply).toBe(true);
+    expect(r.model?.path).toBe(models.small);
+    const next = await ask(m, [{ role: 'user', text: 'and now?' }], 8);
+    expect(next.model).toMatch(/30 MB/);
+  });
 });

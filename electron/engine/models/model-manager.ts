@@ -15,7 +15,7 @@ import { ModelSwitcher, type ModelLoader } from '../resource/model-switcher';
 import { ProactiveScaler } from '../resource/proactive-scaler';
 import { ResourceMonitor } from '../resource/resource-monitor';
 import type { ResourceSource } from '../resource/resource-source';
-import type { ScalerDecision, ScalerState } from '../resource/scaler-types';
+import type { ModelDecision, ScalerDecision, ScalerState } from '../resource/scaler-types';
 import type { ModelProfile, PreflightAnswer, ResourceSample } from '../resource/types';
 import type { GenerateRequest, GenerateResult, LlamaEngine } from '../llama-engine';
 import { assertLooksLikeGguf, checkGguf } from '../gguf-peek';
@@ -460,11 +460,14 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     const previous = this.options.runtime.model;
     // The baseline is taken with nothing loaded, so the measurement is this model's alone.
     if (previous) await this.unload(previous.path);
+    // Loaded ahead during the last reply: already in the baseline, so not measured this time.
+    const ahead = this.options.runtime.isPrepared(rung.path);
     const rssBefore = process.memoryUsage.rss();
     const vramBefore = await this.options.runtime.vramUsedBytes().catch(() => 0);
     const loaded = await this.options.runtime.load({ path: rung.path, ...(rung.contextSize ? { contextSize: rung.contextSize } : {}) });
-    this.stats.recordLoad(modelId, loaded.loadMs / 1000);
-    this.measurement = { rungId: rung.id, rssBefore, vramBefore };
+    // A swap says nothing about how long a load takes (the scaler's horizon).
+    if (!ahead) this.stats.recordLoad(modelId, loaded.loadMs / 1000);
+    this.measurement = ahead ? null : { rungId: rung.id, rssBefore, vramBefore };
     this.trimNoticeFor = null;
     this.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.lastReason });
     // Warm the new model with the conversation so the next reply starts as fast as a fresh one.
@@ -479,6 +482,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
       case 'degrade':
       case 'upgrade':
         this.lastReason = decision.reason;
+        if (decision.action === 'degrade') this.prepareAhead(decision);
         break;
       case 'threads':
         this.options.runtime.setThreads(decision.to);
@@ -499,10 +503,32 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
         break;
       }
       case 'cancel':
+        this.track(this.options.runtime.discardPrepared());
         break;
       default:
         decision satisfies never;
     }
+  }
+
+  /**
+   * A normal step down waits for the reply in progress: load its model meanwhile, so the switch at
+   * the reply's end is only a swap. Only while memory (and VRAM) with both models resident stays
+   * under the critical line: the overlap lasts the rest of one reply.
+   */
+  private prepareAhead(decision: ModelDecision): void {
+    if (decision.urgency !== 'normal' || !this.switcher?.isGenerating || this.closing) return;
+    const rung = this.rungs.find((r) => r.id === decision.to);
+    const sample = this.monitor.latest();
+    if (!rung || !sample) return;
+    const critical = this.thresholds().critical;
+    const memory = sample.memUsedBytes + rung.footprint.memBytes;
+    const vramTotal = sample.vramTotalBytes ?? 0;
+    const vram = (sample.vramUsedBytes ?? 0) + rung.footprint.vramBytes;
+    if (memory >= critical * sample.memTotalBytes || (vramTotal > 0 && vram >= critical * vramTotal)) {
+      this.options.log('info', `${rung.name} not loaded ahead: with both models memory would reach ${((memory / sample.memTotalBytes) * 100).toFixed(1)} %, over the ${(critical * 100).toFixed(0)} % critical line`);
+      return;
+    }
+    this.options.runtime.prepare({ path: rung.path, ...(rung.contextSize ? { contextSize: rung.contextSize } : {}) });
   }
 
   private interruptReply(): void {
@@ -541,6 +567,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
     this.stopScaler();
     this.monitor.stop();
     while (this.background.size > 0) await Promise.all([...this.background]);
+    await this.options.runtime.discardPrepared();
     await this.options.runtime.unload();
   }
 }
