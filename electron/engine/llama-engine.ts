@@ -173,11 +173,14 @@ export class LlamaEngine {
     const llama = await this.getLlama();
     let model: LlamaModel;
     this.loadFailure = null;
+    this.onLoading(request.path, false);
     try {
       model = await llama.loadModel({ modelPath: request.path });
     } catch (error) {
       const reason = this.loadFailure ?? (error as Error).message;
       throw new MaiError('model-load-failed', `Could not load ${path.basename(request.path)}: ${reason}`);
+    } finally {
+      this.onLoading(request.path, true);
     }
     const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores);
     // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
@@ -212,6 +215,13 @@ export class LlamaEngine {
     };
     return { info, model, context, session };
   }
+
+  /**
+   * Called when llama.cpp starts reading a model file (`done` false) and when it has finished or
+   * failed (`done` true), for loads and for models loaded ahead alike: if the process dies in
+   * between, that file is to blame. The engine entry overrides it to tell main.
+   */
+  protected onLoading(_modelPath: string, _done: boolean): void {}
 
   /**
    * Starts loading `request` next to the model in use (allowed while a reply runs), so that the
