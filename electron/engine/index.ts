@@ -28,25 +28,17 @@ function log(level: LogLevel, message: string): void {
 }
 
 /**
- * The engine, announcing every load before it starts: if a file takes the process down while
- * loading, main learns which one (the scaler and fallbacks load files main did not ask for).
+ * The engine, announcing every file llama.cpp starts and finishes reading (loads, and models loaded
+ * ahead during a reply alike): if a file takes the process down while loading, main learns which
+ * one (the scaler and fallbacks load files main did not ask for).
  */
 class AnnouncingEngine extends LlamaEngine {
-  override async load(request: Parameters<LlamaEngine['load']>[0]): ReturnType<LlamaEngine['load']> {
-    announce(request.path, false);
+  protected override onLoading(modelPath: string, done: boolean): void {
     try {
-      return await super.load(request);
-    } finally {
-      announce(request.path, true);
+      peer?.emit('model:loading', { path: modelPath.slice(0, 4096), done });
+    } catch {
+      // Announcing must never stop a load.
     }
-  }
-}
-
-function announce(path: string, done: boolean): void {
-  try {
-    peer?.emit('model:loading', { path: path.slice(0, 4096), done });
-  } catch {
-    // Announcing must never stop a load.
   }
 }
 
