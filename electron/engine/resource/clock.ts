@@ -27,11 +27,12 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
 }
 
 /**
- * Real time. `now()` is monotonic: the process start on the epoch plus performance.now(), so it
- * reads like Date.now() but never jumps when the system clock is set back or forward (NTP, a user,
- * a resumed laptop) — a jump would otherwise stretch or reverse every interval the scaler measures
- * (cooldowns, holds, slopes). Timers are unref'd by default so that a background monitor never
- * keeps a CLI or a test process alive on its own.
+ * Real time. `now()` never goes back: it is the process start on the epoch plus performance.now(),
+ * so a system clock set back (NTP, a user) cannot reverse or stretch the intervals the scaler
+ * measures (cooldowns, holds, slopes). It does move forward with the wall clock when that runs
+ * more than a second ahead — the monotonic clock stops while a laptop sleeps, and decision times
+ * are shown to the user as times of day. Timers are unref'd by default so that a background
+ * monitor never keeps a CLI or a test process alive on its own.
  */
 export class RealClock implements Clock {
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
@@ -39,8 +40,15 @@ export class RealClock implements Clock {
 
   constructor(private readonly options: { unref?: boolean } = {}) {}
 
+  /** Added to the monotonic time after the wall clock ran ahead of it (a suspend), ms. */
+  private catchUp = 0;
+
   now(): number {
-    return performance.timeOrigin + performance.now();
+    const monotonic = performance.timeOrigin + performance.now() + this.catchUp;
+    const behind = Date.now() - monotonic;
+    if (behind <= 1000) return monotonic;
+    this.catchUp += behind;
+    return monotonic + behind;
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {

@@ -21,6 +21,19 @@ describe('real clock', () => {
     expect(after).toBeGreaterThanOrEqual(before);
     expect(after - before, 'an interval measured across the jump stays short').toBeLessThan(1000);
   });
+
+  it('follows the wall clock forward after a suspend, so decision times read as the time of day', () => {
+    const clock = new RealClock();
+    const before = clock.now();
+    // A laptop that slept for an hour: the wall clock moved on, the monotonic timer did not.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3_600_000);
+    const after = clock.now();
+    expect(Math.abs(after - Date.now())).toBeLessThan(1000);
+    expect(after - before).toBeGreaterThan(3_599_000);
+    vi.setSystemTime(Date.now() - 60_000);
+    expect(clock.now(), 'and still never goes back').toBeGreaterThanOrEqual(after);
+  });
 });
 
 describe('virtual clock', () => {
