@@ -154,7 +154,7 @@ export class LlamaEngine {
       // Loaded during the last reply: the switch costs only the swap.
       loaded = { ...prepared, info: { ...prepared.info, loadMs: performance.now() - started } };
     } else {
-      loaded = await this.createLoaded(request, sizeBytes, true);
+      loaded = await this.createLoaded(request, sizeBytes);
       loaded.info = { ...loaded.info, loadMs: performance.now() - started };
     }
     this.loaded = loaded;
@@ -165,11 +165,12 @@ export class LlamaEngine {
   }
 
   /**
-   * Loads a model and its context without touching the one in use. `raiseThreads` lets the new
-   * context use every math core later (see below); it is off while a reply runs, because raising
-   * the cap even briefly would let the running reply spin threads on shared cores.
+   * Loads a model and its context without touching the one in use. The thread cap is raised to
+   * every math core while the context is created (see below), also for a model loaded ahead during
+   * a reply: that reply may then run a batch or two on more threads, while a context created under
+   * a lowered cap could never use more threads than that cap, for as long as it lives.
    */
-  private async createLoaded(request: LoadRequest, sizeBytes: number, raiseThreads: boolean): Promise<Loaded> {
+  private async createLoaded(request: LoadRequest, sizeBytes: number): Promise<Loaded> {
     const llama = await this.getLlama();
     let model: LlamaModel;
     this.loadFailure = null;
@@ -186,7 +187,7 @@ export class LlamaEngine {
     // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
     // thread count can follow the free cores between (and during) replies without a reload. The cap
     // is lowered only after creation: node-llama-cpp clamps `ideal` to the cap in force at creation.
-    if (raiseThreads) llama.maxThreads = Math.max(threads, llama.cpuMathCores);
+    llama.maxThreads = Math.max(threads, llama.cpuMathCores);
     const contextSize = request.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize || DEFAULT_CONTEXT);
     let context: LlamaContext;
     try {
@@ -232,7 +233,7 @@ export class LlamaEngine {
     if (this.prepared || this.loading) return;
     const task = (async () => {
       const sizeBytes = await assertLooksLikeGguf(request.path);
-      return this.createLoaded(request, sizeBytes, false);
+      return this.createLoaded(request, sizeBytes);
     })().catch((error: Error) => {
       this.log('debug', `${path.basename(request.path)} not prepared ahead: ${error.message}`);
       return null;

@@ -528,6 +528,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
       this.options.log('info', `${rung.name} not loaded ahead: with both models memory would reach ${((memory / sample.memTotalBytes) * 100).toFixed(1)} %, over the ${(critical * 100).toFixed(0)} % critical line`);
       return;
     }
+    // Both models are resident now: a first-reply measurement would be charged the second one.
+    this.measurement = null;
     this.options.runtime.prepare({ path: rung.path, ...(rung.contextSize ? { contextSize: rung.contextSize } : {}) });
   }
 
@@ -544,6 +546,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> implements ModelLo
 
   private stopScaler(): void {
     for (const off of this.unsubscribe.splice(0)) off();
+    // The decisions still waiting are dropped with the switcher, so is a model loaded ahead for one.
+    if (this.switcher) this.track(this.options.runtime.discardPrepared());
     this.switcher?.dispose();
     this.scaler?.stop();
     this.scaler = null;
