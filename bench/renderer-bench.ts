@@ -143,6 +143,7 @@ function appState(now: number): AppState {
     scalingPaused: false,
     conversations: Array.from({ length: 40 }, (_, i) => ({ id: i === 0 ? 'bench' : `c${i}`, title: `Conversation ${i}`, updatedAt: now - i * 3_600_000, messageCount: 10, preview: 'Llamas are domesticated…' })),
     suggestions: [{ id: 'context', kind: 'context', title: 'Use a smaller context', detail: 'Memory is 71 % used (act at 80 %).', action: { label: 'Use 2048 tokens' } }],
+    startupNotices: [],
   };
 }
 

@@ -8,8 +8,10 @@ import './styles.css';
 
 let connected = Boolean(window.mai);
 let attempt = 0;
+let retry: ReturnType<typeof setTimeout> | undefined;
 /** Loads the whole state; a failure is said once and retried (with backoff) while connected. */
 const reload = (): void => {
+  clearTimeout(retry);
   refreshState().then(
     () => {
       attempt = 0;
@@ -17,7 +19,7 @@ const reload = (): void => {
     (error: Error) => {
       if (attempt === 0) pushNotice({ level: 'error', message: `Could not reach Mai: ${error.message}` });
       attempt += 1;
-      if (connected) setTimeout(reload, Math.min(5000, 250 * 2 ** attempt));
+      if (connected) retry = setTimeout(reload, Math.min(5000, 250 * 2 ** attempt));
     },
   );
 };

@@ -37,6 +37,8 @@ export const appStateSchema = z.object({
   scalingPaused: z.boolean(),
   conversations: z.array(conversationSummarySchema),
   suggestions: z.array(suggestionSchema),
+  /** Notices Mai had while starting, before any window could hear them; given to the first window. */
+  startupNotices: z.array(z.lazy(() => noticeSchema)).max(50),
 });
 export type AppState = z.infer<typeof appStateSchema>;
 

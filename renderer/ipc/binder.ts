@@ -82,6 +82,7 @@ export async function refreshState(): Promise<void> {
   store.setConversation(state.conversation);
   store.setConversations(state.conversations);
   store.setSuggestions(state.suggestions);
+  for (const notice of state.startupNotices) store.pushNotice(notice, { toast: true });
   resources.resetResources(state);
   await settings;
 }

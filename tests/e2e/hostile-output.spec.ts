@@ -76,6 +76,7 @@ function buildState(inState: readonly HostileOutput[]): AppState {
     scalingPaused: false,
     conversations: [{ id: CONVERSATION_ID, title: `<script>pwn('title')</script>`, updatedAt: 1_700_000_000_000, messageCount: inState.length + 1, preview: HOSTILE_NAME }],
     suggestions: [{ id: 'hostile-suggestion', kind: 'threads', title: HOSTILE_NAME, detail: `<iframe src="https://evil.example/s"></iframe>` }],
+    startupNotices: [],
   });
 }
 

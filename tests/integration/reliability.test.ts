@@ -79,9 +79,11 @@ describe('reliability', () => {
     harness = persistentCore(userData, { initialModelPath: models.tiny });
     await harness.core.start();
     const state = await harness.core.handlers['app:get-state']({});
-    const notices = harness.events.filter((e) => e.event === 'onNotice').map((e) => (e.payload as { message: string }).message);
+    // Said while Mai started, before any window listened: the first window is given them.
+    const notices = state.startupNotices.map((notice) => notice.message);
     expect(notices.some((m) => /damaged conversation file was set aside/.test(m))).toBe(true);
     expect(notices.some((m) => /settings file was damaged/.test(m))).toBe(true);
+    expect((await harness.core.handlers['app:get-state']({})).startupNotices, 'and only the first').toEqual([]);
     // The other conversation is intact and open; the damaged one is kept aside, not deleted.
     expect(state.conversations).toHaveLength(1);
     expect(state.conversation.messages[0]?.text).toBe('keep me safe');

@@ -72,7 +72,8 @@ export class AppCore {
   private readonly decisions: DecisionData[] = [];
   private scalingPaused = false;
   private prepared: Promise<void> | null = null;
-  private readonly unheardNotices: AppPayload<'onNotice'>[] = [];
+  private readonly startupNotices: AppPayload<'onNotice'>[] = [];
+  private holdingNotices = false;
   private readonly settingsStore: SettingsStore<typeof appSettingsSchema> | null;
 
   constructor(private readonly options: AppCoreOptions) {
@@ -188,6 +189,7 @@ export class AppCore {
         // Everything that waits comes first: the rest is read in one synchronous step, so no event
         // broadcast while the models folder is listed (the engine becoming ready, a model loaded)
         // can be overwritten in the window by an older value carried in this answer.
+        await this.prepare();
         const models = await this.models.library.list();
         return this.stateSnapshot(models);
       },
@@ -236,14 +238,16 @@ export class AppCore {
   /** Adds a receiver of events (a window, a WebSocket); returns a function that removes it. */
   subscribe(sink: AppEventSink): () => void {
     this.sinks.add(sink);
-    // Notices said before any window was there to hear them (a damaged settings file, the demo
-    // models) go to the first one.
-    for (const notice of this.unheardNotices.splice(0)) sink('onNotice', notice);
     return () => this.sinks.delete(sink);
   }
 
   broadcast<E extends AppEvent>(event: E, payload: AppPayload<E>): void {
-    if (event === 'onNotice' && this.sinks.size === 0 && this.unheardNotices.length < 20) this.unheardNotices.push(payload as AppPayload<'onNotice'>);
+    // Notices said while preparing (a damaged settings file, the demo models) come before any window
+    // has its listeners: they wait for the first `app:get-state`.
+    if (event === 'onNotice' && this.holdingNotices) {
+      if (this.startupNotices.length < 50) this.startupNotices.push(payload as AppPayload<'onNotice'>);
+      return;
+    }
     for (const sink of this.sinks) {
       try {
         sink(event, payload);
@@ -269,6 +273,7 @@ export class AppCore {
       scalingPaused: this.scalingPaused,
       conversations: this.conversations.list(),
       suggestions: this.suggestions.current,
+      startupNotices: this.startupNotices.splice(0),
     };
   }
 
@@ -313,6 +318,15 @@ export class AppCore {
   }
 
   private async doPrepare(): Promise<void> {
+    this.holdingNotices = true;
+    try {
+      await this.prepareFiles();
+    } finally {
+      this.holdingNotices = false;
+    }
+  }
+
+  private async prepareFiles(): Promise<void> {
     if (this.settingsStore) {
       const loaded = await this.settingsStore.load();
       if (loaded.quarantined) this.broadcast('onNotice', { level: 'warn', message: `The settings file was damaged (${loaded.quarantined.reason}); it was moved to ${loaded.quarantined.movedTo} and the defaults are in use.` });
