@@ -3,6 +3,7 @@
  * stream out as small deltas, never the whole state.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { ChatMessage, ChatTurn, Conversation } from '../../../shared/domain';
 import { MAX_MESSAGE_CHARS } from '../../../shared/domain';
 import { MaiError } from '../../../shared/errors';
@@ -194,7 +195,7 @@ export class ChatService {
       return;
     }
     const smaller = down?.retryModelPath ?? null;
-    const target = smaller ? (smaller.split(/[\\/]/).pop() ?? smaller).replace(/\.gguf$/i, '') : crashedName;
+    const target = smaller ? path.basename(smaller, path.extname(smaller)) : crashedName;
     this.emit('onNotice', {
       level: 'warn',
       message: `${interrupted.error ?? 'The engine stopped.'} Mai restarted it and is answering again with ${target}${smaller ? ' (smaller, to be safe)' : ''}; the interrupted reply is kept above.`,

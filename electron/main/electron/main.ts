@@ -9,7 +9,7 @@ import { AppCore } from '../core/app-core';
 import { rendererCsp } from '../web/csp';
 import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
-import { resolveModelsDir } from '../web/models-folder';
+import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { UtilityProcessLauncher } from './utility-launcher';
 import { createMainWindow, hardenSession, pickGgufFile, refuseWebviews } from './window';

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { AppCore } from '../core/app-core';
 import { NodeEngineLauncher } from '../core/engine-launcher';
 import { defaultUserDataDir } from '../core/paths';
-import { resolveModelsDir } from './models-folder';
+import { resolveModelsDir } from '../core/models-folder';
 import { startWebHost } from './server';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveModelsDir, savedModelsDir } from '../../../electron/main/web/models-folder';
+import { resolveModelsDir, savedModelsDir } from '../../../electron/main/core/models-folder';
 import { tempDir } from '../../helpers/app';
 
 function userData(settings: unknown): string {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { defaultModelsDir } from '../core/paths';
+import { defaultModelsDir } from './paths';
 
 /** Only the one field is read; the settings store validates the rest when it loads the file. */
 const savedFolderSchema = z.object({ modelsDir: z.string().trim().min(1).max(4096).nullable().optional() });
