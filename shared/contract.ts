@@ -16,6 +16,7 @@ import {
 } from './domain';
 import type { Result } from './errors';
 import { catalogItemSchema, downloadInfoSchema } from './catalog';
+import { hubRepoIdSchema, hubRepoSchema, hubSearchResultSchema, hubTokenStatusSchema } from './hub';
 import { appSettingsSchema } from './settings';
 import { capabilityChangeSchema, decisionSchema, ladderRungSchema, resourceSnapshotSchema, tierSchema } from './resource';
 import type { Contract, EventName, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
@@ -96,6 +97,28 @@ export const appContract = {
     'downloads:pause': { params: z.object({ id: z.string().min(1).max(200) }), result: downloadInfoSchema },
     'downloads:resume': { params: z.object({ id: z.string().min(1).max(200) }), result: downloadInfoSchema },
     'downloads:cancel': { params: z.object({ id: z.string().min(1).max(200) }), result: downloadInfoSchema },
+    /** Searches the Hub's GGUF models (sorted by downloads); `cursor` continues a previous page. */
+    'hub:search': {
+      params: z.object({ query: z.string().max(200), cursor: z.string().max(4096).nullable().default(null) }),
+      result: hubSearchResultSchema,
+    },
+    /** A repository's chat-model GGUF files with their fit on this machine. */
+    'hub:repo': { params: z.object({ repo: hubRepoIdSchema }), result: hubRepoSchema },
+    /**
+     * Downloads one model of a repository (a split model's first part brings all parts). The
+     * revision (default `main`) is resolved to a commit when the download starts; every byte is read
+     * at that commit and checked against the SHA-256 the Hub states.
+     */
+    'hub:download': {
+      params: z.object({ repo: hubRepoIdSchema, file: z.string().min(1).max(1000), revision: z.string().min(1).max(200).default('main') }),
+      result: downloadInfoSchema,
+    },
+    /** Where the Hub token in use comes from (never the token). */
+    'hub:token-status': { params: z.object({}), result: hubTokenStatusSchema },
+    /** Stores the Hub token (encrypted by the OS where it can be), or forgets it with null. */
+    'hub:set-token': { params: z.object({ token: z.string().min(1).max(1000).nullable() }), result: hubTokenStatusSchema },
+    /** Hashes an installed model again and compares it with the SHA-256 recorded when it was downloaded. */
+    'models:verify': { params: z.object({ path: z.string().min(1).max(4096) }), result: z.object({ ok: z.boolean(), message: z.string() }) },
     /** Pauses or resumes automatic scaling (emergencies still act). */
     'scaler:pause': { params: z.object({ paused: z.boolean() }), result: z.object({ paused: z.boolean() }) },
     'models:select': { params: z.object({ path: z.string().min(1).max(4096) }), result: loadedModelSchema },

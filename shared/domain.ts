@@ -1,5 +1,6 @@
 /** Domain types every process agrees on, as zod schemas with their inferred types. */
 import { z } from 'zod';
+import { modelProvenanceSchema } from './hub';
 
 /** Longest user message accepted, in characters; longer ones are refused with a sentence. */
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -71,6 +72,8 @@ export const modelEntrySchema = z.object({
   source: z.enum(['folder', 'imported', 'lmstudio', 'jan']).default('folder'),
   /** When Mai last loaded it, ms since 1970. */
   lastUsedAt: z.number().optional(),
+  /** For a model downloaded from the Hub: the repository, commit and SHA-256 it was verified against. */
+  provenance: modelProvenanceSchema.optional(),
 });
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 

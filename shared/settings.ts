@@ -45,6 +45,8 @@ export const appSettingsSchema = z.object({
   importedModelPaths: z.array(z.string().max(4096)).max(1000).default([]),
   /** When each model was last loaded, ms since 1970, by path. */
   modelUsage: z.record(z.string().max(4096), z.number()).default({}),
+  /** The user closed the chat's "get a first real model" card: it is not shown again. Default false. */
+  firstModelCardDismissed: z.boolean().default(false),
   /** Models that crashed the engine while loading: never loaded automatically again. */
   crashedModelPaths: z.array(z.string().max(4096)).max(1000).default([]),
 });

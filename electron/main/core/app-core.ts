@@ -25,6 +25,10 @@ import type { EngineLauncher } from './engine-launcher';
 import { ModelController } from './model-controller';
 import { ModelLibrary } from './model-library';
 
+const notYet = (): never => {
+  throw new MaiError('bad-request', 'The Hugging Face Hub is not available in this build yet.');
+};
+
 export type AppEventSink = <E extends AppEvent>(event: E, payload: AppPayload<E>) => void;
 
 export interface AppCoreOptions {
@@ -218,6 +222,13 @@ export class AppCore {
       'downloads:pause': async ({ id }) => toDownloadData(await this.requireDownloads().pause(id)),
       'downloads:resume': async ({ id }) => toDownloadData(await this.requireDownloads().resume(id)),
       'downloads:cancel': async ({ id }) => toDownloadData(await this.requireDownloads().cancel(id)),
+      // The Hub (search, repository listing, verified downloads, token): being built in this wave.
+      'hub:search': () => notYet(),
+      'hub:repo': () => notYet(),
+      'hub:download': () => notYet(),
+      'hub:token-status': () => notYet(),
+      'hub:set-token': () => notYet(),
+      'models:verify': () => notYet(),
       'engine:restart': async () => {
         await this.engine.restart();
         return this.engine.status;

@@ -185,6 +185,11 @@ export const FIELD_WORDS: Record<SettingKey, Words> = {
     kind: 'readonly',
     group: 'Remembered by Mai',
   },
+  firstModelCardDismissed: {
+    label: 'First-model card closed',
+    help: 'You closed the chat\'s card that offers a first real model; the Models page still lists it.',
+    group: 'Remembered by Mai',
+  },
   crashedModelPaths: {
     label: 'Models that crashed',
     help: 'Models that crashed the engine while loading are never loaded automatically again.',
