@@ -49,6 +49,11 @@ module.exports = {
     '!node_modules/@node-llama-cpp/*/bins/**/*',
     'node_modules/@node-llama-cpp/${os}-${arch}*/bins/**/*',
   ],
+  // Files read from outside app.asar at run time, under process.resourcesPath: the tray icons
+  // (electron/main/electron/icons.ts reads <resources>/icons/tray/tray-<state>-<theme>[@2x].png).
+  // build/ is electron-builder's buildResources folder, which `files` never packs, so without this
+  // entry the packaged tray has no image. tests/integration/packaging-manifest.test.ts checks it.
+  extraResources: [{ from: 'build/icons/tray', to: 'icons/tray', filter: ['*.png'] }],
   asar: true,
   // The .node addons and ggml/llama shared libraries cannot be dlopen()ed from inside an asar
   // archive: node-llama-cpp and its per-platform binary packages stay unpacked

@@ -161,3 +161,22 @@ export class StandInElectronMirror {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
+
+/**
+ * A stand-in for an unpacked Linux Electron (electron-builder's `electronDist`): an `electron`
+ * executable carrying a fuse wire with Electron's defaults after @electron/fuses' sentinel (the
+ * wire format @electron/fuses reads and flips: sentinel, wire version 1, length, one byte per fuse),
+ * so electron-builder can package it and flip its fuses, and a `version` file.
+ */
+export function standInElectronDistFiles(version: string): ZipEntry[] {
+  const sentinel = Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX');
+  const on = 0x31;
+  const off = 0x30;
+  // RunAsNode, CookieEncryption, NodeOptions, NodeCliInspect, AsarIntegrity, OnlyLoadAppFromAsar, V8Snapshot, FileProtocolPrivileges
+  const defaults = [on, off, on, on, off, off, off, on];
+  const executable = Buffer.concat([Buffer.from(RECORDER), Buffer.alloc(4096, 7), sentinel, Buffer.from([1, defaults.length, ...defaults]), Buffer.alloc(4096, 7)]);
+  return [
+    { name: 'electron', data: executable, mode: 0o755 },
+    { name: 'version', data: Buffer.from(version), mode: 0o644 },
+  ];
+}
