@@ -41,7 +41,7 @@ const windowVisible = (app: ElectronApplication) => app.evaluate(({ BrowserWindo
 const nativeItem = (state: Tray, id: string) => state.native.menu.find((item) => item.id === id);
 
 test.describe('Tray and native notifications', () => {
-  test.skip(!runtime, 'No Electron runtime installed (ELECTRON_SKIP_BINARY_DOWNLOAD); set ELECTRON_OVERRIDE_DIST_PATH to run this spec.');
+  test.skip(!runtime, 'No Electron runtime installed (npm start downloads one; CI cannot reach GitHub): set ELECTRON_OVERRIDE_DIST_PATH to run this spec.');
   test.setTimeout(180_000);
 
   test('the tray menu follows the app, pauses scaling, hides the window; a degrade while hidden becomes a native notification', async () => {

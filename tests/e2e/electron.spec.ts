@@ -14,7 +14,7 @@ import { ensureTestModels, repoDir } from '../helpers/models';
 const runtime = findElectronRuntime();
 
 test.describe('Electron window', () => {
-  test.skip(!runtime, 'No Electron runtime installed (ELECTRON_SKIP_BINARY_DOWNLOAD); set ELECTRON_OVERRIDE_DIST_PATH to run this spec.');
+  test.skip(!runtime, 'No Electron runtime installed (npm start downloads one; CI cannot reach GitHub): set ELECTRON_OVERRIDE_DIST_PATH to run this spec.');
 
   test('chats in the real window, with a hardened renderer', async () => {
     const models = await ensureTestModels();
