@@ -9,6 +9,7 @@ import { AppCore } from '../core/app-core';
 import { rendererCsp } from '../web/csp';
 import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
+import { installGracefulQuit } from './quit';
 import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { UtilityProcessLauncher } from './utility-launcher';
@@ -91,9 +92,13 @@ app.whenReady().then(async () => {
   });
   status.trackWindow(window);
   app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => {
-    quitting = true;
-    void core.shutdown();
+  // Quitting waits (up to 5 s) for the conversation save, the download list and the engine.
+  installGracefulQuit(app, {
+    shutdown: () => core.shutdown(),
+    onQuitRequested: () => {
+      quitting = true;
+      window?.hide();
+    },
   });
   app.on('will-quit', () => status?.dispose());
   await core.start();
