@@ -4,21 +4,22 @@
  */
 import { app, dialog, session, type BrowserWindow } from 'electron';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { AppCore } from '../core/app-core';
 import { rendererCsp } from '../web/csp';
 import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
 import { installGracefulQuit } from './quit';
+import { rendererPage } from './renderer-page';
 import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { UtilityProcessLauncher } from './utility-launcher';
 import { createMainWindow, hardenSession, pickGgufFile, refuseWebviews } from './window';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const rendererIndex = path.join(here, '../renderer/index.html');
-const rendererUrl = pathToFileURL(rendererIndex).href;
-const isTrustedUrl = (url: string) => url.split(/[?#]/)[0] === rendererUrl;
+// Loaded with loadURL(pathToFileURL(…)) and checked by file path, not with loadFile (renderer-page.ts).
+const renderer = rendererPage(path.join(here, '../renderer/index.html'));
+const isTrustedUrl = renderer.isTrustedUrl;
 
 let window: BrowserWindow | null = null;
 /** Set once the app is really quitting: the window's close handler then lets it close. */
@@ -35,7 +36,7 @@ function showWindow(): void {
 function createWindow(): BrowserWindow {
   const win = createMainWindow(path.join(here, '../preload/index.cjs'), isTrustedUrl);
   win.once('ready-to-show', () => win.show());
-  void win.loadFile(rendererIndex);
+  void win.loadURL(renderer.url);
   return win;
 }
 
