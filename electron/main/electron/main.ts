@@ -13,6 +13,7 @@ import { installGracefulQuit } from './quit';
 import { rendererPage } from './renderer-page';
 import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
+import { closeToTrayAction, probeTrayHost } from './tray-host';
 import { UtilityProcessLauncher } from './utility-launcher';
 import { createMainWindow, hardenSession, pickGgufFile, refuseWebviews } from './window';
 
@@ -70,11 +71,16 @@ app.whenReady().then(async () => {
   window.on('closed', () => {
     window = null;
   });
-  // Close-to-tray: closing the window keeps Mai running in the tray unless the setting says no.
+  // Close-to-tray: closing the window keeps Mai running in the tray unless the setting says no;
+  // minimised instead where no tray would show it (Linux without a StatusNotifierWatcher).
   window.on('close', (event) => {
     if (quitting || !core.settings.closeToTray) return;
     event.preventDefault();
-    window?.hide();
+    void (process.platform === 'linux' ? probeTrayHost() : Promise.resolve('unknown' as const)).then((host) => {
+      if (!window || window.isDestroyed() || quitting) return;
+      if (closeToTrayAction(process.platform, host) === 'hide') window.hide();
+      else window.minimize();
+    });
   });
   window.on('session-end', () => {
     quitting = true; // Windows log-off sends no before-quit.
