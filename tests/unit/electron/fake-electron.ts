@@ -95,10 +95,19 @@ export const ipcMain = {
 export interface FakeImage {
   path: string;
   isEmpty(): boolean;
+  setTemplateImage(option: boolean): void;
+  isTemplateImage(): boolean;
 }
 export const nativeImage = {
   createFromPath(path: string): FakeImage {
-    return { path, isEmpty: () => !existsSync(path) };
+    let template = false;
+    return {
+      path,
+      isEmpty: () => !existsSync(path),
+      setTemplateImage: (option) => void (template = option),
+      // nativeImage also marks files named `…Template.png` as templates by itself (macOS).
+      isTemplateImage: () => template || /Template(@\dx)?\.png$/.test(path),
+    };
   },
 };
 
