@@ -33,7 +33,7 @@ export interface NodeEngineLauncherOptions {
 }
 
 /** node-llama-cpp's test file started with child_process.fork, in the engine's environment. */
-function forkTestProcess(env: NodeJS.ProcessEnv): TestProcessFactory {
+export function forkTestProcess(env: NodeJS.ProcessEnv): TestProcessFactory {
   return (modulePath) => {
     const child = fork(modulePath, [], {
       env: { ...env, TEST_BINDING_CP: 'true' },
