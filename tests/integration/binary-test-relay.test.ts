@@ -51,10 +51,10 @@ function engineSide(options: { maxTests?: number } = {}) {
     waiters.forEach((w) => w());
   });
   const send = (request: BinaryTestRequest) => enginePort.send(binaryTestMessage(request));
-  const next = (predicate: (r: BinaryTestReport) => boolean) =>
-    new Promise<BinaryTestReport>((resolve) => {
+  const next = <R extends BinaryTestReport>(predicate: ((r: BinaryTestReport) => r is R) | ((r: BinaryTestReport) => boolean)) =>
+    new Promise<R>((resolve) => {
       const check = () => {
-        const hit = reports.find(predicate);
+        const hit = reports.find(predicate) as R | undefined;
         if (!hit) return;
         waiters.delete(check);
         resolve(hit);
@@ -66,7 +66,8 @@ function engineSide(options: { maxTests?: number } = {}) {
 }
 
 const message = (id: number, type: string) => (r: BinaryTestReport) => r.id === id && r.op === 'message' && r.message.type === type;
-const exit = (id: number) => (r: BinaryTestReport) => r.id === id && r.op === 'exit';
+type ExitReport = Extract<BinaryTestReport, { op: 'exit' }>;
+const exit = (id: number) => (r: BinaryTestReport): r is ExitReport => r.id === id && r.op === 'exit';
 
 describe('isNodeLlamaCppBinary', () => {
   it("accepts node-llama-cpp's own binary folders (also as .asar.unpacked) and nothing else", () => {
