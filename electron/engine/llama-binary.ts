@@ -25,12 +25,15 @@ import { createParentPort } from './port';
 
 const require = createRequire(import.meta.url);
 
-function realpath(file: string): string {
+/** One spelling for a path, also for one inside or beside an asar archive (`.asar.unpacked`). */
+function comparable(file: string): string {
+  let resolved = path.resolve(file);
   try {
-    return realpathSync(file);
+    resolved = realpathSync(resolved);
   } catch {
-    return path.resolve(file);
+    // Compare as written.
   }
+  return resolved.split(`.asar.unpacked${path.sep}`).join(`.asar${path.sep}`);
 }
 
 /** node-llama-cpp's test file, as it names it when it forks (`__filename` of that module). */
@@ -38,7 +41,7 @@ function isNodeLlamaCppTestFile(modulePath: unknown): boolean {
   if (typeof modulePath !== 'string' && !(modulePath instanceof URL)) return false;
   const file = modulePath instanceof URL ? modulePath.pathname : modulePath;
   if (!path.basename(file).startsWith('testBindingBinary')) return false;
-  return realpath(path.dirname(file)) === realpath(path.join(path.dirname(require.resolve('node-llama-cpp')), 'bindings', 'utils'));
+  return comparable(path.dirname(file)) === comparable(path.join(path.dirname(require.resolve('node-llama-cpp')), 'bindings', 'utils'));
 }
 
 /**
@@ -113,7 +116,11 @@ export async function withBinaryTestInMain<T>(load: () => Promise<T>, log: (leve
   const childProcess = require('node:child_process') as typeof ChildProcessModule;
   const originalFork = childProcess.fork;
   const relayingFork = function (this: unknown, modulePath: string | URL, ...rest: unknown[]): ChildProcess {
-    if (!isNodeLlamaCppTestFile(modulePath)) return (originalFork as (...args: unknown[]) => ChildProcess).call(this, modulePath, ...rest);
+    if (!isNodeLlamaCppTestFile(modulePath)) {
+      // Under the fuses this fork would start a second Mai: say so, in case node-llama-cpp moved its test file.
+      log('warn', `binary test relay: a fork of ${String(modulePath)} while loading llama.cpp was not relayed`);
+      return (originalFork as (...args: unknown[]) => ChildProcess).call(this, modulePath, ...rest);
+    }
     const id = nextId++;
     const child = new RelayedTestProcess(id, port);
     running.set(id, child);
