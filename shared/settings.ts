@@ -31,7 +31,7 @@ export const appSettingsSchema = z.object({
   silentSwitching: z.boolean().default(false),
   /** Also announce upgrades with a native notification (degradations always are). Default false. */
   notifyUpgrades: z.boolean().default(false),
-  /** Closing the window keeps Mai in the tray. Default true. */
+  /** Closing the window keeps Mai in the tray (minimised instead on Linux desktops without a tray host). Default true. */
   closeToTray: z.boolean().default(true),
   /** Treat the machine as having at most this much RAM, bytes; null = all of it. Range 256 MiB–1 TiB. */
   memoryBudgetBytes: z.number().min(256 * MiB).max(2 ** 40).nullable().default(null),

@@ -7,6 +7,7 @@ import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession, LlamaContex
 import type { ChatTurn, GenerationStats, LoadedModel, LogLevel, StopReason } from '../../shared/domain';
 import { MaiError } from '../../shared/errors';
 import { assertLooksLikeGguf, checkGguf } from './gguf-peek';
+import { withBinaryTestInMain } from './llama-binary';
 import { defaultThreadCount } from './threads';
 
 export interface GenerateRequest {
@@ -113,7 +114,8 @@ export class LlamaEngine {
 
   getLlama(): Promise<Llama> {
     this.llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
-      getLlama({
+      // The binary test runs in a process main starts (llama-binary.ts): this one cannot fork under the fuses.
+      withBinaryTestInMain(() => getLlama({
         // CUDA, Vulkan or Metal when node-llama-cpp detects one; CPU otherwise. Never build or
         // download: these machines cannot, and a prebuilt binary ships in the npm package.
         gpu: process.env.MAI_GPU === 'off' ? false : 'auto',
@@ -128,7 +130,7 @@ export class LlamaEngine {
           if (cause && this.loading) this.loadFailure = cause.slice(0, 500);
           this.log(isError ? 'error' : level === LlamaLogLevel.warn ? 'warn' : 'debug', text);
         },
-      }),
+      }), this.log),
     );
     return this.llama;
   }

@@ -3,6 +3,7 @@
  * `process.parentPort`, Node's child_process.fork gives `process.send`. Everything else in the
  * engine sees a MessagePortLike.
  */
+import { isBinaryTestMessage } from '../../shared/binary-test-protocol';
 import type { MessagePortLike } from '../../shared/rpc';
 
 interface ParentPort {
@@ -11,14 +12,23 @@ interface ParentPort {
   off(event: 'message', listener: (event: { data: unknown }) => void): void;
 }
 
-/** The port to main, whichever way this process was started. */
-export function createParentPort(): MessagePortLike {
+/**
+ * Which messages a port hands on: `rpc` (the engine protocol) or `binary-test` (the relay of
+ * llama-binary.ts). Both travel on the one channel to main.
+ */
+export type PortChannel = 'rpc' | 'binary-test';
+
+/** The port to main, whichever way this process was started, seeing only `channel`'s messages. */
+export function createParentPort(channel: PortChannel = 'rpc'): MessagePortLike {
+  const mine = (message: unknown) => isBinaryTestMessage(message) === (channel === 'binary-test');
   const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
   if (parentPort) {
     return {
       send: (message) => parentPort.postMessage(message),
       onMessage(handler) {
-        const listener = (event: { data: unknown }) => handler(event.data);
+        const listener = (event: { data: unknown }) => {
+          if (mine(event.data)) handler(event.data);
+        };
         parentPort.on('message', listener);
         return () => parentPort.off('message', listener);
       },
@@ -31,8 +41,11 @@ export function createParentPort(): MessagePortLike {
         if (process.connected) process.send?.(message);
       },
       onMessage(handler) {
-        process.on('message', handler);
-        return () => process.off('message', handler);
+        const listener = (message: unknown) => {
+          if (mine(message)) handler(message);
+        };
+        process.on('message', listener);
+        return () => process.off('message', listener);
       },
     };
   }

@@ -367,8 +367,14 @@ export class AppCore {
     }
   }
 
+  /**
+   * Stops the reply in progress, writes what is pending and stops the engine. An engine that does
+   * not answer the stop within 1 s (hung) does not hold up the writes.
+   */
   async shutdown(): Promise<void> {
-    await this.chat.stop().catch(() => false);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.chat.stop().catch(() => false), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     this.suggestions.stop();
     this.models.library.unwatch();
     await this.downloads?.shutdown().catch(() => {});

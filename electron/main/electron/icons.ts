@@ -32,6 +32,24 @@ export function trayIconPath(dir: string, state: TrayState, theme: TrayTheme): s
   return path.join(dir, 'tray', `tray-${state}-${theme}.png`);
 }
 
+/** Which file a tray image comes from, and whether it is a macOS template image. */
+export interface TrayIconVariant {
+  theme: TrayTheme;
+  /** `nativeImage.setTemplateImage(true)`: macOS draws only its alpha, in the menu bar's own colour. */
+  template: boolean;
+}
+
+/**
+ * macOS menu-bar icons are template images (Apple's Human Interface Guidelines; Electron's
+ * `nativeImage` "Template Image" section): the system recolours them for light and dark menu bars,
+ * the selected state and the accent colour, so one variant serves every bar — the light-panel file
+ * (dark glyph). The states differ by shape (dot, triangle, faded bubble with a badge), so they read
+ * in a single colour. Other systems show the coloured variant for the panel's theme.
+ */
+export function trayIconVariant(platform: NodeJS.Platform, theme: TrayTheme): TrayIconVariant {
+  return platform === 'darwin' ? { theme: 'light', template: true } : { theme, template: false };
+}
+
 export interface ThemeSignals {
   platform: NodeJS.Platform;
   /** `nativeTheme.shouldUseDarkColors`. */

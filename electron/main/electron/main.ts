@@ -4,20 +4,23 @@
  */
 import { app, dialog, session, type BrowserWindow } from 'electron';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { AppCore } from '../core/app-core';
 import { rendererCsp } from '../web/csp';
 import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
+import { installGracefulQuit } from './quit';
+import { rendererPage } from './renderer-page';
 import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
+import { closeToTrayAction, probeTrayHost } from './tray-host';
 import { UtilityProcessLauncher } from './utility-launcher';
 import { createMainWindow, hardenSession, pickGgufFile, refuseWebviews } from './window';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const rendererIndex = path.join(here, '../renderer/index.html');
-const rendererUrl = pathToFileURL(rendererIndex).href;
-const isTrustedUrl = (url: string) => url.split(/[?#]/)[0] === rendererUrl;
+// Loaded with loadURL(pathToFileURL(…)) and checked by file path, not with loadFile (renderer-page.ts).
+const renderer = rendererPage(path.join(here, '../renderer/index.html'));
+const isTrustedUrl = renderer.isTrustedUrl;
 
 let window: BrowserWindow | null = null;
 /** Set once the app is really quitting: the window's close handler then lets it close. */
@@ -34,7 +37,7 @@ function showWindow(): void {
 function createWindow(): BrowserWindow {
   const win = createMainWindow(path.join(here, '../preload/index.cjs'), isTrustedUrl);
   win.once('ready-to-show', () => win.show());
-  void win.loadFile(rendererIndex);
+  void win.loadURL(renderer.url);
   return win;
 }
 
@@ -68,11 +71,16 @@ app.whenReady().then(async () => {
   window.on('closed', () => {
     window = null;
   });
-  // Close-to-tray: closing the window keeps Mai running in the tray unless the setting says no.
+  // Close-to-tray: closing the window keeps Mai running in the tray unless the setting says no;
+  // minimised instead where no tray would show it (Linux without a StatusNotifierWatcher).
   window.on('close', (event) => {
     if (quitting || !core.settings.closeToTray) return;
     event.preventDefault();
-    window?.hide();
+    void (process.platform === 'linux' ? probeTrayHost() : Promise.resolve('unknown' as const)).then((host) => {
+      if (!window || window.isDestroyed() || quitting) return;
+      if (closeToTrayAction(process.platform, host) === 'hide') window.hide();
+      else window.minimize();
+    });
   });
   window.on('session-end', () => {
     quitting = true; // Windows log-off sends no before-quit.
@@ -91,9 +99,13 @@ app.whenReady().then(async () => {
   });
   status.trackWindow(window);
   app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => {
-    quitting = true;
-    void core.shutdown();
+  // Quitting waits (up to 5 s) for the conversation save, the download list and the engine.
+  installGracefulQuit(app, {
+    shutdown: () => core.shutdown(),
+    onQuitRequested: () => {
+      quitting = true;
+      window?.hide();
+    },
   });
   app.on('will-quit', () => status?.dispose());
   await core.start();

@@ -8,7 +8,7 @@ import type { AppCore } from '../core/app-core';
 import { StatusController, type StatusCore, type WindowControl } from '../core/status/status-controller';
 import { installStatusTestHook, overlayBytesFor } from '../core/status/test-hook';
 import type { MenuActionId, MenuItemModel, TrayState, TrayTheme, TrayView } from '../core/status/tray-model';
-import { trayIconPath, trayThemeFor } from './icons';
+import { trayIconPath, trayIconVariant, trayThemeFor } from './icons';
 import { ElectronNotifier } from './notifications';
 
 export interface ElectronTrayOptions {
@@ -19,6 +19,8 @@ export interface ElectronTrayOptions {
   /** The icon itself was clicked (Windows; Linux AppIndicator and macOS open the menu instead). */
   onClick?: () => void;
   log?: (message: string) => void;
+  /** Default `process.platform` (macOS gets template images). */
+  platform?: NodeJS.Platform;
 }
 
 /** What the tray shows, read back from Electron's own objects (the e2e test hook). */
@@ -62,7 +64,7 @@ export class ElectronTrayView implements TrayView {
   setIcon(state: TrayState, theme: TrayTheme): void {
     if (this.tray.isDestroyed()) return;
     this.tray.setImage(this.image(state, theme));
-    this.iconPath = trayIconPath(this.options.iconsDir, state, theme);
+    this.iconPath = trayIconPath(this.options.iconsDir, state, this.variant(theme).theme);
   }
 
   setToolTip(text: string): void {
@@ -99,12 +101,18 @@ export class ElectronTrayView implements TrayView {
     if (!this.tray.isDestroyed()) this.tray.destroy();
   }
 
+  private variant(theme: TrayTheme) {
+    return trayIconVariant(this.options.platform ?? process.platform, theme);
+  }
+
   private image(state: TrayState, theme: TrayTheme): NativeImage {
-    const file = trayIconPath(this.options.iconsDir, state, theme);
+    const variant = this.variant(theme);
+    const file = trayIconPath(this.options.iconsDir, state, variant.theme);
     let image = this.images.get(file);
     if (!image) {
       image = nativeImage.createFromPath(file);
       if (image.isEmpty()) this.log(`tray icon missing or unreadable: ${file}`);
+      else if (variant.template) image.setTemplateImage(true);
       this.images.set(file, image);
     }
     return image;

@@ -164,7 +164,7 @@ export const FIELD_WORDS: Record<SettingKey, Words> = {
   },
   closeToTray: {
     label: 'Close to tray',
-    help: 'Closing the window keeps Mai running in the tray.',
+    help: 'Closing the window keeps Mai running in the tray. Where the desktop shows no tray icons (GNOME without the AppIndicator extension), the window is minimised instead.',
     group: 'Behaviour',
   },
   lastModelPath: {

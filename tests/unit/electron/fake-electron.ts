@@ -7,8 +7,6 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
-type Listener = (...args: never[]) => unknown;
-
 export class FakeFrame {
   constructor(public url: string) {}
 }
@@ -97,10 +95,19 @@ export const ipcMain = {
 export interface FakeImage {
   path: string;
   isEmpty(): boolean;
+  setTemplateImage(option: boolean): void;
+  isTemplateImage(): boolean;
 }
 export const nativeImage = {
   createFromPath(path: string): FakeImage {
-    return { path, isEmpty: () => !existsSync(path) };
+    let template = false;
+    return {
+      path,
+      isEmpty: () => !existsSync(path),
+      setTemplateImage: (option) => void (template = option),
+      // nativeImage also marks files named `…Template.png` as templates by itself (macOS).
+      isTemplateImage: () => template || /Template(@\dx)?\.png$/.test(path),
+    };
   },
 };
 
@@ -192,5 +199,38 @@ export class FakeSession {
 }
 
 export const session = { defaultSession: new FakeSession() };
-export const app = { on: (_event: string, _listener: Listener) => app };
+/**
+ * Electron's quit sequence as docs/api/app.md describes it: `quit()` emits `before-quit` (which
+ * `preventDefault()` cancels), closes the windows, emits `will-quit` (also cancellable) and `quit`,
+ * then the process ends; `exit()` ends it at once without those events. "Ends" is recorded in
+ * `exitCode` and announced by `exited` listeners, which run synchronously at that instant (what is
+ * on disk then is what a real process would leave behind).
+ */
+export class FakeApp extends EventEmitter {
+  exitCode: number | null = null;
+  /** How many times `quit()` was called. */
+  quitCalls = 0;
+  quit(): void {
+    this.quitCalls += 1;
+    if (this.exitCode !== null) return;
+    if (this.fire('before-quit')) return;
+    for (const window of BrowserWindow.getAllWindows()) window.destroyed = true;
+    if (this.fire('will-quit')) return;
+    this.emit('quit', {}, 0);
+    this.end(0);
+  }
+  exit(code = 0): void {
+    if (this.exitCode === null) this.end(code);
+  }
+  private fire(name: string): boolean {
+    let prevented = false;
+    this.emit(name, { preventDefault: () => (prevented = true) });
+    return prevented;
+  }
+  private end(code: number): void {
+    this.exitCode = code;
+    this.emit('exited', code);
+  }
+}
+export const app = new FakeApp();
 export const utilityProcess = {};

@@ -39,6 +39,24 @@ beforeEach(() => {
 });
 
 describe('ElectronTrayView', () => {
+  it('macOS: every state is a template image (the menu bar recolours it), one file per state whatever the theme; elsewhere coloured images per theme', () => {
+    for (const platform of ['darwin', 'linux', 'win32'] as const) {
+      Tray.created.length = 0;
+      const view = new ElectronTrayView({ iconsDir: dir, onAction: () => {}, platform, log: (m) => expect.fail(m) });
+      const tray = Tray.created[0] as Tray;
+      expect(tray.image.isTemplateImage(), `${platform}: the first image`).toBe(platform === 'darwin');
+      for (const state of trayStates) {
+        for (const theme of trayThemes) {
+          view.setIcon(state, theme);
+          expect(tray.image.isEmpty()).toBe(false);
+          expect(tray.image.isTemplateImage(), `${platform} ${state} ${theme}`).toBe(platform === 'darwin');
+          expect(tray.image.path).toBe(trayIconPath(dir, state, platform === 'darwin' ? 'light' : theme));
+          expect(view.describe().iconPath).toBe(tray.image.path);
+        }
+      }
+    }
+  });
+
   it.each(trayStates.flatMap((state) => trayThemes.map((theme) => [state, theme] as const)))('shows %s (%s panel) with its icon, tooltip and menu', (state, theme) => {
     const onAction = vi.fn();
     const logs: string[] = [];
