@@ -54,6 +54,9 @@ module.exports = {
   // build/ is electron-builder's buildResources folder, which `files` never packs, so without this
   // entry the packaged tray has no image. tests/integration/packaging-manifest.test.ts checks it.
   extraResources: [{ from: 'build/icons/tray', to: 'icons/tray', filter: ['*.png'] }],
+  // node-llama-cpp ships N-API prebuilt binaries that load in any Electron; a rebuild would try to
+  // compile llama.cpp from source on the packaging machine (and the packaging test builds without it).
+  npmRebuild: false,
   asar: true,
   // The .node addons and ggml/llama shared libraries cannot be dlopen()ed from inside an asar
   // archive: node-llama-cpp and its per-platform binary packages stay unpacked
