@@ -4,7 +4,7 @@
  * accented, CJK and emoji text unchanged, and replies end with the end-of-sequence token by
  * themselves — in node-llama-cpp directly and through Mai's engine process and chat.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { getLlama, LlamaChatSession, LlamaLogLevel, readGgufFileInfo, resolveChatWrapper, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,7 @@ describe("through Mai's engine process and chat", () => {
   let userData: string;
   afterAll(async () => {
     await harness?.core.shutdown();
+    if (userData) await rm(userData, { recursive: true, force: true });
   });
 
   it('answers a message with accents and emoji in a reply that ends by itself; the saved conversation keeps both texts', async () => {
