@@ -9,6 +9,7 @@ import path from 'node:path';
 import { getLlama, LlamaChatSession, LlamaLogLevel, readGgufFileInfo, resolveChatWrapper, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llamaCppSourceFile } from '../fixtures/llama-cpp-source';
+import { LLAMA32_TEST_MODEL, QWEN25_TEST_MODEL, type RealTokenizerModelSpec } from '../fixtures/real-tokenizer-model';
 import { createTestCore, tempDir } from '../helpers/app';
 import { ensureRealTokenizerModel, realTokenizerModelsDir } from '../helpers/real-tokenizer-model';
 
@@ -96,6 +97,35 @@ describe('in node-llama-cpp', () => {
     }
     expect(replies[0]).toBe(replies[1]);
     expect(replies[0]).toMatch(/\.$/);
+  });
+});
+
+/** Other real templates: node-llama-cpp picks a different wrapper for each; replies still end by themselves. */
+const VARIANTS: { id: string; spec: RealTokenizerModelSpec; wrapperName: string }[] = [
+  { id: QWEN25_TEST_MODEL.id, spec: QWEN25_TEST_MODEL, wrapperName: 'QwenChatWrapper' },
+  { id: LLAMA32_TEST_MODEL.id, spec: LLAMA32_TEST_MODEL, wrapperName: 'JinjaTemplateChatWrapper' },
+];
+describe.each(VARIANTS)('$id', ({ spec, wrapperName }) => {
+  it(`is run by ${wrapperName}, keeps multilingual text and ends its replies with EOS`, async () => {
+    const file = await ensureRealTokenizerModel(spec);
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: file });
+    const context = await model.createContext({ contextSize: 2048, threads: 1 });
+    const session = new LlamaChatSession({ contextSequence: context.getSequence() });
+    try {
+      expect(session.chatWrapper.constructor.name).toBe(wrapperName);
+      for (const text of MULTILINGUAL) expect(model.detokenize(model.tokenize(text)), text).toBe(text);
+      for (let seed = 1; seed <= 4; seed++) {
+        session.resetChatHistory();
+        const reply = await session.promptWithMeta(MULTILINGUAL[seed] ?? '', { maxTokens: MAX_TOKENS, ...MAI_SAMPLING, seed });
+        expect(reply.stopReason, `seed ${seed}: ${reply.responseText}`).toBe('eogToken');
+        expect(reply.responseText).toMatch(/^[A-Z]\S*( \S+)*\.$/u);
+      }
+    } finally {
+      session.dispose();
+      await context.dispose();
+      await model.dispose();
+    }
   });
 });
 
