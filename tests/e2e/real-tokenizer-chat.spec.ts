@@ -3,8 +3,9 @@
  * template (docs/test-models.md): a message with accents, CJK and emoji is answered by a reply that
  * ends by itself — nobody presses Stop — and both texts come back unchanged after a reload.
  */
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { ensureRealTokenizerModel, realTokenizerModelsDir } from '../helpers/real-tokenizer-model';
+import { ensureRealTokenizerModel } from '../helpers/real-tokenizer-model';
 import { startHost, type RunningHost } from './web-host';
 
 const MAX_TOKENS = 256;
@@ -12,8 +13,8 @@ let host: RunningHost;
 
 test.beforeAll(async () => {
   const modelPath = await ensureRealTokenizerModel();
-  // The later --models-dir wins over web-host.ts's default folder of demo models.
-  host = await startHost(['--models-dir', realTokenizerModelsDir, '--model', modelPath, '--max-tokens', String(MAX_TOKENS)]);
+  // The later --models-dir (a folder with this model only) wins over web-host.ts's demo models.
+  host = await startHost(['--models-dir', path.dirname(modelPath), '--model', modelPath, '--max-tokens', String(MAX_TOKENS)]);
 });
 
 test.afterAll(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llamaCppSourceFile } from '../fixtures/llama-cpp-source';
 import { LLAMA32_TEST_MODEL, QWEN25_TEST_MODEL, type RealTokenizerModelSpec } from '../fixtures/real-tokenizer-model';
 import { createTestCore, tempDir } from '../helpers/app';
-import { ensureRealTokenizerModel, realTokenizerModelsDir } from '../helpers/real-tokenizer-model';
+import { ensureRealTokenizerModel } from '../helpers/real-tokenizer-model';
 
 /** Text a user may type: accents, CJK split inside a character by the tokenizer, emoji, a ZWJ sequence. */
 const MULTILINGUAL = ['Café 東京 🎉', 'naïve déjà vu — ½ € ü ß', 'Grüße aus München! Ça va? ¿Qué tal?', '日本語のテキストと한국어', '👩‍👩‍👧 family, 🇫🇷 flag', 'tabs\tand\nnew lines  '];
@@ -140,7 +140,7 @@ describe("through Mai's engine process and chat", () => {
   it('answers a message with accents and emoji in a reply that ends by itself; the saved conversation keeps both texts', async () => {
     userData = tempDir('mai-real-tokenizer-');
     const conversationsDir = path.join(userData, 'conversations');
-    const options = { modelsDir: realTokenizerModelsDir, initialModelPath: modelPath, conversationsDir, discoverOtherApps: false, maxTokens: MAX_TOKENS };
+    const options = { modelsDir: path.dirname(modelPath), initialModelPath: modelPath, conversationsDir, discoverOtherApps: false, maxTokens: MAX_TOKENS };
     harness = createTestCore(options);
     const { core, events, waitFor } = harness;
     await core.start();
