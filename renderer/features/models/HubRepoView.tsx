@@ -97,6 +97,11 @@ export function HubRepoView({ repo, onBack }: { repo: string; onBack: () => void
           {listing.commit && <span title={listing.commit}>Listed at commit {shortHash(listing.commit, 7)}</span>}
         </p>
       )}
+      {listing?.gated && (
+        <p className="muted small-text" data-testid="hub-gated-help">
+          This repository is gated: accept its conditions on its Hugging Face page, then save a token in Settings → Hugging Face Hub.
+        </p>
+      )}
       {error && (
         <p className="field-error left" role="alert" data-testid="hub-error">
           {error}
