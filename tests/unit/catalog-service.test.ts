@@ -131,24 +131,25 @@ describe('CatalogService', () => {
     expect(items.filter((i) => i.installed).map((i) => i.id)).toEqual(['qwen3-0.6b-q4km']);
   });
 
-  it('refuses an unpinned entry with the reason, and queues a pinned one at its hf: address', () => {
+  it('starts every entry through the Hub: a pinned one at its pinned commit and checksum, an unpinned one at main', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mai-catalog-'));
-    // The fetch answers 404 at once: this test is about what is queued, not the transfer.
-    const downloads = new DownloadManager({
-      modelsDir: dir,
-      stateFile: path.join(dir, 'downloads.json'),
-      huggingFaceBaseUrl: 'http://127.0.0.1:9',
-      fetchImpl: async () => new Response('Not found', { status: 404 }),
-      statfs: async () => ({ bavail: 1e9, bsize: 4096 }),
-    });
+    const downloads = new DownloadManager({ modelsDir: dir, stateFile: path.join(dir, 'downloads.json'), fetchImpl: async () => new Response('Not found', { status: 404 }) });
     managers.push(downloads);
+    const asked: unknown[] = [];
+    const hubDownload: CatalogDeps['hubDownload'] = async (request) => {
+      asked.push(request);
+      return { id: request.id } as Awaited<ReturnType<NonNullable<CatalogDeps['hubDownload']>>>;
+    };
     const pinned: CatalogEntry = { ...CATALOG[0]!, id: 'pinned', revision: 'b'.repeat(40), sha256: 'c'.repeat(64) };
-    const unpinned = CATALOG.find((e) => e.revision === null);
-    const catalog = service({ downloads, entries: [pinned, ...(unpinned ? [unpinned] : [])] });
-    if (unpinned) expect(() => catalog.start(unpinned.id)).toThrow(/is not pinned to a revision and checksum yet, so Mai cannot verify it/);
-    expect(() => catalog.start('no-such-entry')).toThrow('That model is not in the catalog.');
-    const info = catalog.start('pinned');
-    expect(info).toMatchObject({ id: 'pinned', fileName: pinned.file, sha256: 'c'.repeat(64) });
-    expect(info.url).toBe(`http://127.0.0.1:9/${pinned.repo}/resolve/${'b'.repeat(40)}/${pinned.file}`);
+    const unpinned: CatalogEntry = { ...CATALOG[0]!, id: 'unpinned', revision: null, sha256: null };
+    const catalog = service({ downloads, hubDownload, entries: [pinned, unpinned] });
+    await expect(catalog.start('no-such-entry')).rejects.toThrow('That model is not in the catalog.');
+    await catalog.start('pinned');
+    await catalog.start('unpinned');
+    expect(asked).toEqual([
+      { repo: pinned.repo, file: pinned.file, revision: 'b'.repeat(40), id: 'pinned', pinnedSha256: 'c'.repeat(64) },
+      { repo: unpinned.repo, file: unpinned.file, revision: 'main', id: 'unpinned', pinnedSha256: null },
+    ]);
+    await expect(service({ entries: [pinned] }).start('pinned')).rejects.toThrow('Downloads are not available in this mode.');
   });
 });
