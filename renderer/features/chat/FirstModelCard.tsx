@@ -13,8 +13,13 @@ import { useResourceStore } from '../../stores/resource-store';
 import { FitBadge } from '../models/FitBadge';
 import { ACTIVE_DOWNLOAD_STATES, catalogSize, downloadFigures, downloadStateText } from '../models/model-text';
 
-/** What the card is doing; `selecting` waits for the downloaded file to appear among the models. */
-type Phase = { kind: 'offer' } | { kind: 'downloading'; downloadId: string; fileName: string } | { kind: 'selecting'; fileName: string } | { kind: 'error'; message: string };
+/** What the card is doing; `selecting` waits for the downloaded file to appear among the models, `switching` loads it. */
+type Phase =
+  | { kind: 'offer' }
+  | { kind: 'downloading'; downloadId: string; fileName: string }
+  | { kind: 'selecting'; fileName: string }
+  | { kind: 'switching'; fileName: string; path: string }
+  | { kind: 'error'; message: string };
 
 /** True while no model but the demo ones is installed (and the state has been read). */
 function useOnlyDemoModels(): boolean {
@@ -85,16 +90,21 @@ export function FirstModelCard() {
   useEffect(() => {
     if (phase.kind !== 'selecting') return;
     const installed = models.find((m) => !m.synthetic && m.fileName.toLowerCase() === phase.fileName.toLowerCase());
-    if (!installed) return;
+    if (installed) setPhase({ kind: 'switching', fileName: phase.fileName, path: installed.path });
+  }, [phase, models]);
+  // Keyed on the phase alone: the model list changes again when the switch records its use, and
+  // that must not start a second switch.
+  useEffect(() => {
+    if (phase.kind !== 'switching') return;
     let current = true;
-    call('models:select', { path: installed.path }).then(
+    call('models:select', { path: phase.path }).then(
       () => current && setPhase({ kind: 'offer' }),
       (e: Error) => current && setPhase({ kind: 'error', message: e.message }),
     );
     return () => {
       current = false;
     };
-  }, [phase, models]);
+  }, [phase]);
 
   if (!visible) return null;
 
@@ -123,7 +133,7 @@ export function FirstModelCard() {
     <aside className="first-model-card" data-testid="first-model-card" data-phase={tracked ? 'downloading' : phase.kind} aria-labelledby="first-model-title">
       <div className="first-model-head">
         <h2 id="first-model-title">Get a real model</h2>
-        {!tracked && phase.kind !== 'selecting' && (
+        {!tracked && phase.kind !== 'selecting' && phase.kind !== 'switching' && (
           <button type="button" className="button-link" data-testid="first-model-dismiss" onClick={() => void dismiss()}>
             Not now
           </button>
@@ -158,7 +168,7 @@ export function FirstModelCard() {
             </div>
           )}
         </div>
-      ) : phase.kind === 'selecting' ? (
+      ) : phase.kind === 'selecting' || phase.kind === 'switching' ? (
         <p className="saved small-text" role="status" data-testid="first-model-selecting">
           Verified. Checking {phase.fileName} and switching to it…
         </p>
@@ -174,7 +184,7 @@ export function FirstModelCard() {
           {phase.message}
         </p>
       )}
-      {pick && !tracked && phase.kind !== 'selecting' && <p className="muted small-text">From the Hugging Face Hub; every byte is checked against the SHA-256 the Hub states.</p>}
+      {pick && !tracked && phase.kind !== 'selecting' && phase.kind !== 'switching' && <p className="muted small-text">From the Hugging Face Hub; every byte is checked against the SHA-256 the Hub states.</p>}
     </aside>
   );
 }
