@@ -1,10 +1,10 @@
 /**
  * The models page in Debian's Chromium against the real web host and engine: the catalog with this
- * machine's fit and every entry downloadable (resolved on the Hub when it starts), importing a synthetic
- * GGUF by path and chatting with it, a malformed file refused with its reason, deleting a model
- * after confirmation, and a download through the UI from a local HTTP server (progress, pause,
- * resume with a Range request, verified landing). Each test has its own models folder, because
- * it adds and deletes files.
+ * machine's fit and every entry downloadable (resolved on the Hub when it starts), importing a
+ * synthetic GGUF by path and chatting with it, a malformed file refused with its reason, deleting a
+ * model after confirmation, and a catalog download through the UI from the fake Hub (progress,
+ * pause, resume with a Range request to its CDN listener, verified landing). Each test has its own
+ * models folder, because it adds and deletes files.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
@@ -12,13 +12,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import os from 'node:os';
 import path from 'node:path';
 import { malformedGgufCorpus } from '../fixtures/malformed-gguf';
-import { HttpModelServer } from '../helpers/http-model-server';
+import { FakeHub } from '../helpers/fake-hub';
 import { ensureTestModels, repoDir, type TestModels } from '../helpers/models';
 import { startHost, type RunningHost } from './web-host';
 
 let models: TestModels;
 let host: RunningHost | null = null;
-let server: HttpModelServer | null = null;
+let hub: FakeHub | null = null;
 
 test.beforeAll(async () => {
   models = await ensureTestModels();
@@ -28,8 +28,8 @@ test.beforeAll(async () => {
 test.afterEach(async () => {
   await host?.stop();
   host = null;
-  await server?.close();
-  server = null;
+  await hub?.close();
+  hub = null;
   delete process.env.MAI_TEST_CATALOG;
 });
 
@@ -186,28 +186,28 @@ test('deleting a model from the models folder asks first, then removes it from t
   await expect(page.getByTestId('model-select').locator('option')).toHaveCount(1);
 });
 
-test('a pinned entry downloads through the UI: the bar moves, pause and resume continue from the partial file, and the verified model is installed', async ({ page }) => {
+test('a catalog entry downloads through the UI from the (fake) Hub: the bar moves, pause and resume continue from the partial file, and the verified model is installed', async ({ page }) => {
   test.setTimeout(180_000);
   const folder = modelsFolder();
-  // A local stand-in for Hugging Face serving the 30 MB synthetic model at its hf: address.
-  const revision = 'a'.repeat(40);
+  // The fake Hub (tests/helpers/fake-hub.ts) serving the 30 MB synthetic model; the catalog entry
+  // is resolved through it when the download starts, like any Hub download.
   const fileName = 'mai-test-download.gguf';
   const source = mkdtempSync(path.join(os.tmpdir(), 'mai-served-'));
   const served = path.join(source, fileName);
   copyFileSync(models.small, served);
   const bytes = readFileSync(served);
-  server = await HttpModelServer.start({ files: { [`/test-org/test-repo/resolve/${revision}/${fileName}`]: served } });
+  hub = await FakeHub.start([{ id: 'test-org/test-repo', licence: 'apache-2.0', files: [{ path: fileName, content: served }] }]);
   // Slow enough to watch the bar and press Pause (~12 s for the whole file).
-  server.throttleBytesPerSecond = 2.5e6;
+  hub.faults.throttleBytesPerSecond = 2.5e6;
   process.env.MAI_TEST_CATALOG = JSON.stringify({
-    huggingFaceBaseUrl: server.baseUrl,
+    huggingFaceBaseUrl: hub.endpoint,
     entries: [
       {
         id: 'test-download',
         name: 'Test Download 30 MB',
         repo: 'test-org/test-repo',
         file: fileName,
-        revision,
+        revision: hub.head('test-org/test-repo'),
         sha256: createHash('sha256').update(bytes).digest('hex'),
         sizeBytes: bytes.length,
       },
@@ -238,13 +238,13 @@ test('a pinned entry downloads through the UI: the bar moves, pause and resume c
   mkdirSync(path.join(repoDir, 'test-results', 'screenshots'), { recursive: true });
   await page.screenshot({ path: path.join(repoDir, 'test-results', 'screenshots', 'models-page.png') });
 
-  server.throttleBytesPerSecond = null;
-  const requestsBefore = server.requests.length;
+  hub.faults.throttleBytesPerSecond = null;
+  const requestsBefore = hub.cdnRequests.length;
   await download.getByRole('button', { name: `Resume ${fileName} download` }).click();
   await expect(download).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
   await expect(download.getByTestId('download-state')).toHaveText('Verified and installed');
   // The resume asked only for the rest of the file.
-  const resumed = server.requests.slice(requestsBefore).find((r) => r.method === 'GET');
+  const resumed = hub.cdnRequests.slice(requestsBefore).find((r) => r.method === 'GET');
   expect(resumed?.range).toBe(`bytes=${pausedAt}-`);
   expect(resumed?.bytesSent).toBe(bytes.length - pausedAt);
 

@@ -143,7 +143,9 @@ export function FirstModelCard() {
       {tracked ? (
         <div className={`download-row state-${tracked.state}`} data-testid="first-model-progress" data-state={tracked.state}>
           <div className="download-head">
-            <strong className="download-name">{tracked.fileName}</strong>
+            <strong className="download-name" title={tracked.fileName}>
+              {pick && pick.file === tracked.fileName ? pick.name : tracked.fileName}
+            </strong>
             <span className="download-state" data-testid="download-state">
               {downloadStateText(tracked.state)}
             </span>
