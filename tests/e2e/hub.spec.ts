@@ -7,7 +7,8 @@
  * without a token and a file whose bytes do not match the Hub's SHA-256, each refused with its
  * sentence and no file left among the models; a repository with no chat GGUF says so; the chat's
  * first-real-model card (shown with demo models only, downloads on click, gone afterwards, a
- * dismissal remembered across a restart).
+ * dismissal remembered across a restart); a token saved in Settings (never shown again, sent to
+ * the Hub and never to its CDN, forgotten on request).
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -323,4 +324,55 @@ test('dismissing the first-real-model card is remembered across a restart', asyn
   await expect(page.getByTestId('first-model-card')).toHaveCount(0);
   // Nothing was downloaded.
   expect(ggufFiles(folder.dir)).toEqual([path.basename(folder.tiny)]);
+});
+
+test('a token saved in Settings is never shown again, opens the gated model, goes to the Hub only (never to its CDN), and can be forgotten', async ({ page }) => {
+  test.setTimeout(150_000);
+  const token = `hf_test_${'x'.repeat(24)}`;
+  hub.validTokens.add(token);
+  hub.gatedAccess.set(GATED_REPO, new Set([token]));
+  const folder = demoFolder();
+  host = await start(folder.dir, folder.tiny);
+  await ready(page, host);
+
+  await page.getByTestId('open-settings').click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  const section = settings.getByTestId('hub-token-section');
+  await expect(section.getByTestId('hub-token-source')).toHaveText(/^No token/);
+  await expect(section.getByTestId('hub-endpoint')).toHaveText(hub.endpoint);
+  await expect(section.getByTestId('hub-token-forget')).toBeDisabled();
+  const input = section.getByLabel('Access token');
+  await expect(input).toHaveAttribute('type', 'password');
+  await input.fill(token);
+  await input.press('Enter');
+  await expect(section.getByTestId('hub-token-outcome')).toHaveText('Token saved.');
+  await expect(section.getByTestId('hub-token-source')).toHaveText('A token saved here is in use.');
+  // The field is emptied and the page holds the token nowhere.
+  await expect(input).toHaveValue('');
+  expect(await page.content()).not.toContain(token);
+  await page.screenshot({ path: path.join('test-results', 'screenshots', 'settings-token.png') });
+  await page.keyboard.press('Escape');
+  await expect(settings).toBeHidden();
+
+  const cdnBefore = hub.cdnRequests.length;
+  const hubBefore = hub.hubRequests.length;
+  const dialog = await openModels(page);
+  const gated = await openRepo(dialog, 'Gated-Chat', GATED_REPO);
+  await gated.getByRole('button', { name: `Download ${GATED_FILE}` }).click();
+  const download = dialog.locator('[data-testid^="download-"][data-state]').filter({ hasText: GATED_FILE });
+  await expect(download).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  expect(ggufFiles(folder.dir)).toContain(GATED_FILE);
+  // The Hub saw the token; the CDN never did.
+  expect(hub.hubRequests.slice(hubBefore).some((r) => r.authorization === `Bearer ${token}`)).toBe(true);
+  const cdn = hub.cdnRequests.slice(cdnBefore);
+  expect(cdn.length).toBeGreaterThan(0);
+  expect(cdn.every((r) => r.authorization === null)).toBe(true);
+  // Nor is it in Mai's output.
+  expect(host.output()).not.toContain(token);
+  await dialog.getByTestId('models-close').click();
+
+  await page.getByTestId('open-settings').click();
+  await settings.getByTestId('hub-token-forget').click();
+  await expect(settings.getByTestId('hub-token-outcome')).toHaveText('Token forgotten.');
+  await expect(settings.getByTestId('hub-token-source')).toHaveText(/^No token/);
 });
