@@ -108,8 +108,3 @@ export const CATALOG: readonly CatalogEntry[] = [
     architecture: { layers: 64, kvHeads: 8, headDim: 128 }, recommendedFor: ['workstation'],
   }),
 ];
-
-/** The hf: URI of a pinned entry (the download manager resolves it). */
-export function hfUri(e: CatalogEntry): string | null {
-  return e.revision ? `hf:${e.repo}/${e.file}#${e.revision}` : null;
-}
