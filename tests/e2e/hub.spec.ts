@@ -61,6 +61,7 @@ test.afterEach(async () => {
   await host?.stop();
   host = null;
   hub.faults = { ...hub.faults, wrongBytesFrom: null, throttleBytesPerSecond: null };
+  hub.pageSize = 50;
   delete process.env.MAI_TEST_CATALOG;
   delete process.env.MAI_TEST_HOOKS;
 });
@@ -202,13 +203,27 @@ test('search → repository → quantization → progress → verified and insta
   await expect(page.getByTestId('model-select')).toHaveValue(landed);
 });
 
-test('a gated repository without a token and a file with the wrong bytes are refused with their sentences, and no file is left among the models', async ({ page }) => {
+test('results page with More results; a gated repository without a token and a file with the wrong bytes are refused with their sentences, and no file is left among the models', async ({ page }) => {
   test.setTimeout(150_000);
   const folder = demoFolder();
   host = await start(folder.dir, folder.tiny);
   await ready(page, host);
   const dialog = await openModels(page);
   const before = ggufFiles(folder.dir);
+
+  // Paging: two results a page, sorted by downloads; "More results" brings the third.
+  hub.pageSize = 2;
+  await dialog.getByTestId('hub-search').fill('-GGUF');
+  const results = dialog.getByTestId('hub-result');
+  await expect(results).toHaveCount(2);
+  await expect(results.nth(0)).toHaveAttribute('data-repo', CHAT_REPO);
+  await expect(results.nth(1)).toHaveAttribute('data-repo', GATED_REPO);
+  await dialog.getByTestId('hub-more').click();
+  await expect(results).toHaveCount(3);
+  await expect(results.nth(2)).toHaveAttribute('data-repo', VISION_REPO);
+  await expect(dialog.getByTestId('hub-more')).toHaveCount(0);
+  hub.pageSize = 50;
+  await dialog.getByTestId('hub-search').fill('');
 
   // A repository with only a vision projector has nothing to offer, and says so.
   const vision = await openRepo(dialog, 'Vision-Projector', VISION_REPO);
