@@ -57,6 +57,8 @@ export interface HubRequest {
   range: string | null;
   status: number;
   bytesSent: number;
+  /** When it arrived, ms since 1970. */
+  at: number;
 }
 
 interface StoredFile {
@@ -488,7 +490,7 @@ async function readPaths(req: http.IncomingMessage): Promise<string[]> {
 
 function logEntry(req: http.IncomingMessage): HubRequest {
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? null) : (v ?? null));
-  return { method: req.method ?? 'GET', url: req.url ?? '/', authorization: one(req.headers.authorization), range: one(req.headers.range), status: 0, bytesSent: 0 };
+  return { method: req.method ?? 'GET', url: req.url ?? '/', authorization: one(req.headers.authorization), range: one(req.headers.range), status: 0, bytesSent: 0, at: Date.now() };
 }
 
 function bearer(authorization: string | null): string | null {

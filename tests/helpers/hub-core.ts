@@ -8,16 +8,18 @@ import type { DownloadInfo } from '../../electron/main/core/downloads';
 
 export interface HubCore {
   core: AppCore;
+  /** The folder holding models/ and data/ (give it to the next core to restart on the same files). */
+  root: string;
   modelsDir: string;
   dataDir: string;
   /** Every line the core logged. */
   logs: string[];
-  dispose(): Promise<void>;
+  /** Stops downloads (paused, resumed by the next core on the same folders) and, unless `keepFiles`, deletes the folders. */
+  dispose(options?: { keepFiles?: boolean }): Promise<void>;
 }
 
 /** A core whose engine is never started; `env` stands for the process environment (HF_ENDPOINT, HF_TOKEN). */
-export function hubCore(env: NodeJS.ProcessEnv, options: Partial<AppCoreOptions> = {}): HubCore {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'mai-hub-'));
+export function hubCore(env: NodeJS.ProcessEnv, options: Partial<AppCoreOptions> = {}, root = mkdtempSync(path.join(os.tmpdir(), 'mai-hub-'))): HubCore {
   const modelsDir = path.join(root, 'models');
   const dataDir = path.join(root, 'data');
   const logs: string[] = [];
@@ -39,13 +41,14 @@ export function hubCore(env: NodeJS.ProcessEnv, options: Partial<AppCoreOptions>
   });
   return {
     core,
+    root,
     modelsDir,
     dataDir,
     logs,
-    dispose: async () => {
+    dispose: async ({ keepFiles = false } = {}) => {
       await core.downloads?.shutdown();
       core.models.library.unwatch();
-      await rm(root, { recursive: true, force: true });
+      if (!keepFiles) await rm(root, { recursive: true, force: true });
     },
   };
 }
@@ -69,6 +72,19 @@ export function settle(core: AppCore, id: string, timeoutMs = 60_000): Promise<D
     }, timeoutMs);
     check(downloads.get(id));
   });
+}
+
+/** Files left in the models folder's hidden `.partial` folder (half downloads). */
+export function partialFiles(modelsDir: string): string[] {
+  return modelFiles(path.join(modelsDir, '.partial')).concat(readdirSafe(path.join(modelsDir, '.partial')).filter((n) => n.startsWith('.')));
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** The files a user sees in the models folder (hidden ones left out), sorted. */

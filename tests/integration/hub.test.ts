@@ -123,6 +123,10 @@ describe('the Hub through the core', () => {
     const listed = (await core.handlers['models:list']({})).filter((m) => m.fileName.includes('Q4_K_M'));
     expect(listed.map((m) => [m.fileName, m.sizeBytes, m.provenance?.files.length])).toEqual([[names[0], readFileSync(tiny).length, 3]]);
     expect((await core.handlers['models:verify']({ path: path.join(modelsDir, names[0] as string) })).message).toMatch(/\(all 3 parts\) matches/);
+    // Deleting it deletes every part and its record.
+    expect(await core.handlers['models:remove']({ path: path.join(modelsDir, names[0] as string) })).toMatchObject({ removed: true });
+    expect(modelFiles(modelsDir)).toEqual([]);
+    expect(existsSync(path.join(modelsDir, '.mai-provenance', `${names[0]}.json`))).toBe(false);
   });
 
   it('sends the token to the Hub’s host only: never to the CDN, and never into a log', async () => {

@@ -13,7 +13,7 @@ import { bridgeDownloads, toDownloadData } from './catalog/downloads-bridge';
 import { ModelFiles } from './catalog/model-files';
 import { testCatalogFromEnv } from './catalog/test-catalog';
 import { ConversationService } from './conversations';
-import { DownloadManager } from './downloads';
+import { DownloadManager, type DownloadManagerOptions } from './downloads';
 import { ConversationStore } from './store/conversation-store';
 import { SettingsStore } from './store/settings-store';
 import { SuggestionEngine } from './suggestions';
@@ -51,6 +51,8 @@ export interface AppCoreOptions {
   conversationsDir?: string;
   /** Where a Hub token set in Settings is kept; default a 0600 file in `dataDir` (none without one). */
   hubTokenStore?: SecretStore | null;
+  /** Download manager settings besides the folders (retries, stall limit, disk probe); defaults otherwise. */
+  downloadOptions?: Pick<DownloadManagerOptions, 'maxRetries' | 'retryBaseDelayMs' | 'stallTimeoutMs' | 'statfs' | 'diskMarginBytes'>;
   /** Environment read for HF_ENDPOINT and HF_TOKEN (and test hooks). Default process.env. */
   env?: NodeJS.ProcessEnv;
   /**
@@ -153,6 +155,7 @@ export class AppCore {
           huggingFaceBaseUrl: endpoint,
           fetchImpl: this.hubStack.fetch,
           afterVerified: (info, meta) => this.hub.recordProvenance(info, meta),
+          ...options.downloadOptions,
         })
       : null;
     if (this.downloads) bridgeDownloads(this.downloads, (data) => this.broadcast('onDownload', data), () => void this.publishModels());

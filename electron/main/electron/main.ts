@@ -2,13 +2,14 @@
  * The Electron main process: one hardened window, the engine in a utility process, IPC validated
  * against the contract. Everything that is not Electron wiring lives in ../core.
  */
-import { app, dialog, session, type BrowserWindow } from 'electron';
+import { app, dialog, safeStorage, session, type BrowserWindow } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppCore } from '../core/app-core';
 import { rendererCsp } from '../web/csp';
 import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
+import { SafeStorageSecretStore } from './safe-storage-store';
 import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { UtilityProcessLauncher } from './utility-launcher';
@@ -58,6 +59,8 @@ app.whenReady().then(async () => {
     dataDir: app.getPath('userData'),
     conversationsDir: path.join(app.getPath('userData'), 'conversations'),
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),
+    // A Hub token set in Settings is encrypted by the OS (safeStorage) before it reaches the disk.
+    hubTokenStore: new SafeStorageSecretStore(path.join(app.getPath('userData'), 'hub-token.json'), safeStorage),
     // models:open-dialog: the system's file dialog, modal to the window.
     pickModelFile: () => pickGgufFile(window),
     ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),

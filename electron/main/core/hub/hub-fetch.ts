@@ -37,6 +37,7 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
   const fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
   const hubFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     let url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const original = url;
     let method = (init.method ?? 'GET').toUpperCase();
     let body = init.body;
     // 'manual' from the caller: hand back the 3xx (a HEAD that reads the Hub's headers, not the CDN's).
@@ -54,7 +55,7 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
         await response.body?.cancel().catch(() => undefined);
         const next = new URL(location, url).href;
         seen.add(url);
-        if (seen.has(next) || hops + 1 > MAX_REDIRECTS) throw redirectLoop(url, hops + 1);
+        if (seen.has(next) || hops + 1 > MAX_REDIRECTS) throw redirectLoop(original, hops + 1);
         // 303, and 301/302 after a POST, become a GET without a body (fetch's own rule).
         if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
           method = 'GET';

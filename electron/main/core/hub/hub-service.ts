@@ -109,7 +109,13 @@ export class HubService {
         `The catalog's pinned SHA-256 for ${file} (${request.pinnedSha256.slice(0, 12)}…) disagrees with the Hub's (${String(parts[0]?.sha256).slice(0, 12)}…) for ${repo} at commit ${commit.slice(0, 10)}; the download was not started.`,
       );
     }
-    const [first, ...rest] = parts as [Required<RepoFile> & { sha256: string }, ...(Required<RepoFile> & { sha256: string })[]];
+    const [first, ...rest] = parts as [RepoFile & { sha256: string }, ...(RepoFile & { sha256: string })[]];
+    // The HEAD of the first file is what a download asks first: a gated model or a refused token is
+    // said now, and the Hub's headers must agree with its API about the commit and the SHA-256.
+    const head = await this.call(() => this.deps.client.fileMeta(repo, commit, first.path));
+    if ((head.commit && head.commit !== commit) || (head.sha256 && head.sha256 !== first.sha256)) {
+      throw new MaiError('network', `The Hub gave two different answers about ${first.path} of ${repo} (commit or SHA-256); the download was not started. Try again.`);
+    }
     const meta: HubMeta = {
       provenance: { repo, files: parts.map((p) => p.path), commit, sha256: parts.map((p) => p.sha256), endpoint: this.deps.client.endpoint },
     };
