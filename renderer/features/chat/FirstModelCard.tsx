@@ -124,6 +124,8 @@ export function FirstModelCard() {
   const dismiss = async () => {
     try {
       setSettings(await call('settings:update', { patch: { firstModelCardDismissed: true } }));
+      // The card and its button are gone: keyboard focus goes where the user types.
+      document.querySelector<HTMLElement>('[data-testid="composer-input"]')?.focus();
     } catch (e) {
       setPhase({ kind: 'error', message: (e as Error).message });
     }
