@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { canRegenerate, regenerate, stopReply } from './features/chat/actions';
 import { ChatHeader } from './features/chat/ChatHeader';
 import { Composer } from './features/chat/Composer';
+import { FirstModelCard } from './features/chat/FirstModelCard';
 import { MessageList } from './features/chat/MessageList';
 import { Notices } from './features/chat/Notices';
 import { StatusBar } from './features/chat/StatusBar';
@@ -57,6 +58,7 @@ export function App() {
       <div className="main-column">
         <ChatHeader />
         <Notices />
+        <FirstModelCard />
         <main className="chat">
           <MessageList />
           <Composer />

@@ -19,6 +19,10 @@ export const errorCodes = [
   'message-too-long',
   'prompt-too-long',
   'not-found',
+  /** The network or a remote server (the Hugging Face Hub) could not be reached or failed for now. */
+  'network',
+  /** A remote server refused access (a gated model, a refused token). */
+  'forbidden',
   'internal',
 ] as const;
 

@@ -1,10 +1,10 @@
 /**
  * The models page in Debian's Chromium against the real web host and engine: the catalog with this
- * machine's fit, an unpinned entry that cannot be downloaded and says why, importing a synthetic
- * GGUF by path and chatting with it, a malformed file refused with its reason, deleting a model
- * after confirmation, and a download through the UI from a local HTTP server (progress, pause,
- * resume with a Range request, verified landing). Each test has its own models folder, because
- * it adds and deletes files.
+ * machine's fit and every entry downloadable (resolved on the Hub when it starts), importing a
+ * synthetic GGUF by path and chatting with it, a malformed file refused with its reason, deleting a
+ * model after confirmation, and a catalog download through the UI from the fake Hub (progress,
+ * pause, resume with a Range request to its CDN listener, verified landing). Each test has its own
+ * models folder, because it adds and deletes files.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
@@ -12,13 +12,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import os from 'node:os';
 import path from 'node:path';
 import { malformedGgufCorpus } from '../fixtures/malformed-gguf';
-import { HttpModelServer } from '../helpers/http-model-server';
+import { FakeHub } from '../helpers/fake-hub';
 import { ensureTestModels, repoDir, type TestModels } from '../helpers/models';
 import { startHost, type RunningHost } from './web-host';
 
 let models: TestModels;
 let host: RunningHost | null = null;
-let server: HttpModelServer | null = null;
+let hub: FakeHub | null = null;
 
 test.beforeAll(async () => {
   models = await ensureTestModels();
@@ -28,8 +28,8 @@ test.beforeAll(async () => {
 test.afterEach(async () => {
   await host?.stop();
   host = null;
-  await server?.close();
-  server = null;
+  await hub?.close();
+  hub = null;
   delete process.env.MAI_TEST_CATALOG;
 });
 
@@ -72,10 +72,10 @@ function memUsedBytes(): number {
   return total - available;
 }
 
-test('under a memory budget set by the test, every catalog entry has a fit badge with its figures, one is recommended, and an unpinned entry says why it cannot be downloaded', async ({ page }) => {
+test('under a memory budget set by the test, every catalog entry has a fit badge with its figures, one is recommended, and every entry can be downloaded', async ({ page }) => {
   const folder = modelsFolder();
   // Mai treats the machine as having 4 GiB more than is in use now, acting at 80 % in every tier:
-  // about 3 GB of room, whatever the test machine's size. The 0.5B entry (~0.75 GB with its KV
+  // about 3 GB of room, whatever the test machine's size. The 0.6B entry (~1.3 GB with its KV
   // cache) fits; the 14B one (~10 GB) does not.
   const act = Object.fromEntries(['minimal', 'small', 'medium', 'large', 'workstation'].map((tier) => [tier, 0.8]));
   host = await startWith(folder.dir, folder.tiny, { memoryBudgetBytes: memUsedBytes() + 4 * 2 ** 30, actThresholds: act });
@@ -97,22 +97,22 @@ test('under a memory budget set by the test, every catalog entry has a fit badge
   // This machine has no GPU in the tests (MAI_GPU=off): nothing claims to run on one.
   await expect(dialog.locator('[data-fit="gpu"], [data-fit="partial"]')).toHaveCount(0);
   await expect(dialog.getByTestId('catalog-recommended')).toHaveCount(1);
-  const smallest = dialog.getByTestId('catalog-qwen2.5-0.5b-instruct-q4km');
+  const smallest = dialog.getByTestId('catalog-qwen3-0.6b-q4km');
   await expect(smallest).toHaveAttribute('data-fit', 'cpu');
-  await expect(smallest.getByTestId('fit-detail')).toHaveText(/Fits on the CPU: needs 0\.\d GB, \d\.\d GB free below the 80 % line\./);
-  const big = dialog.getByTestId('catalog-qwen2.5-14b-instruct-q4km');
+  await expect(smallest.getByTestId('fit-detail')).toHaveText(/Fits on the CPU: needs 1\.\d GB, \d\.\d GB free below the 80 % line\./);
+  const big = dialog.getByTestId('catalog-qwen3-14b-q4km');
   await expect(big).toHaveAttribute('data-fit', 'no');
   await expect(big.getByTestId('fit-detail')).toHaveText(/Too big now: needs \d+\.\d GB, only \d\.\d GB free below the 80 % line\./);
   // What is recommended fits.
   await expect(dialog.locator('.catalog-row.recommended')).not.toHaveAttribute('data-fit', 'no');
 
-  const unpinned = dialog.locator('[data-pinned="false"]').first();
-  await expect(unpinned.getByTestId('catalog-download')).toBeDisabled();
-  await expect(unpinned.getByTestId('download-blocked-reason')).toHaveText(/Not pinned to a revision and checksum yet, so Mai cannot verify the file/);
-  // The reason is the button's description for assistive technology too.
-  const describedBy = await unpinned.getByTestId('catalog-download').getAttribute('aria-describedby');
-  expect(describedBy).toBeTruthy();
-  await expect(page.locator(`[id="${describedBy}"]`)).toHaveText(/Not pinned/);
+  // Every entry can be downloaded, pinned or not: main resolves it on the Hub when it starts and
+  // checks the bytes against the Hub's SHA-256. Nothing is refused ahead of time.
+  const buttons = dialog.getByTestId('catalog-download');
+  await expect(buttons).toHaveCount(count);
+  for (let i = 0; i < count; i++) await expect(buttons.nth(i)).toBeEnabled();
+  await expect(dialog.getByTestId('download-blocked-reason')).toHaveCount(0);
+  await expect(dialog.getByText(/Not pinned/)).toHaveCount(0);
 });
 
 test('a synthetic GGUF imported by path is listed, can be chosen and answers; a malformed file is refused with its reason', async ({ page }) => {
@@ -186,28 +186,28 @@ test('deleting a model from the models folder asks first, then removes it from t
   await expect(page.getByTestId('model-select').locator('option')).toHaveCount(1);
 });
 
-test('a pinned entry downloads through the UI: the bar moves, pause and resume continue from the partial file, and the verified model is installed', async ({ page }) => {
+test('a catalog entry downloads through the UI from the (fake) Hub: the bar moves, pause and resume continue from the partial file, and the verified model is installed', async ({ page }) => {
   test.setTimeout(180_000);
   const folder = modelsFolder();
-  // A local stand-in for Hugging Face serving the 30 MB synthetic model at its hf: address.
-  const revision = 'a'.repeat(40);
+  // The fake Hub (tests/helpers/fake-hub.ts) serving the 30 MB synthetic model; the catalog entry
+  // is resolved through it when the download starts, like any Hub download.
   const fileName = 'mai-test-download.gguf';
   const source = mkdtempSync(path.join(os.tmpdir(), 'mai-served-'));
   const served = path.join(source, fileName);
   copyFileSync(models.small, served);
   const bytes = readFileSync(served);
-  server = await HttpModelServer.start({ files: { [`/test-org/test-repo/resolve/${revision}/${fileName}`]: served } });
+  hub = await FakeHub.start([{ id: 'test-org/test-repo', licence: 'apache-2.0', files: [{ path: fileName, content: served }] }]);
   // Slow enough to watch the bar and press Pause (~12 s for the whole file).
-  server.throttleBytesPerSecond = 2.5e6;
+  hub.faults.throttleBytesPerSecond = 2.5e6;
   process.env.MAI_TEST_CATALOG = JSON.stringify({
-    huggingFaceBaseUrl: server.baseUrl,
+    huggingFaceBaseUrl: hub.endpoint,
     entries: [
       {
         id: 'test-download',
         name: 'Test Download 30 MB',
         repo: 'test-org/test-repo',
         file: fileName,
-        revision,
+        revision: hub.head('test-org/test-repo'),
         sha256: createHash('sha256').update(bytes).digest('hex'),
         sizeBytes: bytes.length,
       },
@@ -238,13 +238,13 @@ test('a pinned entry downloads through the UI: the bar moves, pause and resume c
   mkdirSync(path.join(repoDir, 'test-results', 'screenshots'), { recursive: true });
   await page.screenshot({ path: path.join(repoDir, 'test-results', 'screenshots', 'models-page.png') });
 
-  server.throttleBytesPerSecond = null;
-  const requestsBefore = server.requests.length;
+  hub.faults.throttleBytesPerSecond = null;
+  const requestsBefore = hub.cdnRequests.length;
   await download.getByRole('button', { name: `Resume ${fileName} download` }).click();
   await expect(download).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
   await expect(download.getByTestId('download-state')).toHaveText('Verified and installed');
   // The resume asked only for the rest of the file.
-  const resumed = server.requests.slice(requestsBefore).find((r) => r.method === 'GET');
+  const resumed = hub.cdnRequests.slice(requestsBefore).find((r) => r.method === 'GET');
   expect(resumed?.range).toBe(`bytes=${pausedAt}-`);
   expect(resumed?.bytesSent).toBe(bytes.length - pausedAt);
 

@@ -213,7 +213,7 @@ describe('DownloadManager over real HTTP', () => {
       {
         id: 'complete', source: server.url(small.urlPath), url: server.url(small.urlPath), fileName: small.fileName, filePath: path.join(modelsDir, small.fileName),
         sha256: small.sha256, totalBytes: small.size, receivedBytes: small.size, state: 'downloading', error: null, createdAt: t, updatedAt: t,
-        validator: null, resumeOnRestore: false, partialOwned: true,
+        validator: null, resumeOnRestore: false, partialOwned: true, moreParts: [], meta: null,
       },
     ]);
     expect(await manager.restore()).toEqual({ restored: 1, resumed: 1, movedAsideTo: null });

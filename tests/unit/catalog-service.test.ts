@@ -73,14 +73,23 @@ describe('CatalogService', () => {
   });
 
   it.each([
-    ['minimal', 4, 'qwen2.5-0.5b-instruct-q4km'],
-    ['small', 8, 'qwen2.5-1.5b-instruct-q4km'],
-    ['medium', 16, 'qwen2.5-7b-instruct-q4km'],
-    ['large', 32, 'mistral-nemo-12b-instruct-q4km'],
-    ['workstation', 64, 'qwen2.5-32b-instruct-q4km'],
+    ['minimal', 4, 'qwen3-0.6b-q4km'],
+    ['small', 8, 'qwen3-4b-q4km'],
+    ['medium', 16, 'qwen3-8b-q4km'],
+    ['large', 32, 'mistral-small-24b-instruct-2501-q4km'],
+    ['workstation', 64, 'qwen3-32b-q4km'],
   ])('recommends the %s tier’s own pick on a %d GB machine', async (tier, totalGb, expected) => {
     const items = await service({ snapshot: () => machine(tier, totalGb, 1) }).list();
     expect(items.filter((i) => i.recommended).map((i) => i.id)).toEqual([expected]);
+  });
+
+  it('each tier names exactly one first download, and entries run smallest first', () => {
+    for (const tier of ['minimal', 'small', 'medium', 'large', 'workstation']) {
+      expect(CATALOG.filter((e) => e.recommendedFor.includes(tier)).map((e) => e.id)).toHaveLength(1);
+    }
+    const sizes = CATALOG.map((e) => e.sizeBytes);
+    expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+    expect(new Set(CATALOG.map((e) => e.id)).size).toBe(CATALOG.length);
   });
 
   it('when the tier’s pick does not fit now, recommends the largest entry that does', async () => {
@@ -88,10 +97,10 @@ describe('CatalogService', () => {
     const items = await service({ snapshot: () => machine('medium', 16, 10.5) }).list();
     const recommended = items.filter((i) => i.recommended);
     expect(recommended).toHaveLength(1);
-    expect(items.find((i) => i.id === 'qwen2.5-7b-instruct-q4km')?.fit.kind).toBe('no');
+    expect(items.find((i) => i.id === 'qwen3-8b-q4km')?.fit.kind).toBe('no');
     const fitting = items.filter((i) => i.fit.kind === 'cpu');
     expect(recommended[0]?.id).toBe(fitting.at(-1)?.id);
-    expect(recommended[0]?.id).toBe('qwen2.5-1.5b-instruct-q4km');
+    expect(recommended[0]?.id).toBe('qwen3-1.7b-q4km');
   });
 
   it('scales every estimate by the mean correction Mai measured on installed models, and ignores unmeasured rungs', async () => {
@@ -112,34 +121,35 @@ describe('CatalogService', () => {
 
   it('puts a model on the GPU when its memory has room, partly when it does not', async () => {
     const items = await service({ snapshot: () => machine('large', 32, 2, 0.8, { totalGb: 8, usedGb: 0.5 }) }).list();
-    expect(items.find((i) => i.id === 'qwen2.5-1.5b-instruct-q4km')?.fit.kind).toBe('gpu');
-    expect(items.find((i) => i.id === 'qwen2.5-14b-instruct-q4km')?.fit.kind).toBe('partial');
+    expect(items.find((i) => i.id === 'qwen3-1.7b-q4km')?.fit.kind).toBe('gpu');
+    expect(items.find((i) => i.id === 'qwen3-14b-q4km')?.fit.kind).toBe('partial');
   });
 
   it('marks catalog files that are installed, by file name', async () => {
-    const models: ModelEntry[] = [{ path: '/x/qwen2.5-0.5b-instruct-q4_k_m.gguf', fileName: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', sizeBytes: 1, synthetic: false, source: 'folder' }];
+    const models: ModelEntry[] = [{ path: '/x/qwen_qwen3-0.6b-q4_k_m.gguf', fileName: 'qwen_qwen3-0.6b-q4_k_m.gguf', sizeBytes: 1, synthetic: false, source: 'folder' }];
     const items = await service({ models: async () => models }).list();
-    expect(items.filter((i) => i.installed).map((i) => i.id)).toEqual(['qwen2.5-0.5b-instruct-q4km']);
+    expect(items.filter((i) => i.installed).map((i) => i.id)).toEqual(['qwen3-0.6b-q4km']);
   });
 
-  it('refuses an unpinned entry with the reason, and queues a pinned one at its hf: address', () => {
+  it('starts every entry through the Hub: a pinned one at its pinned commit and checksum, an unpinned one at main', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mai-catalog-'));
-    // The fetch answers 404 at once: this test is about what is queued, not the transfer.
-    const downloads = new DownloadManager({
-      modelsDir: dir,
-      stateFile: path.join(dir, 'downloads.json'),
-      huggingFaceBaseUrl: 'http://127.0.0.1:9',
-      fetchImpl: async () => new Response('Not found', { status: 404 }),
-      statfs: async () => ({ bavail: 1e9, bsize: 4096 }),
-    });
+    const downloads = new DownloadManager({ modelsDir: dir, stateFile: path.join(dir, 'downloads.json'), fetchImpl: async () => new Response('Not found', { status: 404 }) });
     managers.push(downloads);
+    const asked: unknown[] = [];
+    const hubDownload: CatalogDeps['hubDownload'] = async (request) => {
+      asked.push(request);
+      return { id: request.id } as Awaited<ReturnType<NonNullable<CatalogDeps['hubDownload']>>>;
+    };
     const pinned: CatalogEntry = { ...CATALOG[0]!, id: 'pinned', revision: 'b'.repeat(40), sha256: 'c'.repeat(64) };
-    const unpinned = CATALOG.find((e) => e.revision === null);
-    const catalog = service({ downloads, entries: [pinned, ...(unpinned ? [unpinned] : [])] });
-    if (unpinned) expect(() => catalog.start(unpinned.id)).toThrow(/is not pinned to a revision and checksum yet, so Mai cannot verify it/);
-    expect(() => catalog.start('no-such-entry')).toThrow('That model is not in the catalog.');
-    const info = catalog.start('pinned');
-    expect(info).toMatchObject({ id: 'pinned', fileName: pinned.file, sha256: 'c'.repeat(64) });
-    expect(info.url).toBe(`http://127.0.0.1:9/${pinned.repo}/resolve/${'b'.repeat(40)}/${pinned.file}`);
+    const unpinned: CatalogEntry = { ...CATALOG[0]!, id: 'unpinned', revision: null, sha256: null };
+    const catalog = service({ downloads, hubDownload, entries: [pinned, unpinned] });
+    await expect(catalog.start('no-such-entry')).rejects.toThrow('That model is not in the catalog.');
+    await catalog.start('pinned');
+    await catalog.start('unpinned');
+    expect(asked).toEqual([
+      { repo: pinned.repo, file: pinned.file, revision: 'b'.repeat(40), id: 'pinned', pinnedSha256: 'c'.repeat(64) },
+      { repo: unpinned.repo, file: unpinned.file, revision: 'main', id: 'unpinned', pinnedSha256: null },
+    ]);
+    await expect(service({ entries: [pinned] }).start('pinned')).rejects.toThrow('Downloads are not available in this mode.');
   });
 });

@@ -13,7 +13,7 @@ import { bridgeDownloads, toDownloadData } from './catalog/downloads-bridge';
 import { ModelFiles } from './catalog/model-files';
 import { testCatalogFromEnv } from './catalog/test-catalog';
 import { ConversationService } from './conversations';
-import { DownloadManager } from './downloads';
+import { DownloadManager, type DownloadManagerOptions } from './downloads';
 import { ConversationStore } from './store/conversation-store';
 import { SettingsStore } from './store/settings-store';
 import { SuggestionEngine } from './suggestions';
@@ -24,10 +24,7 @@ import { EngineHost, type EngineHostOptions } from './engine-host';
 import type { EngineLauncher } from './engine-launcher';
 import { ModelController } from './model-controller';
 import { ModelLibrary } from './model-library';
-
-const notYet = (): never => {
-  throw new MaiError('bad-request', 'The Hugging Face Hub is not available in this build yet.');
-};
+import { createHubStack, FileSecretStore, hubEndpointFrom, HubService, type HubStack, type SecretStore } from './hub';
 
 export type AppEventSink = <E extends AppEvent>(event: E, payload: AppPayload<E>) => void;
 
@@ -52,6 +49,12 @@ export interface AppCoreOptions {
   discoverOtherApps?: boolean;
   /** Folder of conversation files; absent = conversations are not saved. */
   conversationsDir?: string;
+  /** Where a Hub token set in Settings is kept; default a 0600 file in `dataDir` (none without one). */
+  hubTokenStore?: SecretStore | null;
+  /** Download manager settings besides the folders (retries, stall limit, disk probe); defaults otherwise. */
+  downloadOptions?: Pick<DownloadManagerOptions, 'maxRetries' | 'retryBaseDelayMs' | 'stallTimeoutMs' | 'statfs' | 'diskMarginBytes'>;
+  /** Environment read for HF_ENDPOINT and HF_TOKEN (and test hooks). Default process.env. */
+  env?: NodeJS.ProcessEnv;
   /**
    * The host's file dialog for `models:open-dialog`: resolves to the chosen path, or null when the
    * user closed it. Absent (the browser) = the method is refused with a sentence.
@@ -69,6 +72,8 @@ export class AppCore {
   readonly catalog: CatalogService;
   readonly downloads: DownloadManager | null;
   readonly files: ModelFiles;
+  readonly hub: HubService;
+  readonly hubStack: HubStack;
   readonly handlers: Handlers<AppContract>;
   private readonly sinks = new Set<AppEventSink>();
   private readonly log: (level: LogLevel, message: string) => void;
@@ -135,12 +140,22 @@ export class AppCore {
       settings: () => this.settings,
       model: () => this.models.current,
     });
-    const testCatalog = testCatalogFromEnv(process.env, (message) => this.log('warn', message));
+    const env = options.env ?? process.env;
+    const testCatalog = testCatalogFromEnv(env, (message) => this.log('warn', message));
+    const endpoint = testCatalog?.huggingFaceBaseUrl ?? hubEndpointFrom(env, (message) => this.log('warn', message));
+    this.hubStack = createHubStack({
+      endpoint,
+      envToken: env.HF_TOKEN?.trim() || null,
+      store: options.hubTokenStore !== undefined ? options.hubTokenStore : options.dataDir ? new FileSecretStore(path.join(options.dataDir, 'hub-token')) : null,
+    });
     this.downloads = options.dataDir
       ? new DownloadManager({
           modelsDir: options.modelsDir,
           stateFile: path.join(options.dataDir, 'downloads.json'),
-          ...(testCatalog?.huggingFaceBaseUrl ? { huggingFaceBaseUrl: testCatalog.huggingFaceBaseUrl } : {}),
+          huggingFaceBaseUrl: endpoint,
+          fetchImpl: this.hubStack.fetch,
+          afterVerified: (info, meta) => this.hub.recordProvenance(info, meta),
+          ...options.downloadOptions,
         })
       : null;
     if (this.downloads) bridgeDownloads(this.downloads, (data) => this.broadcast('onDownload', data), () => void this.publishModels());
@@ -164,6 +179,16 @@ export class AppCore {
       ladder: () => this.models.ladder,
       models: () => this.models.library.list(),
       contextSize: () => this.settings.contextSize,
+      hubDownload: (request) => this.hub.download(request),
+    });
+    this.hub = new HubService({
+      client: this.hubStack.client,
+      token: this.hubStack.token,
+      downloads: this.downloads,
+      modelsDir: options.modelsDir,
+      fit: (size, architecture, context) => this.catalog.fitFor(size, architecture, context),
+      installedNames: async () => new Set((await this.models.library.list()).map((m) => m.fileName.toLowerCase())),
+      log: (message) => this.log('warn', message),
     });
     this.engine.on('status', (status) => this.broadcast('onEngineStatus', status));
     this.engine.on('log', ({ level, message }) => this.log(level, `engine: ${message}`));
@@ -218,17 +243,19 @@ export class AppCore {
       'models:remove': (params) => this.files.remove(params.path),
       'models:open-dialog': () => this.files.pick(),
       'downloads:list': () => (this.downloads?.list() ?? []).map((info) => toDownloadData(info)),
-      'downloads:start': async ({ catalogId }) => toDownloadData(this.catalog.start(catalogId)),
+      'downloads:start': async ({ catalogId }) => toDownloadData(await this.catalog.start(catalogId)),
       'downloads:pause': async ({ id }) => toDownloadData(await this.requireDownloads().pause(id)),
       'downloads:resume': async ({ id }) => toDownloadData(await this.requireDownloads().resume(id)),
       'downloads:cancel': async ({ id }) => toDownloadData(await this.requireDownloads().cancel(id)),
-      // The Hub (search, repository listing, verified downloads, token): being built in this wave.
-      'hub:search': () => notYet(),
-      'hub:repo': () => notYet(),
-      'hub:download': () => notYet(),
-      'hub:token-status': () => notYet(),
-      'hub:set-token': () => notYet(),
-      'models:verify': () => notYet(),
+      'hub:search': ({ query, cursor }) => this.hub.search(query, cursor),
+      'hub:repo': ({ repo }) => this.hub.repo(repo),
+      'hub:download': async (params) => toDownloadData(await this.hub.download(params)),
+      'hub:token-status': async () => {
+        await this.hubStack.token.load();
+        return this.hub.tokenStatus();
+      },
+      'hub:set-token': ({ token }) => this.hub.setToken(token),
+      'models:verify': ({ path: modelPath }) => this.hub.verify(modelPath),
       'engine:restart': async () => {
         await this.engine.restart();
         return this.engine.status;
@@ -357,6 +384,7 @@ export class AppCore {
       }
     }
     await this.conversations.init();
+    await this.hubStack.token.load();
     this.models.library.watch(() => void this.publishModels());
     if (this.downloads) {
       const restored = await this.downloads.restore().catch((error: Error) => {

@@ -2,7 +2,7 @@
  * The Electron main process: one hardened window, the engine in a utility process, IPC validated
  * against the contract. Everything that is not Electron wiring lives in ../core.
  */
-import { app, dialog, session, type BrowserWindow } from 'electron';
+import { app, dialog, safeStorage, session, type BrowserWindow } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppCore } from '../core/app-core';
@@ -11,6 +11,7 @@ import { iconsDir } from './icons';
 import { registerIpc } from './ipc';
 import { installGracefulQuit } from './quit';
 import { rendererPage } from './renderer-page';
+import { SafeStorageSecretStore } from './safe-storage-store';
 import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { closeToTrayAction, probeTrayHost } from './tray-host';
@@ -61,6 +62,8 @@ app.whenReady().then(async () => {
     dataDir: app.getPath('userData'),
     conversationsDir: path.join(app.getPath('userData'), 'conversations'),
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),
+    // A Hub token set in Settings is encrypted by the OS (safeStorage) before it reaches the disk.
+    hubTokenStore: new SafeStorageSecretStore(path.join(app.getPath('userData'), 'hub-token.json'), safeStorage),
     // models:open-dialog: the system's file dialog, modal to the window.
     pickModelFile: () => pickGgufFile(window),
     ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),

@@ -1,14 +1,17 @@
-/** The curated catalog: each entry's facts, its fit on this machine, and its Download button. */
+/**
+ * The curated catalog: each entry's facts, its fit on this machine, and its Download button. Every
+ * entry can be downloaded: main resolves it on the Hub when the download starts and checks the bytes.
+ */
 import { useState } from 'react';
 import type { CatalogItem, DownloadData } from '../../../shared/catalog';
 import { call } from '../../ipc/api';
 import { upsertDownload, useAppStore } from '../../stores/app-store';
-import { ACTIVE_DOWNLOAD_STATES, catalogSize, contextText, downloadBlocker, fitLabel } from './model-text';
+import { FitBadge } from './FitBadge';
+import { ACTIVE_DOWNLOAD_STATES, catalogSize, contextText } from './model-text';
 
 function CatalogRow({ item, active }: { item: CatalogItem; active: DownloadData | undefined }) {
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
-  const blocker = downloadBlocker(item, active);
   const start = async () => {
     setStarting(true);
     setError(null);
@@ -20,7 +23,6 @@ function CatalogRow({ item, active }: { item: CatalogItem; active: DownloadData 
       setStarting(false);
     }
   };
-  const reasonId = `catalog-reason-${item.id}`;
   return (
     <li className={`catalog-row${item.recommended ? ' recommended' : ''}`} data-testid={`catalog-${item.id}`} data-fit={item.fit.kind} data-pinned={item.pinned}>
       <div className="catalog-main">
@@ -40,19 +42,7 @@ function CatalogRow({ item, active }: { item: CatalogItem; active: DownloadData 
           <span title="Training context">{contextText(item.contextLength)}</span>
           <span title="Licence">{item.licence}</span>
         </p>
-        <p className="catalog-fit">
-          <span className={`fit-badge fit-${item.fit.kind}`} data-testid="fit-badge">
-            {fitLabel(item.fit.kind)}
-          </span>
-          <span className="fit-detail" data-testid="fit-detail">
-            {item.fit.detail}
-          </span>
-        </p>
-        {blocker && !item.installed && (
-          <p className="catalog-reason muted small-text" id={reasonId} data-testid="download-blocked-reason">
-            {blocker}
-          </p>
-        )}
+        <FitBadge fit={item.fit} />
         {error && (
           <p className="field-error left" role="alert" data-testid="download-start-error">
             {error}
@@ -63,8 +53,7 @@ function CatalogRow({ item, active }: { item: CatalogItem; active: DownloadData 
         type="button"
         className="small"
         data-testid="catalog-download"
-        disabled={blocker !== null || active !== undefined || starting}
-        aria-describedby={blocker ? reasonId : undefined}
+        disabled={item.installed || active !== undefined || starting}
         aria-label={`Download ${item.name}`}
         onClick={() => void start()}
       >

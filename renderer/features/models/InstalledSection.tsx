@@ -4,9 +4,53 @@ import type { ModelEntry } from '../../../shared/domain';
 import { call } from '../../ipc/api';
 import { formatAgo, formatBytes } from '../../lib/format';
 import { useAppStore } from '../../stores/app-store';
-import { removeVerb, sourceText } from './model-text';
+import { removeVerb, shortHash, sourceText } from './model-text';
 
 type Outcome = { kind: 'ok' | 'error'; message: string } | null;
+
+/** Where a downloaded model came from (repository, commit, SHA-256) and "Verify again". */
+function Provenance({ model }: { model: ModelEntry }) {
+  const provenance = model.provenance;
+  const [checking, setChecking] = useState(false);
+  const [result, setResult] = useState<Outcome>(null);
+  if (!provenance) return null;
+  const name = model.fileName.replace(/\.gguf$/i, '');
+  const verify = async () => {
+    setChecking(true);
+    setResult(null);
+    try {
+      const answer = await call('models:verify', { path: model.path });
+      setResult({ kind: answer.ok ? 'ok' : 'error', message: answer.message });
+    } catch (e) {
+      setResult({ kind: 'error', message: (e as Error).message });
+    } finally {
+      setChecking(false);
+    }
+  };
+  const hash = provenance.sha256[0] ?? '';
+  return (
+    <div className="provenance" data-testid="provenance">
+      <p className="catalog-facts">
+        <span data-testid="provenance-repo">From {provenance.repo}</span>
+        <span data-testid="provenance-commit" title={provenance.commit}>
+          commit {shortHash(provenance.commit, 7)}
+        </span>
+        <span data-testid="provenance-sha" title={provenance.sha256.join('\n')}>
+          SHA-256 {shortHash(hash, 12)}…{provenance.sha256.length > 1 ? ` (+${provenance.sha256.length - 1} parts)` : ''}
+        </span>
+        <span>verified {formatAgo(provenance.verifiedAt)}</span>
+        <button type="button" className="button-link small-text" data-testid="verify-again" aria-label={`Verify ${name} again`} disabled={checking} onClick={() => void verify()}>
+          {checking ? 'Hashing…' : 'Verify again'}
+        </button>
+      </p>
+      {result && (
+        <p className={result.kind === 'error' ? 'field-error left' : 'saved small-text'} role={result.kind === 'error' ? 'alert' : 'status'} data-testid="verify-result">
+          {result.message}
+        </p>
+      )}
+    </div>
+  );
+}
 
 function InstalledRow({ model, inUse, busy, onOutcome }: { model: ModelEntry; inUse: boolean; busy: boolean; onOutcome: (o: Outcome) => void }) {
   const [confirming, setConfirming] = useState(false);
@@ -54,6 +98,7 @@ function InstalledRow({ model, inUse, busy, onOutcome }: { model: ModelEntry; in
           <span>{sourceText(model.source)}</span>
           <span data-testid="installed-last-use">{model.lastUsedAt ? `Last used ${formatAgo(model.lastUsedAt)}` : 'Never used'}</span>
         </p>
+        <Provenance model={model} />
         {confirming && verb && (
           <div className="confirm-row" role="alertdialog" aria-label={`${verb} ${name}?`} data-testid="remove-confirm">
             <span className="small-text">
@@ -104,7 +149,7 @@ export function InstalledSection() {
         </p>
       )}
       {models.length === 0 ? (
-        <p className="muted">No model yet: download one from the catalog or import a GGUF file.</p>
+        <p className="muted">No model yet: download one from the catalog or the Hub, or import a GGUF file.</p>
       ) : (
         <ul className="installed-list" data-testid="installed-list">
           {models.map((model) => (

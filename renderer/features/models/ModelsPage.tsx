@@ -1,6 +1,6 @@
 /**
- * The models page, opened from the header like the settings page: the catalog with this machine's
- * fit, downloads, installed models and import. It reads the catalog, downloads and models when it
+ * The models page, opened from the header like the settings page: installed models with where they
+ * came from, import, downloads, Hub search and the catalog with this machine's fit. It reads the catalog, downloads and models when it
  * opens; downloads and the model list then follow main's events (onDownload, onModels).
  */
 import { useEffect, useState } from 'react';
@@ -10,6 +10,7 @@ import { useResourceStore } from '../../stores/resource-store';
 import { Modal } from '../common/Modal';
 import { CatalogSection } from './CatalogSection';
 import { DownloadsSection } from './DownloadsSection';
+import { HubSearch } from './HubSearch';
 import { ImportField } from './ImportField';
 import { InstalledSection } from './InstalledSection';
 
@@ -38,7 +39,7 @@ export function ModelsPage() {
       title="Models"
       className="models-page"
       testId="models-page"
-      footer="Downloads are checked against their SHA-256 before Mai offers them, and carry on after a restart."
+      footer="Every download is read at one commit and checked against the SHA-256 the Hub states before Mai offers it; downloads carry on after a restart."
       onClose={() => setModelsOpen(false)}
     >
       {loadError && (
@@ -49,6 +50,7 @@ export function ModelsPage() {
       <InstalledSection />
       <ImportField />
       <DownloadsSection />
+      <HubSearch />
       <CatalogSection />
     </Modal>
   );

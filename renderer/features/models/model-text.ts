@@ -1,7 +1,7 @@
 /** Words and figures of the models page; pure, so they can be unit-tested in node. */
 import type { CatalogItem, DownloadData } from '../../../shared/catalog';
 import type { ModelEntry } from '../../../shared/domain';
-import { formatBytes, formatCountdown } from '../../lib/format';
+import { formatAgo, formatBytes, formatCountdown } from '../../lib/format';
 
 /** The fit badge's short label. */
 export function fitLabel(kind: CatalogItem['fit']['kind']): string {
@@ -29,14 +29,6 @@ export function contextText(tokens: number): string {
 /** A catalog size, marked "≈" while it is a rounded public figure. */
 export function catalogSize(item: Pick<CatalogItem, 'sizeBytes' | 'sizeIsApproximate'>): string {
   return `${item.sizeIsApproximate ? '≈ ' : ''}${formatBytes(item.sizeBytes)}`;
-}
-
-/** Why an entry's Download button is off, or null when it is on. */
-export function downloadBlocker(item: CatalogItem, active: DownloadData | undefined): string | null {
-  if (item.installed) return 'Already installed.';
-  if (active) return null;
-  if (!item.pinned) return 'Not pinned to a revision and checksum yet, so Mai cannot verify the file; it can be downloaded once the catalog is pinned.';
-  return null;
 }
 
 /** States in which a download still has work to do. */
@@ -87,4 +79,33 @@ export function removeVerb(source: ModelEntry['source']): 'Delete' | 'Forget' | 
   if (source === 'folder') return 'Delete';
   if (source === 'imported') return 'Forget';
   return null;
+}
+
+/** "1.2M", "34.5k", "812": a count as the Hub's pages show it. */
+export function compactCount(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k`;
+  return String(Math.round(n));
+}
+
+/** "Updated 2025-04-30" (or "Updated 3 h ago") from the Hub's ISO date; null when it gave none or an unreadable one. */
+export function updatedText(iso: string | null, now: number = Date.now()): string | null {
+  if (!iso) return null;
+  const at = Date.parse(iso);
+  return Number.isFinite(at) ? `Updated ${formatAgo(at, now)}` : null;
+}
+
+/** The first characters of a commit or hash, enough to recognise it. */
+export function shortHash(hash: string, length: number): string {
+  return hash.length > length ? hash.slice(0, length) : hash;
+}
+
+/** A repository's files grouped by quantization, in the order they come (smallest first). */
+export function groupByQuantization<T extends { quantization: string | null }>(files: readonly T[]): { quantization: string; files: T[] }[] {
+  const groups = new Map<string, T[]>();
+  for (const file of files) {
+    const key = file.quantization ?? 'Other';
+    groups.set(key, [...(groups.get(key) ?? []), file]);
+  }
+  return [...groups].map(([quantization, list]) => ({ quantization, files: list }));
 }

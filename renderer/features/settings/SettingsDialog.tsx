@@ -3,10 +3,11 @@
  * schema, see settings-fields.ts). Each field is saved on its own when it is committed (Enter,
  * leaving the field, or picking an option); a refusal shows main's sentence beside the field.
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AppSettings } from '../../../shared/settings';
 import { call } from '../../ipc/api';
 import { Modal } from '../common/Modal';
+import { HubTokenSection } from './HubTokenSection';
 import { baseName } from '../../lib/models';
 import { setModels, setSettings, setSettingsOpen, useAppStore } from '../../stores/app-store';
 import { useResourceStore } from '../../stores/resource-store';
@@ -344,6 +345,8 @@ default:
 
 const FIELDS = allFields();
 const GROUPS = [...new Set(FIELDS.map((f) => f.group))];
+/** The token is shown before this group (what Mai only remembers), or last when there is none. */
+const TOKEN_BEFORE = GROUPS.includes('Remembered by Mai') ? 'Remembered by Mai' : null;
 
 export function SettingsDialog() {
   const settings = useAppStore((s) => s.settings);
@@ -365,14 +368,19 @@ call('models:list', {}).then(setModels, () => {});
         <p className="muted">{loadError ?? 'Loading…'}</p>
       ) : (
         GROUPS.map((group) => (
-          <section key={group} className="settings-group">
-            <h3>{group}</h3>
-            {FIELDS.filter((f) => f.group === group).map((meta) => (
-              <Field key={meta.key} meta={meta} settings={settings} />
-            ))}
-          </section>
+          <Fragment key={group}>
+            {/* The token sits with what the user sets, before what Mai only remembers. */}
+            {group === TOKEN_BEFORE && <HubTokenSection />}
+            <section className="settings-group">
+              <h3>{group}</h3>
+              {FIELDS.filter((f) => f.group === group).map((meta) => (
+                <Field key={meta.key} meta={meta} settings={settings} />
+              ))}
+            </section>
+          </Fragment>
         ))
       )}
+      {settings && TOKEN_BEFORE === null && <HubTokenSection />}
     </Modal>
   );
 }

@@ -79,7 +79,8 @@ describe('download error sentences', () => {
   it('names HTTP statuses', () => {
     expect(httpFailure('https://h.example/x', 404, 'm.gguf').toData()).toEqual({ code: 'not-found', message: "m.gguf was not found at h.example (HTTP 404); check the model's address." });
     expect(httpFailure('https://h.example/x', 403, 'm.gguf').message).toBe('h.example answered HTTP 403 Forbidden for m.gguf. The model may be gated or need a sign-in.');
-    expect(httpFailure('https://h.example/x', 503, 'm.gguf')).toMatchObject({ code: 'http-error', retryable: true });
+    expect(httpFailure('https://h.example/x', 503, 'm.gguf')).toMatchObject({ code: 'server-error', retryable: true });
+    expect(httpFailure('https://h.example/x', 429, 'm.gguf', '7')).toMatchObject({ code: 'rate-limited', retryable: true, retryAfterMs: 7000 });
     expect(httpFailure('https://h.example/x', 400, 'm.gguf').retryable).toBe(false);
   });
 

@@ -33,6 +33,8 @@ function record(overrides: Partial<DownloadRecord> = {}): DownloadRecord {
     validator: { etag: '"abc"', lastModified: null },
     resumeOnRestore: true,
     partialOwned: true,
+    moreParts: [],
+    meta: null,
     ...overrides,
   };
 }

@@ -1,11 +1,13 @@
 /**
- * The curated catalog: real chat models in GGUF, smallest first. Architecture figures (layers, KV
- * heads, head size) are the models' published ones; they give the KV-cache estimate for the fit.
+ * The curated catalog: current instruct chat models in GGUF (Q4_K_M), smallest first; where each
+ * repository and file name was confirmed is listed in docs/models.md. Architecture figures (layers,
+ * KV heads, head size, training context) are the models' published ones; they give the KV-cache
+ * estimate for the fit.
  *
- * Pinning: `revision` and `sha256` must be filled by `node build/pin-catalog.mjs` where Hugging
- * Face is reachable (it reads both from the Hub's API). An entry without them is listed with its
- * fit but cannot be downloaded: Mai never offers a file it cannot verify. File sizes marked
- * `sizeIsApproximate` are rounded public figures until pinning replaces them with exact ones.
+ * Like any Hub search result, an entry is resolved when its download starts: the branch to a
+ * commit, the size and SHA-256 from the Hub, every byte checked. A pin in `catalog-pins.json` is
+ * optional and, where present, must agree with the Hub. Sizes marked `sizeIsApproximate` are the
+ * rounded figures the repositories' pages give; the exact size comes from the Hub at download time.
  */
 export interface CatalogEntry {
   id: string;
@@ -51,19 +53,19 @@ const entry = (e: Omit<CatalogEntry, 'revision' | 'sha256'>): CatalogEntry => {
 
 export const CATALOG: readonly CatalogEntry[] = [
   entry({
-    id: 'qwen2.5-0.5b-instruct-q4km', name: 'Qwen2.5 0.5B Instruct', repo: 'bartowski/Qwen2.5-0.5B-Instruct-GGUF', file: 'Qwen2.5-0.5B-Instruct-Q4_K_M.gguf',
-    sizeBytes: 397_808_192, sizeIsApproximate: false, quantization: 'Q4_K_M', parameters: '0.5B', contextLength: 32_768, licence: 'Apache-2.0',
-    architecture: { layers: 24, kvHeads: 2, headDim: 64 }, recommendedFor: ['minimal'],
+    id: 'qwen3-0.6b-q4km', name: 'Qwen3 0.6B', repo: 'bartowski/Qwen_Qwen3-0.6B-GGUF', file: 'Qwen_Qwen3-0.6B-Q4_K_M.gguf',
+    sizeBytes: 0.48e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '0.6B', contextLength: 32_768, licence: 'Apache-2.0',
+    architecture: { layers: 28, kvHeads: 8, headDim: 128 }, recommendedFor: ['minimal'],
   }),
   entry({
     id: 'llama-3.2-1b-instruct-q4km', name: 'Llama 3.2 1B Instruct', repo: 'bartowski/Llama-3.2-1B-Instruct-GGUF', file: 'Llama-3.2-1B-Instruct-Q4_K_M.gguf',
-    sizeBytes: 808e6, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '1.2B', contextLength: 131_072, licence: 'Llama 3.2 Community License',
+    sizeBytes: 0.81e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '1.2B', contextLength: 131_072, licence: 'Llama 3.2 Community License',
     architecture: { layers: 16, kvHeads: 8, headDim: 64 }, recommendedFor: [],
   }),
   entry({
-    id: 'qwen2.5-1.5b-instruct-q4km', name: 'Qwen2.5 1.5B Instruct', repo: 'bartowski/Qwen2.5-1.5B-Instruct-GGUF', file: 'Qwen2.5-1.5B-Instruct-Q4_K_M.gguf',
-    sizeBytes: 986e6, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '1.5B', contextLength: 32_768, licence: 'Apache-2.0',
-    architecture: { layers: 28, kvHeads: 2, headDim: 128 }, recommendedFor: ['small'],
+    id: 'qwen3-1.7b-q4km', name: 'Qwen3 1.7B', repo: 'bartowski/Qwen_Qwen3-1.7B-GGUF', file: 'Qwen_Qwen3-1.7B-Q4_K_M.gguf',
+    sizeBytes: 1.28e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '1.7B', contextLength: 32_768, licence: 'Apache-2.0',
+    architecture: { layers: 28, kvHeads: 8, headDim: 128 }, recommendedFor: [],
   }),
   entry({
     id: 'llama-3.2-3b-instruct-q4km', name: 'Llama 3.2 3B Instruct', repo: 'bartowski/Llama-3.2-3B-Instruct-GGUF', file: 'Llama-3.2-3B-Instruct-Q4_K_M.gguf',
@@ -71,33 +73,38 @@ export const CATALOG: readonly CatalogEntry[] = [
     architecture: { layers: 28, kvHeads: 8, headDim: 128 }, recommendedFor: [],
   }),
   entry({
-    id: 'qwen2.5-7b-instruct-q4km', name: 'Qwen2.5 7B Instruct', repo: 'bartowski/Qwen2.5-7B-Instruct-GGUF', file: 'Qwen2.5-7B-Instruct-Q4_K_M.gguf',
-    sizeBytes: 4.68e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '7.6B', contextLength: 32_768, licence: 'Apache-2.0',
-    architecture: { layers: 28, kvHeads: 4, headDim: 128 }, recommendedFor: ['medium'],
-  }),
-  entry({
-    id: 'llama-3.1-8b-instruct-q4km', name: 'Llama 3.1 8B Instruct', repo: 'bartowski/Meta-Llama-3.1-8B-Instruct-GGUF', file: 'Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf',
-    sizeBytes: 4.92e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '8.0B', contextLength: 131_072, licence: 'Llama 3.1 Community License',
+    id: 'phi-4-mini-instruct-q4km', name: 'Phi-4-mini Instruct', repo: 'bartowski/microsoft_Phi-4-mini-instruct-GGUF', file: 'microsoft_Phi-4-mini-instruct-Q4_K_M.gguf',
+    sizeBytes: 2.49e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '3.8B', contextLength: 131_072, licence: 'MIT',
     architecture: { layers: 32, kvHeads: 8, headDim: 128 }, recommendedFor: [],
   }),
   entry({
-    id: 'mistral-nemo-12b-instruct-q4km', name: 'Mistral Nemo 12B Instruct', repo: 'bartowski/Mistral-Nemo-Instruct-2407-GGUF', file: 'Mistral-Nemo-Instruct-2407-Q4_K_M.gguf',
-    sizeBytes: 7.48e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '12.2B', contextLength: 131_072, licence: 'Apache-2.0',
+    id: 'gemma-3-4b-it-q4km', name: 'Gemma 3 4B Instruct', repo: 'bartowski/google_gemma-3-4b-it-GGUF', file: 'google_gemma-3-4b-it-Q4_K_M.gguf',
+    sizeBytes: 2.49e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '4.3B', contextLength: 131_072, licence: 'Gemma Terms of Use',
+    architecture: { layers: 34, kvHeads: 4, headDim: 256 }, recommendedFor: [],
+  }),
+  entry({
+    id: 'qwen3-4b-q4km', name: 'Qwen3 4B', repo: 'bartowski/Qwen_Qwen3-4B-GGUF', file: 'Qwen_Qwen3-4B-Q4_K_M.gguf',
+    sizeBytes: 2.5e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '4.0B', contextLength: 32_768, licence: 'Apache-2.0',
+    architecture: { layers: 36, kvHeads: 8, headDim: 128 }, recommendedFor: ['small'],
+  }),
+  entry({
+    id: 'qwen3-8b-q4km', name: 'Qwen3 8B', repo: 'bartowski/Qwen_Qwen3-8B-GGUF', file: 'Qwen_Qwen3-8B-Q4_K_M.gguf',
+    sizeBytes: 5.03e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '8.2B', contextLength: 32_768, licence: 'Apache-2.0',
+    architecture: { layers: 36, kvHeads: 8, headDim: 128 }, recommendedFor: ['medium'],
+  }),
+  entry({
+    id: 'qwen3-14b-q4km', name: 'Qwen3 14B', repo: 'bartowski/Qwen_Qwen3-14B-GGUF', file: 'Qwen_Qwen3-14B-Q4_K_M.gguf',
+    sizeBytes: 9.0e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '14.8B', contextLength: 32_768, licence: 'Apache-2.0',
+    architecture: { layers: 40, kvHeads: 8, headDim: 128 }, recommendedFor: [],
+  }),
+  entry({
+    id: 'mistral-small-24b-instruct-2501-q4km', name: 'Mistral Small 3 24B Instruct', repo: 'bartowski/Mistral-Small-24B-Instruct-2501-GGUF', file: 'Mistral-Small-24B-Instruct-2501-Q4_K_M.gguf',
+    sizeBytes: 14.3e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '23.6B', contextLength: 32_768, licence: 'Apache-2.0',
     architecture: { layers: 40, kvHeads: 8, headDim: 128 }, recommendedFor: ['large'],
   }),
   entry({
-    id: 'qwen2.5-14b-instruct-q4km', name: 'Qwen2.5 14B Instruct', repo: 'bartowski/Qwen2.5-14B-Instruct-GGUF', file: 'Qwen2.5-14B-Instruct-Q4_K_M.gguf',
-    sizeBytes: 8.99e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '14.8B', contextLength: 32_768, licence: 'Apache-2.0',
-    architecture: { layers: 48, kvHeads: 8, headDim: 128 }, recommendedFor: [],
-  }),
-  entry({
-    id: 'qwen2.5-32b-instruct-q4km', name: 'Qwen2.5 32B Instruct', repo: 'bartowski/Qwen2.5-32B-Instruct-GGUF', file: 'Qwen2.5-32B-Instruct-Q4_K_M.gguf',
-    sizeBytes: 19.85e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '32.8B', contextLength: 32_768, licence: 'Apache-2.0',
+    id: 'qwen3-32b-q4km', name: 'Qwen3 32B', repo: 'bartowski/Qwen_Qwen3-32B-GGUF', file: 'Qwen_Qwen3-32B-Q4_K_M.gguf',
+    sizeBytes: 19.76e9, sizeIsApproximate: true, quantization: 'Q4_K_M', parameters: '32.8B', contextLength: 32_768, licence: 'Apache-2.0',
     architecture: { layers: 64, kvHeads: 8, headDim: 128 }, recommendedFor: ['workstation'],
   }),
 ];
-
-/** The hf: URI of a pinned entry (the download manager resolves it). */
-export function hfUri(e: CatalogEntry): string | null {
-  return e.revision ? `hf:${e.repo}/${e.file}#${e.revision}` : null;
-}

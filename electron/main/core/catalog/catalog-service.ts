@@ -1,14 +1,31 @@
-/** The catalog with each entry's fit on this machine, and starting catalog downloads. */
+/**
+ * The catalog with each entry's fit on this machine, and starting catalog downloads. A catalog
+ * download is a Hub download like any search result: the revision is resolved to a commit and the
+ * SHA-256 read from the Hub when it starts; a pin in catalog-pins.json, where there is one, must
+ * agree with the Hub.
+ */
 import type { CatalogItem } from '../../../../shared/catalog';
 import type { ModelEntry } from '../../../../shared/domain';
 import { MaiError } from '../../../../shared/errors';
 import type { LadderRungData, ResourceSnapshot } from '../../../../shared/resource';
 import type { DownloadInfo, DownloadManager } from '../downloads';
-import { CATALOG, hfUri, type CatalogEntry } from './catalog-data';
-import { assessFit, kvCacheBytes, RUNTIME_OVERHEAD_BYTES } from './fit';
+import { CATALOG, type CatalogEntry } from './catalog-data';
+import { assessFit, kvCacheBytes, RUNTIME_OVERHEAD_BYTES, type Fit } from './fit';
+
+/** Starts a verified Hub download (HubService.download); catalog downloads go through it. */
+export type HubDownloadStarter = (request: { repo: string; file: string; revision: string; id: string; pinnedSha256: string | null }) => Promise<DownloadInfo>;
+
+/** Architecture figures for the KV-cache estimate. */
+export interface ArchitectureFigures {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
 
 export interface CatalogDeps {
   downloads: DownloadManager | null;
+  /** The Hub's verified download; without it catalog downloads are refused. */
+  hubDownload?: HubDownloadStarter;
   snapshot: () => ResourceSnapshot | null;
   ladder: () => readonly LadderRungData[];
   models: () => Promise<ModelEntry[]>;
@@ -29,25 +46,35 @@ export class CatalogService {
     return this.deps.entries ?? CATALOG;
   }
 
+  /**
+   * The fit of a model on this machine now: weights (`sizeBytes`) + the KV cache at the chosen
+   * context (capped by the model's training context) + runtime overhead, scaled by the correction
+   * Mai measured on its installed models. Without architecture figures the KV cache is not counted
+   * and the sentence says so. 'unknown' before the first resource sample.
+   */
+  fitFor(sizeBytes: number, architecture: ArchitectureFigures | null, contextLength: number | null): Fit | { kind: 'unknown'; detail: string } {
+    const snapshot = this.deps.snapshot();
+    const sample = snapshot?.sample;
+    if (!sample) return { kind: 'unknown', detail: 'Measuring this machine…' };
+    const correction = measuredCorrection(this.deps.ladder());
+    const context = Math.min(this.deps.contextSize(), contextLength ?? Infinity);
+    const kv = architecture ? kvCacheBytes(architecture.layers, architecture.kvHeads, architecture.headDim, context) : 0;
+    const fit = assessFit({
+      needBytes: (sizeBytes + kv + RUNTIME_OVERHEAD_BYTES) * correction,
+      memTotalBytes: sample.memTotalBytes,
+      otherMemBytes: sample.memUsedBytes - (sample.ownMemBytes ?? 0),
+      actThreshold: snapshot.thresholds.degrade,
+      vramTotalBytes: sample.vramTotalBytes ?? null,
+      otherVramBytes: sample.vramUsedBytes != null ? sample.vramUsedBytes - (sample.ownVramBytes ?? 0) : null,
+    });
+    return architecture ? fit : { ...fit, detail: `${fit.detail.replace(/\.$/, '')} (without the KV cache: the model's layout could not be read).` };
+  }
+
   async list(): Promise<CatalogItem[]> {
     const snapshot = this.deps.snapshot();
     const installed = new Set((await this.deps.models()).map((m) => m.fileName.toLowerCase()));
-    const correction = measuredCorrection(this.deps.ladder());
-    const context = this.deps.contextSize();
-    const sample = snapshot?.sample;
     const items = this.entries.map((entry): CatalogItem => {
-      const { layers, kvHeads, headDim } = entry.architecture;
-      const need = (entry.sizeBytes + kvCacheBytes(layers, kvHeads, headDim, Math.min(context, entry.contextLength)) + RUNTIME_OVERHEAD_BYTES) * correction;
-      const fit = sample
-        ? assessFit({
-            needBytes: need,
-            memTotalBytes: sample.memTotalBytes,
-            otherMemBytes: sample.memUsedBytes - (sample.ownMemBytes ?? 0),
-            actThreshold: snapshot.thresholds.degrade,
-            vramTotalBytes: sample.vramTotalBytes ?? null,
-            otherVramBytes: sample.vramUsedBytes != null ? sample.vramUsedBytes - (sample.ownVramBytes ?? 0) : null,
-          })
-        : { kind: 'unknown' as const, detail: 'Measuring this machine…' };
+      const fit = this.fitFor(entry.sizeBytes, entry.architecture, entry.contextLength);
       return {
         id: entry.id,
         name: entry.name,
@@ -74,15 +101,15 @@ export class CatalogService {
     return items;
   }
 
-  /** Queues the download of a pinned catalog entry. */
-  start(id: string): DownloadInfo {
+  /**
+   * Starts the download of a catalog entry through the Hub: its revision (the pinned commit, else
+   * `main`) is resolved when the download starts and the file is checked against the SHA-256 the
+   * Hub states — and against the pinned one, where the entry has a pin.
+   */
+  async start(id: string): Promise<DownloadInfo> {
     const entry = this.entries.find((e) => e.id === id);
     if (!entry) throw new MaiError('not-found', 'That model is not in the catalog.');
-    const uri = hfUri(entry);
-    if (!uri || !entry.sha256) {
-      throw new MaiError('bad-request', `${entry.name} is not pinned to a revision and checksum yet, so Mai cannot verify it; run build/pin-catalog.mjs where Hugging Face is reachable.`);
-    }
-    if (!this.deps.downloads) throw new MaiError('bad-request', 'Downloads are not available in this mode.');
-    return this.deps.downloads.enqueue({ id: entry.id, url: uri, fileName: entry.file, sizeBytes: entry.sizeBytes, sha256: entry.sha256 });
+    if (!this.deps.downloads || !this.deps.hubDownload) throw new MaiError('bad-request', 'Downloads are not available in this mode.');
+    return this.deps.hubDownload({ repo: entry.repo, file: entry.file, revision: entry.revision ?? 'main', id: entry.id, pinnedSha256: entry.sha256 });
   }
 }

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelEntry } from '../../../../shared/domain';
 import { MaiError } from '../../../../shared/errors';
+import { removeProvenance, splitPart } from '../hub';
 import type { ModelLibrary } from '../model-library';
 
 export interface ModelFilesDeps {
@@ -114,6 +115,14 @@ export class ModelFiles {
       if (code === 'ENOENT') throw new MaiError('model-not-found', `${name} is no longer in the models folder.`);
       throw new MaiError('bad-request', `${name} could not be deleted (${code ?? (error as Error).message}).`);
     }
+    // A split model is one model: its other parts and its provenance go with its first part.
+    const part = splitPart(name);
+    if (part?.index === 1) {
+      for (let k = 2; k <= part.count; k++) {
+        await rm(path.join(path.dirname(resolved), `${part.prefix}-${String(k).padStart(5, '0')}-of-${String(part.count).padStart(5, '0')}.gguf`), { force: true }).catch(() => undefined);
+      }
+    }
+    await removeProvenance(this.deps.modelsDir, name);
     await this.changed();
     return { removed: true, message: `${name} was deleted.` };
   }

@@ -1,10 +1,11 @@
 /**
- * Test-only catalog entries. Hugging Face cannot be reached from the test machines and the real
- * catalog has no pins there, so an end-to-end test of downloads through the UI needs an entry it
- * controls: `MAI_TEST_CATALOG` holds JSON `{huggingFaceBaseUrl, entries}` and is honoured only when
- * `MAI_TEST_HOOKS=1` (like the engine's resource overlay). The entries are ordinary pinned `hf:`
- * entries; `huggingFaceBaseUrl` points their resolution at a local server, so the download goes
- * through the same resolver, manager and checksum as a real one.
+ * Test-only catalog entries. The Hugging Face Hub cannot be reached from the test machines, so an
+ * end-to-end test of catalog downloads through the UI needs entries it controls: `MAI_TEST_CATALOG`
+ * holds JSON `{huggingFaceBaseUrl, entries}` and is honoured only when `MAI_TEST_HOOKS=1` (like the
+ * engine's resource overlay). The entries are added after the real catalog; `huggingFaceBaseUrl`
+ * points the Hub client at a local stand-in (tests/helpers/fake-hub.ts), so the download goes
+ * through the same resolution, manager and checksum as a real one (the pinned revision and SHA-256
+ * must agree with what that Hub states).
  */
 import { z } from 'zod';
 import type { CatalogEntry } from './catalog-data';

@@ -10,7 +10,8 @@ import { DownloadFailure, cancelledError, toDownloadError } from './errors';
 import { DEFAULT_HUGGING_FACE_BASE_URL, resolveModelUrl } from './hf-uri';
 import { secondsLeft, SpeedMeter } from './speed';
 import { loadDownloadState, saveDownloadState, type DownloadRecord } from './state-store';
-import { fileSize, isSafeFileName } from './support';
+import { bytesOnDisk, removePartFiles, runParts } from './parts';
+import { isSafeFileName } from './support';
 import { partialPathFor, runTransfer } from './transfer';
 import type { DownloadError, DownloadEvents, DownloadInfo, DownloadManagerOptions, DownloadState, EnqueueRequest, StatFsLike } from './types';
 
@@ -60,6 +61,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
   private readonly retryBaseDelayMs: number;
   private readonly progressIntervalMs: number;
   private readonly huggingFaceBaseUrl: string;
+  private readonly afterVerified: DownloadManagerOptions['afterVerified'];
 
   private readonly records = new Map<string, DownloadRecord>();
   private readonly jobs = new Map<string, Job>();
@@ -83,6 +85,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1_000;
     this.progressIntervalMs = options.progressIntervalMs ?? 250;
     this.huggingFaceBaseUrl = options.huggingFaceBaseUrl ?? DEFAULT_HUGGING_FACE_BASE_URL;
+    this.afterVerified = options.afterVerified;
   }
 
   /**
@@ -102,6 +105,12 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     const size = request.sizeBytes;
     if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) throw invalidRequest(`The size of ${fileName} must be a whole number of bytes.`);
     const url = resolveModelUrl(request.url, this.huggingFaceBaseUrl);
+    const moreParts = (request.moreParts ?? []).map((part) => {
+      if (!isSafeFileName(part.fileName)) throw invalidRequest(`"${String(part.fileName)}" cannot be used as a model file name.`);
+      if (!/^[0-9a-fA-F]{64}$/.test(part.sha256)) throw invalidRequest(`The SHA-256 for ${part.fileName} must be 64 hexadecimal characters.`);
+      if (!(Number.isSafeInteger(part.sizeBytes) && part.sizeBytes >= 0)) throw invalidRequest(`The size of ${part.fileName} must be a whole number of bytes.`);
+      return { url: resolveModelUrl(part.url, this.huggingFaceBaseUrl), fileName: part.fileName, sha256: part.sha256.toLowerCase(), sizeBytes: part.sizeBytes, validator: null, partialOwned: false };
+    });
 
     const existing = this.records.get(id);
     if (existing && ACTIVE_STATES.includes(existing.state)) {
@@ -130,6 +139,8 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       validator: null,
       resumeOnRestore: false,
       partialOwned: false,
+      moreParts,
+      meta: request.meta ?? null,
     };
     this.records.set(id, record);
     this.setState(record, 'queued');
@@ -213,7 +224,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       record.filePath = path.join(this.modelsDir, record.fileName);
       if (record.state !== 'done') {
         // The partial file is the truth (the saved count may lag behind it).
-        record.receivedBytes = record.partialOwned ? await fileSize(partialPathFor(this.modelsDir, record.fileName)) : 0;
+        record.receivedBytes = await bytesOnDisk(this.modelsDir, record);
       }
       const wasRunning = record.state === 'downloading' || record.state === 'verifying' || record.state === 'queued';
       if (wasRunning || (record.state === 'paused' && record.resumeOnRestore)) {
@@ -274,7 +285,8 @@ export class DownloadManager extends Emitter<DownloadEvents> {
 
   private async run(record: DownloadRecord, job: Job): Promise<void> {
     try {
-      await runTransfer({
+      if (record.moreParts.length > 0) await this.runSplit(record, job);
+      else await runTransfer({
         url: record.url,
         fileName: record.fileName,
         sha256: record.sha256,
@@ -306,26 +318,52 @@ export class DownloadManager extends Emitter<DownloadEvents> {
           },
         },
       });
+      if (this.afterVerified) {
+        await this.afterVerified(toInfo(record), record.meta).catch((error: Error) => console.warn(`[downloads] after ${record.fileName} was verified: ${error.message}`));
+      }
       this.emitProgress(record, job, true);
       this.setState(record, 'done');
     } catch (error) {
       const reason: unknown = job.controller.signal.aborted ? job.controller.signal.reason : null;
       if (reason instanceof StopRequest) await this.stopped(record, reason.kind);
-      else this.setState(record, 'failed', toDownloadError(error));
+      else {
+        const data = toDownloadError(error);
+        // A failure no resume can cure leaves nothing behind (a single file's transfer already saw to it).
+        if (record.moreParts.length > 0 && ['checksum-mismatch', 'not-found', 'redirect-loop'].includes(data.code)) await removePartFiles(this.modelsDir, record);
+        this.setState(record, 'failed', data);
+      }
     }
+  }
+
+  private runSplit(record: DownloadRecord, job: Job): Promise<void> {
+    return runParts(record, {
+      modelsDir: this.modelsDir,
+      signal: job.controller.signal,
+      fetchImpl: this.fetchImpl,
+      statfs: this.statfs,
+      diskMarginBytes: this.diskMarginBytes,
+      stallTimeoutMs: this.stallTimeoutMs,
+      maxRetries: this.maxRetries,
+      retryBaseDelayMs: this.retryBaseDelayMs,
+      onBytes: (received, total) => this.onBytes(record, job, received, total),
+      onVerifying: () => {
+        if (record.state !== 'verifying') this.setState(record, 'verifying');
+      },
+      persist: () => void this.persist(),
+    });
   }
 
   private async stopped(record: DownloadRecord, kind: StopRequest['kind']): Promise<void> {
     if (kind === 'cancel') return this.finishCancel(record);
-    record.receivedBytes = await fileSize(partialPathFor(this.modelsDir, record.fileName));
+    record.receivedBytes = await bytesOnDisk(this.modelsDir, record);
     record.resumeOnRestore = kind === 'shutdown';
     this.setState(record, 'paused');
   }
 
   private async finishCancel(record: DownloadRecord): Promise<void> {
     await rm(partialPathFor(this.modelsDir, record.fileName), { force: true }).catch(() => undefined);
+    await removePartFiles(this.modelsDir, record);
     record.receivedBytes = 0;
-    record.validator = null;
     this.setState(record, 'cancelled', cancelledError());
   }
 
@@ -392,7 +430,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
 }
 
 function toInfo(record: DownloadRecord): DownloadInfo {
-  const { validator: _v, resumeOnRestore: _r, partialOwned: _p, error, ...info } = record;
+  const { validator: _v, resumeOnRestore: _r, partialOwned: _p, moreParts: _m, meta: _meta, error, ...info } = record;
   return { ...info, error: error && { ...error } };
 }
 

@@ -14,6 +14,8 @@ export class DownloadFailure extends Error {
     message: string,
     /** Worth another attempt (network trouble, stall, 5xx); never part of the public data. */
     readonly retryable = false,
+    /** The server asked to wait this long before the next attempt (429/503 `Retry-After`), ms. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
   }
@@ -83,10 +85,29 @@ export function networkFailure(url: string, error: unknown): DownloadFailure {
   return new DownloadFailure('offline', `Could not reach ${hostOf(url)}: ${reason}.`, true);
 }
 
+/**
+ * `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable.
+ * `now` is the wall clock the date is compared with.
+ */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null) return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
 /** A response status other than 200 / 206 / 416. 5xx and 429 are worth retrying. */
-export function httpFailure(url: string, status: number, fileName: string): DownloadFailure {
+export function httpFailure(url: string, status: number, fileName: string, retryAfter: string | null = null): DownloadFailure {
   if (status === 404 || status === 410) {
     return new DownloadFailure('not-found', `${fileName} was not found at ${hostOf(url)} (HTTP ${status}); check the model's address.`);
+  }
+  if (status === 429) {
+    return new DownloadFailure('rate-limited', `${hostOf(url)} is limiting requests (HTTP 429 Too Many Requests) while sending ${fileName}.`, true, parseRetryAfter(retryAfter));
+  }
+  if (status >= 500) {
+    const statusText = STATUS_CODES[status] ?? 'Server Error';
+    return new DownloadFailure('server-error', `${hostOf(url)} had a server error (HTTP ${status} ${statusText}) while sending ${fileName}.`, true, parseRetryAfter(retryAfter));
   }
   const statusText = STATUS_CODES[status] ?? 'Unknown status';
   const hint = status === 401 || status === 403 ? ' The model may be gated or need a sign-in.' : '';

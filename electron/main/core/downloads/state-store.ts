@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { DownloadInfo } from './types';
+import type { DownloadInfo, DownloadPart } from './types';
 
 const STATE_VERSION = 1;
 
@@ -27,6 +27,16 @@ export interface DownloadRecord extends DownloadInfo {
    * Set once this download has created its partial file. Until then a file at the partial path is a
    * leftover of some other download and must not be resumed from.
    */
+  partialOwned: boolean;
+  /** A split model's parts 2…N, each with its own resume bookkeeping; empty for one file. */
+  moreParts: PartRecord[];
+  /** What the caller asked to keep with the download (e.g. the Hub provenance), or null. */
+  meta: Record<string, unknown> | null;
+}
+
+/** One more file of a multi-part download, with what resuming it needs. */
+export interface PartRecord extends DownloadPart {
+  validator: Validator | null;
   partialOwned: boolean;
 }
 
@@ -47,6 +57,20 @@ const recordSchema = z.object({
   validator: z.object({ etag: z.string().nullable(), lastModified: z.string().nullable() }).nullable(),
   resumeOnRestore: z.boolean(),
   partialOwned: z.boolean(),
+  // Absent in files written before split models were downloaded.
+  moreParts: z
+    .array(
+      z.object({
+        url: z.string(),
+        fileName: z.string().min(1),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        sizeBytes: z.number().int().nonnegative(),
+        validator: z.object({ etag: z.string().nullable(), lastModified: z.string().nullable() }).nullable().default(null),
+        partialOwned: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  meta: z.record(z.string(), z.unknown()).nullable().default(null),
 });
 const stateSchema = z.object({ version: z.literal(STATE_VERSION), downloads: z.array(recordSchema) });
 

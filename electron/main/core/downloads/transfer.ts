@@ -29,6 +29,8 @@ const FLUSH_BYTES = 1024 * 1024;
 /** ... but often enough that progress moves smoothly on slow links. */
 const FLUSH_MS = 100;
 const MAX_RETRY_DELAY_MS = 30_000;
+/** The longest `Retry-After` Mai waits for by itself; a longer one fails the download with the wait named. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 export interface TransferHooks {
   /** The partial path now belongs to this download (a leftover there was deleted). */
@@ -105,8 +107,8 @@ class Transfer {
       await this.downloadWithRetries();
       return await this.verifyAndPlace();
     } catch (error) {
-      // A 404 means the partial can never be finished: leave nothing behind.
-      if (error instanceof DownloadFailure && error.code === 'not-found') await this.discardPartial();
+      // A 404 or a redirect loop means the partial can never be finished: leave nothing behind.
+      if (error instanceof DownloadFailure && (error.code === 'not-found' || error.code === 'redirect-loop')) await this.discardPartial();
       throw error;
     } finally {
       await this.closeFile();
@@ -155,7 +157,12 @@ class Transfer {
         if (failures > o.maxRetries) {
           throw new DownloadFailure(error.code, `${error.message.replace(/\.$/, '')} (gave up after ${o.maxRetries} retries).`);
         }
-        await sleep(Math.min(MAX_RETRY_DELAY_MS, o.retryBaseDelayMs * 2 ** (failures - 1)), o.signal);
+        // A server that says how long to wait is obeyed (up to MAX_RETRY_AFTER_MS, else given up on).
+        const backoff = Math.min(MAX_RETRY_DELAY_MS, o.retryBaseDelayMs * 2 ** (failures - 1));
+        if (error.retryAfterMs !== null && error.retryAfterMs > MAX_RETRY_AFTER_MS) {
+          throw new DownloadFailure(error.code, `${error.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(error.retryAfterMs / 60_000)} min, so try again later.`);
+        }
+        await sleep(Math.max(backoff, error.retryAfterMs ?? 0), o.signal);
       }
     }
   }
@@ -175,6 +182,8 @@ class Transfer {
     const rethrow = (error: unknown): never => {
       if (o.signal.aborted) throw o.signal.reason;
       if (request.signal.aborted) throw stallFailure(o.url, o.stallTimeoutMs);
+      // The fetch already said what went wrong (the Hub's errors, a redirect loop).
+      if (error instanceof DownloadFailure) throw error;
       throw networkFailure(o.url, error);
     };
     let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
@@ -261,7 +270,7 @@ class Transfer {
       await this.restartFromZero(); // the partial is longer than the file: it cannot be trusted
       return 'again';
     }
-    if (status !== 200 && status !== 206) throw httpFailure(response.url || o.url, status, o.fileName);
+    if (status !== 200 && status !== 206) throw httpFailure(response.url || o.url, status, o.fileName, response.headers.get('retry-after'));
     const length = parseLength(response.headers.get('content-length'));
     if (status === 206) {
       const range = parseContentRange(response.headers.get('content-range'));

@@ -27,7 +27,12 @@ export type DownloadErrorCode =
   | 'cancelled' // the user cancelled
   | 'file-exists' // a different file with that name is already in the models folder
   | 'invalid-request' // enqueue() was given something unusable (bad name, hash, URL)
-  | 'io-error'; // any other file system failure (permissions, read-only disk, ...)
+  | 'io-error' // any other file system failure (permissions, read-only disk, ...)
+  | 'gated' // the Hub wants the user to accept the model's conditions (and a token) first
+  | 'token-refused' // the Hub refused the token (401) or its access (403)
+  | 'rate-limited' // 429 and the wait it asks for is too long, or retries are exhausted
+  | 'server-error' // 5xx, retries exhausted
+  | 'redirect-loop'; // redirects that never end
 
 /** A failure as data: a stable code for programs and a human sentence for people. */
 export interface DownloadError {
@@ -89,6 +94,21 @@ export interface EnqueueRequest {
   sizeBytes?: number;
   /** Expected SHA-256 (64 hex characters). The file is only offered when it matches. */
   sha256: string;
+  /**
+   * Further files that make one model with this one (a split GGUF's parts 2…N, in order). All parts
+   * are verified in `.partial/` and moved into the models folder together, the first part last.
+   */
+  moreParts?: DownloadPart[];
+  /** Opaque data kept with the download (persisted) and handed to `afterVerified`. */
+  meta?: Record<string, unknown>;
+}
+
+/** One more file of a multi-part download. */
+export interface DownloadPart {
+  url: string;
+  fileName: string;
+  sha256: string;
+  sizeBytes: number;
 }
 
 /** The subset of `fs.statfs` the manager uses (injectable for tests). */
@@ -123,4 +143,9 @@ export interface DownloadManagerOptions {
   progressIntervalMs?: number;
   /** Base for `hf:` URIs; default https://huggingface.co (tests point it at a local server). */
   huggingFaceBaseUrl?: string;
+  /**
+   * Called once every file of a download is verified and in the models folder, before the state
+   * becomes 'done' (e.g. to record where the model came from). A throw is logged, not fatal.
+   */
+  afterVerified?: (info: DownloadInfo, meta: Record<string, unknown> | null) => Promise<void>;
 }

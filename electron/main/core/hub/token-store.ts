@@ -1,0 +1,91 @@
+/**
+ * The Hugging Face token: from Settings (kept by a SecretStore) or from the HF_TOKEN variable.
+ * A token set in Settings wins over HF_TOKEN (the user chose it in Mai). It is never logged and
+ * never leaves main except as an Authorization header to the Hub's own origin (hub-fetch.ts).
+ */
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { HubTokenStatus } from '../../../../shared/hub';
+
+/** Where a secret is kept between runs: Electron's safeStorage in the app, a 0600 file in the web host. */
+export interface SecretStore {
+  read(): Promise<string | null>;
+  /** Saves the secret, or forgets it with null. */
+  write(secret: string | null): Promise<void>;
+}
+
+/** Writes bytes to a file only its owner can read (0600), atomically, creating folders as needed. */
+export async function writePrivateFile(file: string, data: string | Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  // The mode applies at creation, so the secret is never readable by others, not even for a moment.
+  const fh = await open(temp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await chmod(temp, 0o600); // a umask cannot widen it, but an old temp file might have been wider
+  await rename(temp, file);
+}
+
+/** The web host's store: the token in a file readable only by the user (mode 0600). */
+export class FileSecretStore implements SecretStore {
+  constructor(private readonly file: string) {}
+
+  async read(): Promise<string | null> {
+    try {
+      const text = (await readFile(this.file, 'utf8')).trim();
+      return text || null;
+    } catch {
+      return null;
+    }
+  }
+
+  async write(secret: string | null): Promise<void> {
+    if (secret === null) await rm(this.file, { force: true });
+    else await writePrivateFile(this.file, secret);
+  }
+}
+
+/** The token in use and where it comes from. */
+export class HubToken {
+  private stored: string | null = null;
+  private loaded: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: SecretStore | null,
+    /** HF_TOKEN, or null. */
+    private readonly envToken: string | null,
+    private readonly endpoint: string,
+  ) {}
+
+  /** Reads the stored token once (call before the first request). */
+  load(): Promise<void> {
+    this.loaded ??= (this.store?.read() ?? Promise.resolve(null)).then(
+      (token) => void (this.stored = token),
+      () => void (this.stored = null),
+    );
+    return this.loaded;
+  }
+
+  /** The token to send to the Hub, or null. */
+  get value(): string | null {
+    return this.stored ?? this.envToken;
+  }
+
+  status(): HubTokenStatus {
+    return { source: this.stored ? 'settings' : this.envToken ? 'environment' : null, endpoint: this.endpoint };
+  }
+
+  /** Stores a token from Settings, or forgets it (HF_TOKEN, if set, is then used again). */
+  async set(token: string | null): Promise<HubTokenStatus> {
+    await this.load();
+    const clean = token?.trim() || null;
+    if (!this.store) throw new Error('Tokens cannot be saved in this mode.');
+    await this.store.write(clean);
+    this.stored = clean;
+    return this.status();
+  }
+}
