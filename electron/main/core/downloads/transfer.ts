@@ -65,6 +65,13 @@ export interface TransferOptions {
 /** 'already-present': the models folder already held a file with the expected hash. */
 export type TransferResult = 'downloaded' | 'already-present';
 
+async function writeFully(fh: FileHandle, data: Uint8Array): Promise<void> {
+  for (let written = 0; written < data.byteLength; ) {
+    const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
+    written += bytesWritten;
+  }
+}
+
 /** Runs one download to completion. Throws a DownloadFailure, or `signal.reason` when aborted. */
 export function runTransfer(options: TransferOptions): Promise<TransferResult> {
   return new Transfer(options).run();
@@ -77,7 +84,7 @@ export function partialPathFor(modelsDir: string, fileName: string): string {
 
 class Transfer {
   private hash: Hash = createHash('sha256');
-  /** Bytes written to the partial file and fed to `hash` — always equal, see write(). */
+  /** Bytes written to the partial file, all of them fed to `hash` (see write()). */
   private offset = 0;
   private total: number | null;
   private validator: Validator | null;
@@ -305,13 +312,15 @@ class Transfer {
     if (byteLength(chunks) === 0) return;
     const data = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
     try {
-      this.fh ??= await open(this.o.partialPath, 'a');
-      let written = 0;
-      // Awaiting each write before reading more from the socket is the backpressure.
-      while (written < data.byteLength) {
-        const { bytesWritten } = await this.fh.write(data, written, data.byteLength - written);
-        written += bytesWritten;
-      }
+      const fh = (this.fh ??= await open(this.o.partialPath, 'a'));
+      // Awaiting each write before reading more from the socket is the backpressure. The write runs
+      // in libuv's thread pool while the hash runs here, so the two overlap. A failed write ends
+      // this transfer and its hash with it (a resume hashes the partial file again), so hashing
+      // bytes before they are on disk is safe. (A hash on a worker thread was tried: on two busy
+      // cores it made downloads slower, not faster; see docs/benchmarks.md.)
+      const writing = writeFully(fh, data);
+      this.hash.update(data);
+      await writing;
     } catch (error) {
       if (!isDiskFullError(error)) throw ioFailure(`write ${this.o.partialPath}`, error);
       const free = await this.freeBytes();
@@ -320,7 +329,6 @@ class Transfer {
       await this.discardPartial();
       throw diskFullFailure(this.o.fileName, remaining, free, this.o.modelsDir, 0);
     }
-    this.hash.update(data);
     this.offset += data.byteLength;
     this.o.hooks.onBytes(this.offset, this.total);
   }
