@@ -2,7 +2,7 @@
  * The models page in Debian's Chromium against the real web host and engine: the catalog with this
  * machine's fit, an unpinned entry that cannot be downloaded and says why, importing a synthetic
  * GGUF by path and chatting with it, a malformed file refused with its reason, deleting a model
- * after confirmation, and a download through the UI from a local HTTP server (progress, pause,
+ * after confirmation, and a download through the UI from the fake Hugging Face Hub (progress, pause,
  * resume with a Range request, verified landing). Each test has its own models folder, because
  * it adds and deletes files.
  */
@@ -12,13 +12,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import os from 'node:os';
 import path from 'node:path';
 import { malformedGgufCorpus } from '../fixtures/malformed-gguf';
-import { HttpModelServer } from '../helpers/http-model-server';
+import { FakeHub } from '../helpers/fake-hub';
 import { ensureTestModels, repoDir, type TestModels } from '../helpers/models';
 import { startHost, type RunningHost } from './web-host';
 
 let models: TestModels;
 let host: RunningHost | null = null;
-let server: HttpModelServer | null = null;
+let server: FakeHub | null = null;
 
 test.beforeAll(async () => {
   models = await ensureTestModels();
@@ -189,18 +189,18 @@ test('deleting a model from the models folder asks first, then removes it from t
 test('a pinned entry downloads through the UI: the bar moves, pause and resume continue from the partial file, and the verified model is installed', async ({ page }) => {
   test.setTimeout(180_000);
   const folder = modelsFolder();
-  // A local stand-in for Hugging Face serving the 30 MB synthetic model at its hf: address.
-  const revision = 'a'.repeat(40);
+  // The fake Hub serving the 30 MB synthetic model; the entry is pinned to its commit and SHA-256.
   const fileName = 'mai-test-download.gguf';
   const source = mkdtempSync(path.join(os.tmpdir(), 'mai-served-'));
   const served = path.join(source, fileName);
   copyFileSync(models.small, served);
   const bytes = readFileSync(served);
-  server = await HttpModelServer.start({ files: { [`/test-org/test-repo/resolve/${revision}/${fileName}`]: served } });
+  server = await FakeHub.start([{ id: 'test-org/test-repo', files: [{ path: fileName, content: served }] }]);
+  const revision = server.head('test-org/test-repo');
   // Slow enough to watch the bar and press Pause (~12 s for the whole file).
-  server.throttleBytesPerSecond = 2.5e6;
+  server.faults.throttleBytesPerSecond = 2.5e6;
   process.env.MAI_TEST_CATALOG = JSON.stringify({
-    huggingFaceBaseUrl: server.baseUrl,
+    huggingFaceBaseUrl: server.endpoint,
     entries: [
       {
         id: 'test-download',
@@ -238,13 +238,13 @@ test('a pinned entry downloads through the UI: the bar moves, pause and resume c
   mkdirSync(path.join(repoDir, 'test-results', 'screenshots'), { recursive: true });
   await page.screenshot({ path: path.join(repoDir, 'test-results', 'screenshots', 'models-page.png') });
 
-  server.throttleBytesPerSecond = null;
-  const requestsBefore = server.requests.length;
+  server.faults.throttleBytesPerSecond = null;
+  const requestsBefore = server.cdnRequests.length;
   await download.getByRole('button', { name: `Resume ${fileName} download` }).click();
   await expect(download).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
   await expect(download.getByTestId('download-state')).toHaveText('Verified and installed');
   // The resume asked only for the rest of the file.
-  const resumed = server.requests.slice(requestsBefore).find((r) => r.method === 'GET');
+  const resumed = server.cdnRequests.slice(requestsBefore).find((r) => r.method === 'GET');
   expect(resumed?.range).toBe(`bytes=${pausedAt}-`);
   expect(resumed?.bytesSent).toBe(bytes.length - pausedAt);
 
