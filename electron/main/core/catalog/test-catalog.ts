@@ -2,9 +2,10 @@
  * Test-only catalog entries. Hugging Face cannot be reached from the test machines and the real
  * catalog has no pins there, so an end-to-end test of downloads through the UI needs an entry it
  * controls: `MAI_TEST_CATALOG` holds JSON `{huggingFaceBaseUrl, entries}` and is honoured only when
- * `MAI_TEST_HOOKS=1` (like the engine's resource overlay). The entries are ordinary pinned `hf:`
- * entries; `huggingFaceBaseUrl` points their resolution at a local server, so the download goes
- * through the same resolver, manager and checksum as a real one.
+ * `MAI_TEST_HOOKS=1` (like the engine's resource overlay). The entries are ordinary pinned
+ * entries; `huggingFaceBaseUrl` is the Hub endpoint to use instead of HF_ENDPOINT (a fake Hub the
+ * test started), so the download goes through the same Hub resolution, manager and checksum as a
+ * real one.
  */
 import { z } from 'zod';
 import type { CatalogEntry } from './catalog-data';
@@ -26,7 +27,7 @@ const entrySchema = z.object({
 });
 
 const testCatalogSchema = z.object({
-  /** Where `hf:` URIs resolve instead of https://huggingface.co (a server the test started). */
+  /** The Hub endpoint instead of HF_ENDPOINT / https://huggingface.co (a fake Hub the test started). */
   huggingFaceBaseUrl: z.string().url().optional(),
   entries: z.array(entrySchema).max(20),
 });
