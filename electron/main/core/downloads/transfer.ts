@@ -21,7 +21,7 @@ import {
 } from './errors';
 import type { Validator } from './state-store';
 import { fsyncDir } from './state-store';
-import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep } from './support';
+import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep, writeFully } from './support';
 import type { StatFsLike } from './types';
 
 /** Write to disk in batches: fewer syscalls than one per network chunk (~16-64 KB) ... */
@@ -64,13 +64,6 @@ export interface TransferOptions {
 
 /** 'already-present': the models folder already held a file with the expected hash. */
 export type TransferResult = 'downloaded' | 'already-present';
-
-async function writeFully(fh: FileHandle, data: Uint8Array): Promise<void> {
-  for (let written = 0; written < data.byteLength; ) {
-    const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
-    written += bytesWritten;
-  }
-}
 
 /** Runs one download to completion. Throws a DownloadFailure, or `signal.reason` when aborted. */
 export function runTransfer(options: TransferOptions): Promise<TransferResult> {
