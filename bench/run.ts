@@ -5,8 +5,8 @@
  * group that throws is reported as `{ error }` and the others still run.
  *
  * Groups: fullStack, threads, switchLatency, memory (bench/model-bench.ts), scaler
- * (bench/scaler-bench.ts) and renderer (bench/renderer-bench.ts); the last two are loaded at run
- * time so that a missing or broken file only skips its group.
+ * (bench/scaler-bench.ts), renderer (bench/renderer-bench.ts) and hub (bench/hub-bench.ts); the
+ * last three are loaded at run time so that a missing or broken file only skips its group.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -47,8 +47,9 @@ function bundledGroup(fileName: string, exportName: string, label: string): Grou
 
 const scaler = bundledGroup('scaler-bench.ts', 'runScalerBenchmarks', 'scaler');
 const renderer = bundledGroup('renderer-bench.ts', 'runRendererBenchmarks', 'renderer');
+const hub = bundledGroup('hub-bench.ts', 'runHubBenchmarks', 'hub');
 
-const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler, renderer };
+const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler, renderer, hub };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
   const quick = argv.includes('--quick');
@@ -75,6 +76,7 @@ function nestedTargets(result: unknown, root: string): TargetResult[] {
     mainThreadCpu: 'maxTaskCpuMs',
     chartUpdate: 'p95Ms',
     chatIsolation: 'chatDomMutationsDuringSamplesOnly',
+    hashedDownload: 'ratio',
   };
   const found: TargetResult[] = [];
   const walk = (value: unknown, at: string[], depth: number) => {

@@ -110,6 +110,17 @@ describe('the Hub through the core', () => {
     expect(again.message).toMatch(new RegExp(`^${TINY_FILE} has changed since it was downloaded`));
   });
 
+  it('refuses a catalog pin that disagrees with the Hub, naming both checksums, and accepts one that agrees', async () => {
+    const { core } = start();
+    const commit = hub.head(REPO);
+    await expect(core.hub.download({ repo: REPO, file: TINY_FILE, revision: commit, id: 'pinned-entry', pinnedSha256: 'f'.repeat(64) })).rejects.toThrow(
+      `The catalog's pinned SHA-256 for ${TINY_FILE} (ffffffffffff…) disagrees with the Hub's (${sha256(tiny).slice(0, 12)}…) for ${REPO} at commit ${commit.slice(0, 10)}; the download was not started.`,
+    );
+    expect(core.downloads?.list()).toEqual([]);
+    const agreed = await core.hub.download({ repo: REPO, file: TINY_FILE, revision: commit, id: 'pinned-entry', pinnedSha256: sha256(tiny) });
+    expect((await settle(core, agreed.id)).state).toBe('done');
+  });
+
   it('downloads every part of a split model as one download; the parts appear in the models folder together', async () => {
     const { core, modelsDir } = start();
     const started = await core.handlers['hub:download']({ repo: REPO, file: SPLIT_FIRST, revision: 'main' });

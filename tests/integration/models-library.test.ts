@@ -1,5 +1,6 @@
 /** Import, removal and the catalog through the real core and engine. */
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, tempDir } from '../helpers/app';
@@ -47,9 +48,11 @@ describe('models library', () => {
     expect((await core.handlers['models:list']({})).some((m) => m.path === outside)).toBe(false);
   });
 
-  it('lists the catalog with a fit for this machine and refuses to download an unpinned entry', async () => {
+  it('lists the catalog with a fit for this machine; a catalog download asks the Hub at HF_ENDPOINT (here: nothing listens)', async () => {
     const userData = tempDir('mai-user-');
-    harness = createTestCore({ initialModelPath: models.tiny, dataDir: userData, settingsFile: path.join(userData, 'settings.json'), discoverOtherApps: false });
+    // A loopback port nothing listens on: the test never reaches the real Hub.
+    const closed = await closedPort();
+    harness = createTestCore({ initialModelPath: models.tiny, dataDir: userData, settingsFile: path.join(userData, 'settings.json'), discoverOtherApps: false, env: { ...process.env, HF_ENDPOINT: `http://127.0.0.1:${closed}` } });
     const { core, waitFor } = harness;
     await core.start();
     await waitFor('onResourceSample');
@@ -57,10 +60,25 @@ describe('models library', () => {
     expect(catalog.length).toBeGreaterThanOrEqual(8);
     expect(catalog.filter((item) => item.recommended)).toHaveLength(1);
     for (const item of catalog) expect(item.fit.detail).toMatch(/GB/);
-    const unpinned = catalog.find((item) => !item.pinned);
-    if (unpinned) await expect(core.handlers['downloads:start']({ catalogId: unpinned.id })).rejects.toMatchObject({ message: expect.stringMatching(/not pinned/) });
+    const entry = catalog[0];
+    if (entry) {
+      await expect(core.handlers['downloads:start']({ catalogId: entry.id })).rejects.toMatchObject({
+        code: 'network',
+        message: `Could not reach 127.0.0.1:${closed}: the connection was refused. Check the internet connection (or HF_ENDPOINT).`,
+      });
+    }
   });
 });
+
+/** A loopback port that was free a moment ago (its listener is closed again). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 describe('deleting models and the ladder', () => {
   it('deletes only .gguf files, never the model in use, and rebuilds the ladder from the files that are left', async () => {

@@ -48,6 +48,9 @@ async function main(): Promise<void> {
   const host = await startWebHost({ core, rendererDir: path.join(here, '../renderer'), port, log: (m) => console.warn(`[mai] ${m}`) });
   console.log(`Mai is running at ${host.url}`);
   console.log(`Models folder: ${modelsDir}`);
+  // Where downloads come from, and where a token would come from: never the token itself.
+  const token = core.hub.tokenStatus().source;
+  console.log(`Hugging Face Hub: ${core.hubStack.endpoint}${token === 'environment' ? ' (token from HF_TOKEN)' : token === 'settings' ? ' (token from Settings)' : ''}`);
   const shutdown = async () => {
     await host.close();
     await core.shutdown();

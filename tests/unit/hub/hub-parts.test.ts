@@ -11,6 +11,7 @@ import { groupGgufFiles, quantizationOf } from '../../../electron/main/core/hub/
 import { readGgufArchitecture } from '../../../electron/main/core/hub/gguf-head';
 import { nextLink, sha256FromEtag } from '../../../electron/main/core/hub/hub-client';
 import { createHubFetch } from '../../../electron/main/core/hub/hub-fetch';
+import { hubEndpointFrom } from '../../../electron/main/core/hub';
 import { DownloadFailure } from '../../../electron/main/core/downloads';
 
 describe('GGUF files of a repository', () => {
@@ -106,6 +107,17 @@ describe('Hub headers', () => {
   });
 });
 
+describe('HF_ENDPOINT', () => {
+  it('defaults to huggingface.co, drops trailing slashes, and reports a value that is not an http(s) address', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    expect(hubEndpointFrom({}, warn)).toBe('https://huggingface.co');
+    expect(hubEndpointFrom({ HF_ENDPOINT: 'https://hf-mirror.example/' }, warn)).toBe('https://hf-mirror.example');
+    expect(hubEndpointFrom({ HF_ENDPOINT: 'ftp://x' }, warn)).toBe('https://huggingface.co');
+    expect(warnings).toEqual(['HF_ENDPOINT="ftp://x" is not an http(s) address; https://huggingface.co is used.']);
+  });
+});
+
 describe('createHubFetch', () => {
   const seen: Array<{ server: 'hub' | 'cdn'; url: string; authorization: string | null }> = [];
   let hubServer: http.Server;
@@ -119,6 +131,7 @@ describe('createHubFetch', () => {
       if (req.url === '/loop') return void res.writeHead(302, { location: `${origin(cdnServer)}/back` }).end();
       if (req.url === '/back') return void res.writeHead(302, { location: `${origin(hubServer)}/loop` }).end();
       if (req.url === '/gated') return void res.writeHead(401, { 'x-error-code': 'GatedRepo', 'x-error-message': 'Access restricted' }).end();
+      if (req.url === '/echo') return void res.writeHead(401, { 'x-error-message': `Invalid credentials in Authorization header ${req.headers.authorization ?? ''}` }).end();
       res.writeHead(200, { 'content-type': 'text/plain' }).end('bytes');
     };
     hubServer = http.createServer(listener('hub'));
@@ -147,5 +160,13 @@ describe('createHubFetch', () => {
     expect(loop).toMatchObject({ code: 'redirect-loop', message: expect.stringMatching(/kept redirecting \(\d+ redirects\)/) });
     const gated = await hubFetch(`${origin(hubServer)}/gated`).catch((e: unknown) => e);
     expect(gated).toMatchObject({ code: 'gated' });
+  });
+
+  it('never puts the token into a sentence, even when the server echoes it', async () => {
+    const hubFetch = createHubFetch({ endpoint: origin(hubServer), token: () => 'hf_echoedSecret' });
+    const refused = (await hubFetch(`${origin(hubServer)}/echo`).catch((e: unknown) => e)) as DownloadFailure;
+    expect(refused.code).toBe('token-refused');
+    expect(refused.message).toContain('Bearer [token]');
+    expect(refused.message).not.toContain('hf_echoedSecret');
   });
 });

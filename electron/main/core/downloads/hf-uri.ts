@@ -3,7 +3,8 @@
  *   hf:<owner>/<repo>/<path/to/file>#<revision>   (revision optional, default "main")
  * resolve to the Hub's download endpoint
  *   https://huggingface.co/<owner>/<repo>/resolve/<revision>/<path/to/file>
- * which redirects to the CDN; fetch follows the redirect and keeps the Range header.
+ * which redirects to the CDN. Hub downloads pin <revision> to a commit and go through the Hub's
+ * fetch (core/hub/hub-fetch.ts), which follows that redirect itself so the token stays on the Hub.
  */
 import { DownloadFailure } from './errors';
 

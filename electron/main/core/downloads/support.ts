@@ -1,5 +1,5 @@
 /** Small helpers of the download code: HTTP header parsing, abortable waits, file facts. */
-import { stat } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 
 /** Total bytes in a list of chunks. */
 export function byteLength(chunks: readonly Uint8Array[]): number {
@@ -87,5 +87,13 @@ export async function fileSize(file: string): Promise<number> {
     return (await stat(file)).size;
   } catch {
     return 0;
+  }
+}
+
+/** Writes all of `data` at the file's position (a write may take fewer bytes than asked). */
+export async function writeFully(fh: FileHandle, data: Uint8Array): Promise<void> {
+  for (let written = 0; written < data.byteLength; ) {
+    const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
+    written += bytesWritten;
   }
 }

@@ -21,7 +21,7 @@ import {
 } from './errors';
 import type { Validator } from './state-store';
 import { fsyncDir } from './state-store';
-import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep } from './support';
+import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep, writeFully } from './support';
 import type { StatFsLike } from './types';
 
 /** Write to disk in batches: fewer syscalls than one per network chunk (~16-64 KB) ... */
@@ -77,7 +77,7 @@ export function partialPathFor(modelsDir: string, fileName: string): string {
 
 class Transfer {
   private hash: Hash = createHash('sha256');
-  /** Bytes written to the partial file and fed to `hash` — always equal, see write(). */
+  /** Bytes written to the partial file, all of them fed to `hash` (see write()). */
   private offset = 0;
   private total: number | null;
   private validator: Validator | null;
@@ -305,13 +305,15 @@ class Transfer {
     if (byteLength(chunks) === 0) return;
     const data = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
     try {
-      this.fh ??= await open(this.o.partialPath, 'a');
-      let written = 0;
-      // Awaiting each write before reading more from the socket is the backpressure.
-      while (written < data.byteLength) {
-        const { bytesWritten } = await this.fh.write(data, written, data.byteLength - written);
-        written += bytesWritten;
-      }
+      const fh = (this.fh ??= await open(this.o.partialPath, 'a'));
+      // Awaiting each write before reading more from the socket is the backpressure. The write runs
+      // in libuv's thread pool while the hash runs here, so the two overlap. A failed write ends
+      // this transfer and its hash with it (a resume hashes the partial file again), so hashing
+      // bytes before they are on disk is safe. (A hash on a worker thread was tried: on two busy
+      // cores it made downloads slower, not faster; see docs/benchmarks.md.)
+      const writing = writeFully(fh, data);
+      this.hash.update(data);
+      await writing;
     } catch (error) {
       if (!isDiskFullError(error)) throw ioFailure(`write ${this.o.partialPath}`, error);
       const free = await this.freeBytes();
@@ -320,7 +322,6 @@ class Transfer {
       await this.discardPartial();
       throw diskFullFailure(this.o.fileName, remaining, free, this.o.modelsDir, 0);
     }
-    this.hash.update(data);
     this.offset += data.byteLength;
     this.o.hooks.onBytes(this.offset, this.total);
   }

@@ -67,7 +67,8 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
       const failure = hubFailure(response, url, options.endpoint, token !== null);
       if (failure) {
         await response.body?.cancel().catch(() => undefined);
-        throw failure;
+        // The sentence quotes the server's X-Error-Message: a server echoing the token must not put it in a log.
+        throw token && failure.message.includes(token) ? new DownloadFailure(failure.code, failure.message.split(token).join('[token]'), failure.retryable, failure.retryAfterMs) : failure;
       }
       return response;
     }

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import { MaiError, type ErrorCode } from '../../../../shared/errors';
-import type { HubModelSummary, HubRepo, HubSearchResult, HubTokenStatus, ModelProvenance } from '../../../../shared/hub';
+import { z } from 'zod';
+import { modelProvenanceSchema, type HubModelSummary, type HubRepo, type HubSearchResult, type HubTokenStatus } from '../../../../shared/hub';
 import type { ArchitectureFigures } from '../catalog/catalog-service';
 import type { Fit } from '../catalog/fit';
 import { DownloadFailure, type DownloadInfo, type DownloadManager, type DownloadErrorCode } from '../downloads';
@@ -35,10 +36,8 @@ export interface HubServiceDeps {
   now?: () => number;
 }
 
-/** Kept with a Hub download (persisted with it) until its files are verified. */
-interface HubMeta {
-  provenance: Omit<ModelProvenance, 'verifiedAt'>;
-}
+/** Kept with a Hub download (persisted in the queue file) until its files are verified; parsed when read back. */
+const hubMetaSchema = z.object({ provenance: modelProvenanceSchema.omit({ verifiedAt: true }) });
 
 /** A stable download id for a repository file (≤ 200 characters, as the contract allows). */
 export function hubDownloadId(repo: string, file: string): string {
@@ -116,7 +115,7 @@ export class HubService {
     if ((head.commit && head.commit !== commit) || (head.sha256 && head.sha256 !== first.sha256)) {
       throw new MaiError('network', `The Hub gave two different answers about ${first.path} of ${repo} (commit or SHA-256); the download was not started. Try again.`);
     }
-    const meta: HubMeta = {
+    const meta: z.infer<typeof hubMetaSchema> = {
       provenance: { repo, files: parts.map((p) => p.path), commit, sha256: parts.map((p) => p.sha256), endpoint: this.deps.client.endpoint },
     };
     try {
@@ -127,7 +126,7 @@ export class HubService {
         sizeBytes: parts.reduce((sum, p) => sum + p.size, 0),
         sha256: first.sha256,
         moreParts: rest.map((p) => ({ url: this.deps.client.resolveUrl(repo, commit, p.path), fileName: path.basename(p.path), sha256: p.sha256, sizeBytes: p.size })),
-        meta: meta as unknown as Record<string, unknown>,
+        meta,
       });
     } catch (error) {
       throw toMaiError(error);
@@ -136,9 +135,9 @@ export class HubService {
 
   /** The download manager's `afterVerified`: records where a Hub model came from. */
   async recordProvenance(info: DownloadInfo, meta: Record<string, unknown> | null): Promise<void> {
-    const provenance = (meta as Partial<HubMeta> | null)?.provenance;
-    if (!provenance) return;
-    await writeProvenance(this.deps.modelsDir, info.fileName, { ...provenance, verifiedAt: (this.deps.now ?? Date.now)() });
+    const parsed = hubMetaSchema.safeParse(meta);
+    if (!parsed.success) return; // not a Hub download (or a queue file edited by hand)
+    await writeProvenance(this.deps.modelsDir, info.fileName, { ...parsed.data.provenance, verifiedAt: (this.deps.now ?? Date.now)() });
   }
 
   tokenStatus(): HubTokenStatus {
