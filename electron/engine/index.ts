@@ -12,8 +12,8 @@ import type { SourceOverlay } from './models/budget-source';
 import { validateGguf } from './models/gguf-validate';
 import { ModelManager } from './models/model-manager';
 import { createParentPort } from './port';
-import { createVramReader } from './resource/engine-vram';
-import { SystemResourceSource } from './resource/system-source';
+import { createVramReader } from './resource/monitoring/engine-vram';
+import { SystemResourceSource } from './resource/monitoring/system-source';
 
 const startedAt = performance.now();
 const port = createParentPort();

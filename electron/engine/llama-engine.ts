@@ -2,12 +2,13 @@
  * The model lifecycle over node-llama-cpp: load one GGUF, keep one chat session whose KV cache is
  * reused while the conversation grows, stream a reply, stop it keeping the partial text.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import type { ChatTurn, GenerationStats, LoadedModel, LogLevel, StopReason } from '../../shared/domain';
 import { MaiError } from '../../shared/errors';
 import { assertLooksLikeGguf, checkGguf } from './gguf-peek';
-import { defaultThreadCount } from './threads';
+import { defaultThreadCount } from './resource/policy/threads';
 
 export interface GenerateRequest {
   requestId: string;
@@ -183,7 +184,7 @@ export class LlamaEngine {
     } finally {
       this.onLoading(request.path, true);
     }
-    const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores);
+    const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores, os.availableParallelism());
     // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
     // thread count can follow the free cores between (and during) replies without a reload. The cap
     // is lowered only after creation: node-llama-cpp clamps `ideal` to the cap in force at creation.

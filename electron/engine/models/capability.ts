@@ -2,8 +2,8 @@
  * What a model change means to the user: what changed, why (with the figure), and what would bring
  * the bigger model back. The sentences go to the in-app notice and the notification centre.
  */
-import type { ProactiveScaler } from '../resource/proactive-scaler';
-import type { LadderRung } from './model-manager';
+import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
+import type { LadderRung } from './manager-settings';
 
 export interface CapabilityChange {
   direction: 'down' | 'up';

@@ -2,7 +2,7 @@
  * What the ModelManager is configured with: the models main lists, the manager's settings, the
  * ladder rungs it builds, and the pure functions that turn settings into scaler and monitor input.
  */
-import type { ScalerSettingsInput } from '../resource/settings';
+import type { ScalerSettingsInput } from '../resource/policy/settings';
 import type { Footprint } from './footprint';
 
 /** A model Mai may use, as main lists it. */

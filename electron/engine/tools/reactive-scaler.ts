@@ -6,11 +6,11 @@
  * (a bare threshold thrashes 15–80 times in 40 minutes and is no baseline worth beating), but no
  * forecast, no spike filter, no stabilization period and no re-validation.
  */
-import { pct } from './down-paths';
-import { prepareScalerOptions, type ScalerOptions } from './scaler-options';
-import { ScalerBase } from './scaler-base';
-import type { ModelDecision, ResourceTrends, ScalerState, ScalingPolicy, TrendSnapshot } from './scaler-types';
-import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample } from './types';
+import { pct } from '../resource/policy/down-paths';
+import { prepareScalerOptions, type ScalerOptions } from '../resource/policy/scaler-options';
+import { ScalerBase } from '../resource/policy/scaler-base';
+import type { ModelDecision, ResourceTrends, ScalerState, ScalingPolicy, TrendSnapshot } from '../resource/policy/scaler-types';
+import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample } from '../resource/types';
 
 const DEGRADE_HOLD_MS = 3_000;
 const UPGRADE_HOLD_MS = 60_000;

@@ -3,21 +3,11 @@
  * on a trace instead of the machine, under either clock. The helpers here are also what the
  * simulator uses to turn a trace sample into what the scaler sees.
  */
-import type { PowerReading, ResourceSource } from './resource-source';
-import type { Trace, TraceSample } from './trace';
-import type { ModelProfile, ResourceSample, StaticHardwareInfo } from './types';
+import type { PowerReading, ResourceSource } from '../resource/monitoring/resource-source';
+import { hardwareOfTrace, type Trace, type TraceSample } from './trace';
 
-/** The machine of a trace, as the tier detector sees it. */
-export function hardwareOfTrace(trace: Trace): StaticHardwareInfo {
-  return {
-    cpuModel: 'trace',
-    physicalCores: trace.machine.cpuCores,
-    logicalCores: trace.machine.cpuCores,
-    memTotalBytes: trace.machine.memTotalBytes,
-    gpus: (trace.machine.gpus ?? []).map((gpu) => ({ name: gpu.name, vramTotalBytes: gpu.vramTotalBytes })),
-    os: { platform: 'trace', release: '', arch: '' },
-  };
-}
+export { hardwareOfTrace } from './trace';
+import type { ModelProfile, ResourceSample, StaticHardwareInfo } from '../resource/types';
 
 /** The sample the scaler sees: the trace's background plus the resident model. */
 export function traceSampleToResourceSample(sample: TraceSample, t: number, trace: Trace, resident: ModelProfile | undefined): ResourceSample {

@@ -1,6 +1,6 @@
 /**
  * The CPU thread count, the cheapest knob. llama.cpp's threads spin while they wait, so when
- * other programs take cores, throughput collapses (FINDINGS: 96–127× on a 2-core machine); using
+ * other programs take cores, throughput collapses (96–127× on a 2-core machine, see docs/scaling-policy.md); using
  * the cores actually free is worth more than any model switch. Decrease quickly, increase only
  * after a calm period, ignore changes under 10 %.
  */
@@ -8,6 +8,15 @@ import type { TimeSeries } from './time-series';
 import { windowMedian, windowQuantile } from './trends';
 import type { ScalerSettings } from './settings';
 import type { DecisionMetrics } from './scaler-types';
+
+/**
+ * CPU threads for inference before the scaler has seen a sample: one core left for the rest of the
+ * machine, never more than the math cores (on 2 cores, 4 threads ran about 100× slower than 1; see
+ * docs/scaling-policy.md, "Threads").
+ */
+export function defaultThreadCount(mathCores: number, logicalCores: number): number {
+  return Math.max(1, Math.min(mathCores, logicalCores - 1));
+}
 
 /** A thread change the scaler should announce. */
 export interface ThreadChange {

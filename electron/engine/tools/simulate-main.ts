@@ -5,7 +5,7 @@
  * scaler's log lines to standard error. simulate-cli.ts is the entry that runs this.
  */
 import { readFileSync } from 'node:fs';
-import { ResourceInputError } from './settings';
+import { ResourceInputError } from '../resource/policy/settings';
 import { runSimulation, type SimulationPolicy } from './simulate';
 import { parseTraceText } from './trace';
 

@@ -4,9 +4,9 @@
  * to the start time so they do not drift; a tick that comes while the previous read is still
  * running is skipped (counted), never stacked.
  */
-import type { Clock, TimerHandle } from './clock';
+import type { Clock, TimerHandle } from '../clock';
 import type { PowerReading, ResourceSource } from './resource-source';
-import type { ResourceSample, StaticHardwareInfo } from './types';
+import type { ResourceSample, StaticHardwareInfo } from '../types';
 
 /** Options of the monitor. */
 export interface ResourceMonitorOptions {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import * as si from 'systeminformation';
 import { cpuBusyFraction, parseMemInfo, parsePressure, parseProcStat, parseSelfStatus, parseSwapInPages, type CpuTimes } from './proc-parsers';
 import type { PowerReading, ResourceSource } from './resource-source';
-import type { ResourceSample, StaticHardwareInfo } from './types';
+import type { ResourceSample, StaticHardwareInfo } from '../types';
 
 /** What the engine reports about VRAM (for example from `llama.getVramState()`). */
 export interface VramReading {

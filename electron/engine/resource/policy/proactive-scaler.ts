@@ -18,7 +18,7 @@ import { TimeSeries } from './time-series';
 import { analyzeSeriesTrend } from './trends';
 import { emptySnapshot, recentMedian, snapshotOf } from './trend-snapshot';
 import { checkUpgrade } from './upgrade-check';
-import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample } from './types';
+import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample } from '../types';
 
 const PATH_RANK: Record<DownSignal['path'], number> = { emergency: 0, step: 1, velocity: 2, climb: 3, level: 4, pressure: 5, trend: 6 };
 const PRESSURE_PATHS = new Set(['step', 'velocity', 'climb', 'level', 'pressure', 'trend', 'preflight']);

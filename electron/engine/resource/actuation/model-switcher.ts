@@ -5,9 +5,8 @@
  * a decision that arrives during a load waits for the load and is re-validated too. One switch
  * at a time; a newer decision supersedes an older waiting one.
  */
-import { sleep, type Clock } from './clock';
-import type { ModelDecision, ScalerDecision, ScalingPolicy } from './scaler-types';
-import type { ModelProfile, ReplyFeedback } from './types';
+import type { ModelDecision, ScalerDecision, ScalingPolicy } from '../policy/scaler-types';
+import type { ReplyFeedback } from '../types';
 
 /** Loads and unloads models; the ModelManager's real one wraps node-llama-cpp. */
 export interface ModelLoader {
@@ -148,40 +147,5 @@ export class ModelSwitcher {
       this.queued = null;
       if (next) this.consider(next);
     })();
-  }
-}
-
-/**
- * A loader that only pretends: the model counts as resident from the start of its load, which
- * takes its `loadSeconds` of clock time. Used by `npm run simulate` and the scenario tests.
- */
-export class SimulatedLoader implements ModelLoader {
-  /** The model whose memory is in use (loaded or loading), or null between unload and load. */
-  resident: string | null;
-  loads = 0;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly ladder: readonly ModelProfile[],
-    initialModelId: string,
-    private readonly failing: ReadonlySet<string> = new Set(),
-  ) {
-    this.resident = initialModelId;
-  }
-
-  async unload(modelId: string): Promise<void> {
-    if (this.resident === modelId) this.resident = null;
-  }
-
-  async load(modelId: string): Promise<void> {
-    const model = this.ladder.find((candidate) => candidate.id === modelId);
-    if (!model) throw new Error(`unknown model ${modelId}`);
-    this.resident = modelId;
-    this.loads++;
-    await sleep(this.clock, model.loadSeconds * 1000);
-    if (this.failing.has(modelId)) {
-      this.resident = null;
-      throw new Error(`Failed to load model ${modelId}`);
-    }
   }
 }

@@ -2,7 +2,7 @@
  * Where samples come from. The ResourceMonitor only knows this interface, so the machine
  * (system-source.ts), a recorded trace (trace-source.ts) or a test script can feed it alike.
  */
-import type { ResourceSample, StaticHardwareInfo } from './types';
+import type { ResourceSample, StaticHardwareInfo } from '../types';
 
 /** Power state, read at a low rate. */
 export interface PowerReading {

@@ -4,7 +4,7 @@
  * delivered after the state change that caused them, so a listener that calls back into the
  * scaler (pre-flight, feedback, another switch) always sees a consistent state.
  */
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 import type { TierAssessment } from './hardware-tiers';
 import type { ResolvedScalerSettings, ResourceThresholds } from './resolved-settings';
 import type {
@@ -15,7 +15,7 @@ import type {
   ScalerDecision,
   SwitchEvent,
 } from './scaler-types';
-import type { ModelProfile, ReplyFeedback } from './types';
+import type { ModelProfile, ReplyFeedback } from '../types';
 
 /** What every scaler is built from. */
 export interface ScalerBaseOptions {

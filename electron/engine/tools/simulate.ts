@@ -4,14 +4,15 @@
  * take tens of milliseconds. The simulator adds the resident model's memory to the trace's
  * `otherMemUsedBytes`, so a switch changes the pressure the scaler sees next.
  */
-import { flushPromises, VirtualClock } from './clock';
-import { ModelSwitcher, SimulatedLoader } from './model-switcher';
-import { ProactiveScaler } from './proactive-scaler';
+import { flushPromises, VirtualClock } from '../resource/clock';
+import { ModelSwitcher } from '../resource/actuation/model-switcher';
+import { SimulatedLoader } from './simulated-loader';
+import { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import { ReactiveScaler } from './reactive-scaler';
-import type { ScalerDecision, ScalingPolicy } from './scaler-types';
+import type { ScalerDecision, ScalingPolicy } from '../resource/policy/scaler-types';
 import type { Trace, TraceEvent, TraceSample } from './trace';
 import { hardwareOfTrace, traceSampleToResourceSample } from './trace-source';
-import type { ModelProfile } from './types';
+import type { ModelProfile } from '../resource/types';
 
 /** Which policy to replay. */
 export type SimulationPolicy = 'proactive' | 'reactive';

@@ -5,11 +5,11 @@
  * written for later versions still replay.
  */
 import { z } from 'zod';
-import { HardwareTierDetector } from './hardware-tiers';
+import { HardwareTierDetector } from '../resource/policy/hardware-tiers';
 import { JsonLocationError, parseLocatedJson, type LocatedJson } from './located-json';
-import { resolveScalerSettings } from './resolved-settings';
-import { ResourceInputError, formatPath, issuesFromZod, scalerSettingsSchema, type ValidationIssue } from './settings';
-import { hardwareOfTrace } from './trace-source';
+import { resolveScalerSettings } from '../resource/policy/resolved-settings';
+import { ResourceInputError, formatPath, issuesFromZod, scalerSettingsSchema, type ValidationIssue } from '../resource/policy/settings';
+import type { StaticHardwareInfo } from '../resource/types';
 
 const number = (unit: string) => z.number({ error: `must be a number (${unit})` }).refine(Number.isFinite, { error: `must be a finite number (${unit})` });
 const nonNegative = (unit: string) => number(unit).min(0, { error: `must not be negative (${unit})` });
@@ -150,4 +150,16 @@ export function parseTraceText(text: string): Trace {
     throw error;
   }
   return parseTrace(located.value, located);
+}
+
+/** The machine of a trace, as the tier detector sees it. */
+export function hardwareOfTrace(trace: Trace): StaticHardwareInfo {
+  return {
+    cpuModel: 'trace',
+    physicalCores: trace.machine.cpuCores,
+    logicalCores: trace.machine.cpuCores,
+    memTotalBytes: trace.machine.memTotalBytes,
+    gpus: (trace.machine.gpus ?? []).map((gpu) => ({ name: gpu.name, vramTotalBytes: gpu.vramTotalBytes })),
+    os: { platform: 'trace', release: '', arch: '' },
+  };
 }

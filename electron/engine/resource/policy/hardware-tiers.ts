@@ -4,7 +4,7 @@
  * design in SCALING-NOTES: small machines keep a wider margin because a fixed amount of memory
  * (the desktop, a browser) is a bigger share of them and swapping hurts sooner.
  */
-import type { StaticHardwareInfo } from './types';
+import type { StaticHardwareInfo } from '../types';
 
 const GiB = 2 ** 30;
 

@@ -6,13 +6,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as si from 'systeminformation';
-import { RealClock, VirtualClock } from './clock';
-import { ProactiveScaler } from './proactive-scaler';
-import { ResourceMonitor } from './resource-monitor';
+import { RealClock, VirtualClock } from '../resource/clock';
+import { ProactiveScaler } from '../resource/policy/proactive-scaler';
+import { ResourceMonitor } from '../resource/monitoring/resource-monitor';
 import { runSimulation, type SimulationResult, type SimulationSummary } from './simulate';
-import { SystemResourceSource } from './system-source';
+import { SystemResourceSource } from '../resource/monitoring/system-source';
 import { parseTraceText, type Trace } from './trace';
-import type { ModelProfile, StaticHardwareInfo } from './types';
+import type { ModelProfile, StaticHardwareInfo } from '../resource/types';
 
 /** Options of a run. */
 export interface BenchmarkOptions {

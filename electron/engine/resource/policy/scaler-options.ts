@@ -2,12 +2,12 @@
  * Construction options shared by the proactive scaler and the reactive baseline: the tier is
  * detected and the user's settings validated and resolved against it here, once.
  */
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 import { HardwareTierDetector } from './hardware-tiers';
 import { resolveScalerSettings } from './resolved-settings';
 import type { ScalerBaseOptions } from './scaler-base';
 import { parseScalerSettings, type ScalerSettingsInput } from './settings';
-import type { ModelProfile, ResourceSample, StaticHardwareInfo } from './types';
+import type { ModelProfile, ResourceSample, StaticHardwareInfo } from '../types';
 
 /** A stream of samples the scaler can follow (the ResourceMonitor is one). */
 export interface SampleStream {

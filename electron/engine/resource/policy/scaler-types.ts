@@ -5,7 +5,7 @@
 import type { TierAssessment } from './hardware-tiers';
 import type { ResourceThresholds } from './resolved-settings';
 import type { ChangeKind } from './trends';
-import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample } from './types';
+import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample } from '../types';
 
 /** Which rule produced a decision. */
 export type DecisionPath =

@@ -3,7 +3,7 @@
  * is its baseline, so "slow" means slow for that model on this machine, not against a table.
  */
 import type { ScalerSettings } from './settings';
-import type { ReplyFeedback } from './types';
+import type { ReplyFeedback } from '../types';
 
 /** How a model is doing after the latest reply. */
 export type PerformanceVerdict =

@@ -8,7 +8,7 @@ import { pct, pctRate } from './down-paths';
 import type { PerformanceTracker } from './performance';
 import type { ResourceTrack } from './resource-track';
 import type { ScalerSettings } from './settings';
-import type { ModelProfile, PreflightAnswer, PreflightRequest } from './types';
+import type { ModelProfile, PreflightAnswer, PreflightRequest } from '../types';
 
 /** Speed assumed for a model with neither feedback nor a declared rate, tokens/s. */
 const FALLBACK_TOKENS_PER_SECOND = 10;

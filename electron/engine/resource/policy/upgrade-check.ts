@@ -10,7 +10,7 @@ import type { ScalerSettings } from './settings';
 import type { TimeSeries } from './time-series';
 import { windowLength } from './time-series';
 import { windowMax, windowMedian, windowQuantile } from './trends';
-import type { ModelProfile } from './types';
+import type { ModelProfile } from '../types';
 import { pct } from './down-paths';
 
 const MiB = 2 ** 20;

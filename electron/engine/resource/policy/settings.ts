@@ -4,7 +4,6 @@
  * come from the hardware tier (see hardware-tiers.ts) unless the user overrides them.
  */
 import { z } from 'zod';
-import { parseLocatedJson, JsonLocationError, type LocatedJson } from './located-json';
 
 /** A number in [min, max]; the error message states the range and the unit. */
 function bounded(min: number, max: number, unit: string, options: { integer?: boolean } = {}) {
@@ -131,10 +130,15 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
+/** Finds the source line of a field in a parsed document (the tools' located JSON does this). */
+export interface LineLocator {
+  lineOf(path: ReadonlyArray<PropertyKey>): number | undefined;
+}
+
 /** Converts zod issues to `ValidationIssue`s, with lines when the source text is known. */
 export function issuesFromZod(
   error: z.ZodError,
-  options: { prefix?: ReadonlyArray<PropertyKey>; located?: LocatedJson; input?: unknown } = {},
+  options: { prefix?: ReadonlyArray<PropertyKey>; located?: LineLocator; input?: unknown } = {},
 ): ValidationIssue[] {
   const prefix = options.prefix ?? [];
   return error.issues.map((issue) => {
@@ -157,19 +161,5 @@ export function issuesFromZod(
 export function parseScalerSettings(input: unknown): ScalerSettings {
   const result = scalerSettingsSchema.safeParse(input ?? {}, { reportInput: true });
   if (!result.success) throw new ResourceInputError('settings', issuesFromZod(result.error));
-  return result.data;
-}
-
-/** Validates a settings file's text; errors name the field, its range and the line. */
-export function parseScalerSettingsText(text: string): ScalerSettings {
-  let located: LocatedJson;
-  try {
-    located = parseLocatedJson(text);
-  } catch (error) {
-    if (error instanceof JsonLocationError) throw new ResourceInputError('settings', [{ field: '(syntax)', line: error.line, message: error.message }]);
-    throw error;
-  }
-  const result = scalerSettingsSchema.safeParse(located.value, { reportInput: true });
-  if (!result.success) throw new ResourceInputError('settings', issuesFromZod(result.error, { located }));
   return result.data;
 }
