@@ -3,7 +3,7 @@
  * the bigger model back. The sentences go to the in-app notice and the notification centre.
  */
 import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
-import type { LadderRung } from './manager-settings';
+import type { Rung } from './rung';
 
 export interface CapabilityChange {
   direction: 'down' | 'up';
@@ -20,7 +20,7 @@ export interface CapabilityChange {
 const mb = (bytes: number) => `${Math.round(bytes / 1e6).toLocaleString('en')} MB`;
 const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;
 
-export function describeChange(from: LadderRung, to: LadderRung, why: string, scaler: ProactiveScaler, stabilizationSeconds: number): CapabilityChange {
+export function describeChange(from: Rung, to: Rung, why: string, scaler: ProactiveScaler, stabilizationSeconds: number): CapabilityChange {
   const down = to.footprint.memBytes < from.footprint.memBytes;
   const state = scaler.getState();
   const thresholds = scaler.getThresholds().memory;
@@ -29,18 +29,18 @@ export function describeChange(from: LadderRung, to: LadderRung, why: string, sc
   if (down) {
     return {
       direction: 'down',
-      from: from.name,
-      to: to.name,
-      what: `Mai now answers with ${to.name} (${mb(to.footprint.memBytes)}) instead of ${from.name} (${mb(from.footprint.memBytes)}): replies may be simpler; the conversation is kept.`,
+      from: from.model.name,
+      to: to.model.name,
+      what: `Mai now answers with ${to.model.name} (${mb(to.footprint.memBytes)}) instead of ${from.model.name} (${mb(from.footprint.memBytes)}): replies may be simpler; the conversation is kept.`,
       why,
-      bringBack: `${from.name} comes back by itself once memory use, with it loaded, would stay under ${percent(thresholds.upgrade)} for ${minutes} (tier: ${state.tier.label}). Closing memory-hungry programs brings that sooner.`,
+      bringBack: `${from.model.name} comes back by itself once memory use, with it loaded, would stay under ${percent(thresholds.upgrade)} for ${minutes} (tier: ${state.tier.label}). Closing memory-hungry programs brings that sooner.`,
     };
   }
   return {
     direction: 'up',
-    from: from.name,
-    to: to.name,
-    what: `Mai is back on ${to.name} (${mb(to.footprint.memBytes)}).`,
+    from: from.model.name,
+    to: to.model.name,
+    what: `Mai is back on ${to.model.name} (${mb(to.footprint.memBytes)}).`,
     why,
     bringBack: '',
   };

@@ -1,9 +1,8 @@
 /**
  * What the ModelManager is configured with: the models main lists, the manager's settings, the
- * ladder rungs it builds, and the pure functions that turn settings into scaler and monitor input.
+ * and the pure functions that turn settings into scaler and monitor input.
  */
 import type { ScalerSettingsInput } from '../resource/policy/settings';
-import type { Footprint } from './footprint';
 
 /** A model Mai may use, as main lists it. */
 export interface LadderInput {
@@ -46,17 +45,6 @@ export interface ConfigureRequest {
   /** Models never loaded automatically (they crashed the engine). */
   avoidPaths?: string[];
   settings: ManagerSettings;
-}
-
-/** One rung as the UI shows it. */
-export interface LadderRung {
-  id: string;
-  path: string;
-  name: string;
-  synthetic: boolean;
-  footprint: Footprint;
-  /** Context size requested for this rung, tokens; undefined lets the engine choose. */
-  contextSize?: number;
 }
 
 /** The ResourceMonitor's period from the scaler settings (`sampleIntervalSeconds`, 0.1–60 s, default 1 s), ms. */

@@ -85,6 +85,7 @@ describe('ResourceMonitor on a trace', () => {
     await scaler.startContinuousMonitoring();
     await clock.advanceAsync(400_000);
     scaler.stop();
+    monitor.stop();
     const degrade = scaler.getState().recentDecisions.find((d) => d.action === 'degrade');
     expect(degrade).toBeDefined();
     expect(degrade!.t - 300_000).toBeLessThanOrEqual(2_000);

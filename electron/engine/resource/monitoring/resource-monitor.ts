@@ -31,7 +31,8 @@ export interface MonitorStats {
 export class ResourceMonitor {
   private readonly source: ResourceSource;
   private readonly clock: Clock;
-  private readonly intervalMs: number;
+  /** The sampling period, ms. */
+  readonly intervalMs: number;
   private readonly powerIntervalMs: number;
   private readonly listeners = new Set<(sample: ResourceSample) => void>();
   private hardware: StaticHardwareInfo | null = null;

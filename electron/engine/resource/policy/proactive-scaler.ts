@@ -76,11 +76,13 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     await this.monitor.start();
   }
 
-  /** Stops following the monitor (and stops it). Decisions already emitted stand. */
+  /**
+   * Stops following the monitor. The monitor keeps running: it belongs to whoever created it (the
+   * ModelManager keeps one across scalers). Decisions already emitted stand.
+   */
   stop(): void {
     this.unsubscribeMonitor?.();
     this.unsubscribeMonitor = null;
-    this.monitor?.stop();
   }
 
   /** Pauses automatic decisions (emergencies still act: the machine must not freeze); null resumes. */

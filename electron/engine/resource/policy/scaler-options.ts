@@ -3,16 +3,15 @@
  * detected and the user's settings validated and resolved against it here, once.
  */
 import type { Clock } from '../clock';
-import { HardwareTierDetector } from './hardware-tiers';
+import { HardwareTierDetector, type TierAssessment } from './hardware-tiers';
 import { resolveScalerSettings } from './resolved-settings';
 import type { ScalerBaseOptions } from './scaler-base';
 import { parseScalerSettings, type ScalerSettingsInput } from './settings';
 import type { ModelProfile, ResourceSample, StaticHardwareInfo } from '../types';
 
-/** A stream of samples the scaler can follow (the ResourceMonitor is one). */
+/** A stream of samples the scaler can follow (the ResourceMonitor is one); the scaler starts it but never stops it. */
 export interface SampleStream {
   start(): Promise<unknown>;
-  stop(): void;
   onSample(listener: (sample: ResourceSample) => void): () => void;
 }
 
@@ -27,6 +26,8 @@ export interface ScalerOptions {
   /** User settings; validated here (throws ResourceInputError naming the field and range). */
   settings?: ScalerSettingsInput;
   tierDetector?: HardwareTierDetector;
+  /** The machine's tier when the caller has detected it already (then `tierDetector` is not asked again). */
+  tier?: TierAssessment;
   /** Needed only for startContinuousMonitoring. */
   monitor?: SampleStream;
   log?: (line: string) => void;
@@ -34,7 +35,7 @@ export interface ScalerOptions {
 
 /** Builds the shared part of a scaler's options: the tier and the resolved thresholds. */
 export function prepareScalerOptions(options: ScalerOptions): ScalerBaseOptions {
-  const tier = (options.tierDetector ?? new HardwareTierDetector()).detect(options.hardware);
+  const tier = options.tier ?? (options.tierDetector ?? new HardwareTierDetector()).detect(options.hardware);
   const vramTotal = options.hardware.gpus.reduce((sum, gpu) => sum + (gpu.vramTotalBytes || 0), 0);
   const settings = resolveScalerSettings(parseScalerSettings(options.settings ?? {}), tier, vramTotal);
   const base: ScalerBaseOptions = { clock: options.clock, ladder: options.ladder, initialModelId: options.initialModelId, tier, settings };
