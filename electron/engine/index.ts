@@ -71,7 +71,7 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
         manager.setOverlay(overlay);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
-      const model = await manager.configure({ models, preferredPath, avoidPaths, settings: { ...settings, scaler: settings.scaler } });
+      const model = await manager.configure({ models, preferredPath, avoidPaths, settings });
       return { model, ladder: manager.ladder.map(toWireRung), tier: toWireTier(manager.state?.tier) };
     },
     'manager:select': ({ path, models }) => requireManager().selectModel(path, models),

@@ -2,20 +2,12 @@
  * What a model change means to the user: what changed, why (with the figure), and what would bring
  * the bigger model back. The sentences go to the in-app notice and the notification centre.
  */
+import type { CapabilityChangeData } from '../../../shared/resource';
 import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import type { Rung } from './rung';
 
-export interface CapabilityChange {
-  direction: 'down' | 'up';
-  from: string;
-  to: string;
-  /** What the user gains or loses. */
-  what: string;
-  /** The decision's reason, with its numbers. */
-  why: string;
-  /** The condition that brings the bigger model back (empty on an upgrade). */
-  bringBack: string;
-}
+/** What a model change means to the user (the wire's `capabilityChangeSchema` is its one definition). */
+export type CapabilityChange = CapabilityChangeData;
 
 const mb = (bytes: number) => `${Math.round(bytes / 1e6).toLocaleString('en')} MB`;
 const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;

@@ -4,29 +4,19 @@
  * only ever talks to a model through this interface, so a fake runtime can drive it in unit tests
  * on a virtual clock.
  */
-import type { ChatTurn, GenerationStats, LoadedModel, StopReason } from '../../../shared/domain';
+import type { z } from 'zod';
+import type { ChatTurn, LoadedModel } from '../../../shared/domain';
+import type { generateParamsSchema, generateResultSchema } from '../../../shared/engine-protocol';
 
-/** A reply to generate: the conversation ends with the user turn to answer. */
-export interface GenerateRequest {
-  requestId: string;
-  history: ChatTurn[];
-  maxTokens: number;
-  temperature?: number;
-  seed?: number;
-}
+/** A reply to generate (`chat:generate`'s parameters): the conversation ends with the user turn to answer. */
+export type GenerateRequest = z.output<typeof generateParamsSchema>;
 
-/** A finished (or stopped) reply. */
-export interface GenerateResult {
-  requestId: string;
-  text: string;
-  /** Set when the reply ran at reduced cost or lost old turns; shown beside it. */
-  note?: string;
-  /** Earlier turns left out because the conversation did not fit the model's context (0 or absent: none). */
-  droppedTurns?: number;
-  stopReason: StopReason;
-  stats: GenerationStats;
-  model: string;
-}
+/**
+ * A finished (or stopped) reply: `chat:generate`'s result, plus what the manager reads before it
+ * goes out (`droppedTurns`: earlier turns left out because the conversation did not fit the
+ * model's context; 0 or absent: none).
+ */
+export type GenerateResult = z.output<typeof generateResultSchema> & { droppedTurns?: number };
 
 /** Which model to load and with what cost settings (a rung's model and cost, see rung.ts). */
 export interface RuntimeLoadRequest {
