@@ -1,5 +1,5 @@
 /**
- * The honest baseline of SCALER-TRACES.md, for side-by-side comparison: degrade one rung when the
+ * The honest baseline (docs/trace-format.md, "Policies"), for side-by-side comparison: degrade one rung when the
  * measured use has been over the degrade threshold for 3 s (at once mid-reply when it is over the
  * critical line), upgrade when the projected use after the upgrade has stayed under the upgrade
  * threshold for 60 s while idle, 30 s cooldown after any switch. It has hysteresis and a cooldown

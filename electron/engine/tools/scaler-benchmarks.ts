@@ -206,7 +206,7 @@ export async function benchmarkScenarios(traceDir: string): Promise<Record<strin
 
 const linesHaveUpgrade = (result: SimulationResult): boolean => result.lines.some((line) => line.action === 'upgrade');
 
-/** The targets of SCALING-NOTES, judged on the scenario rows (each `{ target, meetsTarget }`). */
+/** The targets in docs/scaling-policy.md ("Against the targets"), judged on the scenario rows (each `{ target, meetsTarget }`). */
 export function scenarioTargets(rows: Record<string, ScenarioRow>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const judge = (name: string, trace: string, target: string, check: (row: ScenarioRow) => boolean): void => {

@@ -1,8 +1,8 @@
 /**
- * The trace format `npm run simulate` replays (docs/trace-format.md; SCALER-TRACES.md is the
- * contract). Parsing is strict about values — missing, negative, out-of-range or out-of-order
- * values are errors naming the field and the line — and lenient about unknown fields, so traces
- * written for later versions still replay.
+ * The trace format `npm run simulate` replays (docs/trace-format.md describes every field).
+ * Parsing is strict about values — missing, negative, out-of-range or out-of-order values are
+ * errors naming the field and the line — and lenient about unknown fields, so traces written for
+ * later versions still replay.
  */
 import { z } from 'zod';
 import { HardwareTierDetector } from '../resource/policy/hardware-tiers';

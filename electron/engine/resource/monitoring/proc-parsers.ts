@@ -1,8 +1,8 @@
 /**
  * Parsers for the Linux files the monitor reads every second. Pure functions over text, so they
- * are tested on fixtures and cost only a scan of a few hundred bytes each (FINDINGS: reading
+ * are tested on fixtures and cost only a scan of a few hundred bytes each (reading
  * /proc/meminfo 0.4 ms, /proc/pressure/memory 0.2 ms — against 104 ms for systeminformation's
- * currentLoad, which samples for 100 ms).
+ * currentLoad, which samples for 100 ms; docs/scaling-policy.md, "Where the design comes from").
  */
 
 /** Cumulative CPU time of all cores, in jiffies. */

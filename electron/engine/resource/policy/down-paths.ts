@@ -1,5 +1,5 @@
 /**
- * The step-down rules for one resource, first match wins (SCALING-NOTES "down paths"):
+ * The step-down rules for one resource, first match wins (docs/scaling-policy.md, "Down"):
  * emergency → step → velocity → climb → level → trend. Each call advances the rules' timers, so it runs
  * on every sample even when the scaler may not act (cooldown, a switch in progress): a level
  * held over the line during a cooldown then acts the moment the cooldown ends.

@@ -1,7 +1,7 @@
 /**
  * The hardware tier ladder and its detector. A tier owns the memory thresholds and budgets; the
  * user sees the tier and the reasons for it, so both are kept. Thresholds follow the measured
- * design in SCALING-NOTES: small machines keep a wider margin because a fixed amount of memory
+ * design (docs/scaling-policy.md, "Tiers"): small machines keep a wider margin because a fixed amount of memory
  * (the desktop, a browser) is a bigger share of them and swapping hurts sooner.
  */
 import type { StaticHardwareInfo } from '../types';

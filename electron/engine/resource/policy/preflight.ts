@@ -1,7 +1,7 @@
 /**
  * The pre-flight answer before a reply: pure arithmetic on the trends cached at the last sample,
  * so it costs a few hundred nanoseconds and never waits for I/O. Its horizon is the expected
- * length of the reply plus the switch latency (SCALING-NOTES): a switch mid-reply interrupts the
+ * length of the reply plus the switch latency (docs/scaling-policy.md, "Pre-flight"): a switch mid-reply interrupts the
  * user, a switch before the reply costs only the load.
  */
 import { pct, pctRate } from './down-paths';

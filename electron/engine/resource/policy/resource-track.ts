@@ -1,8 +1,8 @@
 /**
  * One watched resource (memory or VRAM) as the proactive scaler sees it. The series holds the
  * *background* — use minus the assistant's own footprint, as a fraction of the total — so that
- * the scaler's own switches never look like load (SCALING-NOTES: forecast the background, not
- * yourself). Any model's projected use is that background plus the model's footprint.
+ * the scaler's own switches never look like load (forecast the background, not yourself:
+ * docs/scaling-policy.md, "Where the design comes from"). Any model's projected use is that background plus the model's footprint.
  */
 import type { ResourceThresholds } from './resolved-settings';
 import type { ScalerSettings } from './settings';

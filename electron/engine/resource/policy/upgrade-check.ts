@@ -1,5 +1,5 @@
 /**
- * The one way up (SCALING-NOTES "Up"): the stabilization period since the last step down, the
+ * The one way up (docs/scaling-policy.md, "Up"): the stabilization period since the last step down, the
  * bigger model's projected use under the upgrade line over that whole period (its maximum; the
  * 95th percentile is reported), the trend not rising, the CPU not crowded, replies
  * healthy, sensors present, and no reply in progress. Never up from a forecast alone.
