@@ -8,7 +8,7 @@
 import type { ModelDecision, ScalerDecision, ScalingPolicy } from '../policy/scaler-types';
 import type { ReplyFeedback } from '../types';
 
-/** Loads and unloads models; the ModelManager's real one wraps node-llama-cpp. */
+/** Loads and unloads models: the ModelManager's RungLoader over a ModelRuntime, or the simulator's pretend loader. */
 export interface ModelLoader {
   /** Frees the model's memory (the old model goes first: a switch down must not need both). */
   unload(modelId: string): Promise<void>;
