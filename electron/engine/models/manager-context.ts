@@ -30,6 +30,7 @@ export interface ModelManagerEvents extends Record<string, unknown> {
 /** Emits one of the manager's events. */
 export type ManagerEmit = <K extends keyof ModelManagerEvents>(event: K, payload: ModelManagerEvents[K]) => void;
 
+/** The state the manager's parts share (see the file comment). */
 export interface ManagerContext {
   readonly runtime: ModelRuntime;
   readonly machine: ManagerStateMachine;

@@ -43,8 +43,9 @@ export interface ModelManagerOptions {
   log: (level: LogLevel, message: string) => void;
 }
 
+/** One per engine process: configure it with the models, then ask it for replies; `shutdown` leaves nothing running. */
 export class ModelManager extends Emitter<ModelManagerEvents> {
-  readonly tierDetector = new HardwareTierDetector();
+  private readonly tierDetector = new HardwareTierDetector();
   private readonly context: ManagerContext;
   private readonly source: BudgetedSource;
   private readonly loader: RungLoader;

@@ -27,6 +27,7 @@ export interface ReplyDeps {
   whenModelReady: () => Promise<void>;
 }
 
+/** Runs the manager's replies, one at a time; the state machine refuses a second. */
 export class ReplyRunner {
   private activeRequestId: string | null = null;
   /** A reply cut by a critical switch: answered again on the new model. */

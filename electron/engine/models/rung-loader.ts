@@ -16,6 +16,7 @@ import { loadRequestOf, type Rung } from './rung';
 /** Pause between two chat-format preparations of neighbouring rungs, ms (keeps the engine responsive). */
 const NEIGHBOUR_PREPARE_GAP_MS = 250;
 
+/** Loads rungs for the manager: the first one, the switcher's, and the one loaded ahead. */
 export class RungLoader implements ModelLoader {
   /** What the process held before a model was loaded: its footprint is measured against it after its first reply. */
   private measurement: { rungId: string; before: RuntimeMeasure } | null = null;
