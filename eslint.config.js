@@ -49,6 +49,20 @@ export default tseslint.config(
     },
   },
   {
+    // The live loop never reaches the tools (simulator, traces, baselines): they stay out of the engine bundle.
+    files: ['electron/engine/**/*.ts'],
+    ignores: ['electron/engine/tools/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['electron'], message: 'electron/engine must not import electron (it also runs under child_process.fork).' },
+          { group: ['**/main/**', '**/preload/**', '**/renderer/**', 'react', 'react-dom'], message: 'electron/engine talks to main only through the engine protocol.' },
+          { group: ['**/tools/**'], message: 'The running engine never imports electron/engine/tools/ (simulator, traces, baselines).' },
+        ],
+      }],
+    },
+  },
+  {
     // Main's core is plain TypeScript; only electron/main/electron/ wires it to Electron.
     files: ['electron/main/**/*.ts'],
     ignores: ['electron/main/electron/**'],

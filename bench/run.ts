@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { importBundled } from '../electron/engine/resource/bundled-import';
+import { importBundled } from '../electron/engine/tools/bundled-import';
 import { loadAverage, repoDir, round, type GroupResult, type TargetResult } from './bench-util';
 import { fullStack, memory, switchLatency, threads, type BenchOptions } from './model-bench';
 

@@ -6,7 +6,7 @@
  * Run alone: node build/run-ts.mjs bench/scaler-bench.ts [--quick]
  */
 import path from 'node:path';
-import { runScalerBenchmarks as run } from '../electron/engine/resource/benchmarks';
+import { runScalerBenchmarks as run } from '../electron/engine/tools/scaler-benchmarks';
 
 /** Runs the benchmark groups; `quick` shortens the monitoring windows from 60 s to 10 s. */
 export async function runScalerBenchmarks(opts: { quick?: boolean } = {}): Promise<Record<string, unknown>> {

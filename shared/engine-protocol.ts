@@ -17,17 +17,41 @@ import type { Contract } from './rpc';
 
 const requestId = z.string().min(1).max(100);
 
-const ladderInput = z
-  .array(
-    z.object({
-      path: z.string().min(1).max(4096),
-      sizeBytes: z.number().nonnegative(),
-      synthetic: z.boolean(),
-      /** Context size in tokens for this model, replacing the settings' `contextSize`; default: the settings'. */
-      contextSize: z.number().int().min(256).max(1 << 20).optional(),
-    }),
-  )
-  .max(1000);
+/** A model Mai may use, as main lists it. */
+export const ladderInputSchema = z.object({
+  path: z.string().min(1).max(4096),
+  sizeBytes: z.number().nonnegative(),
+  synthetic: z.boolean(),
+  /** Context size in tokens for this model, replacing the settings' `contextSize`; default: the settings'. */
+  contextSize: z.number().int().min(256).max(1 << 20).optional(),
+});
+const ladderInput = z.array(ladderInputSchema).max(1000);
+
+/** `manager:configure`: the models, the one to start on, and the settings. */
+export const configureParamsSchema = z.object({
+  models: ladderInput,
+  /** The model to start on (the user's choice or the last one used); null lets Mai choose. */
+  preferredPath: z.string().max(4096).nullable(),
+  /** Models that crashed the engine: never loaded automatically. */
+  avoidPaths: z.array(z.string().max(4096)).max(1000).default([]),
+  settings: managerSettingsSchema,
+  /** Folder for per-machine measurements (memory corrections); null keeps nothing. */
+  dataDir: z.string().max(4096).nullable(),
+});
+
+/** `chat:generate`: a reply to the last user turn of `history`. */
+export const generateParamsSchema = z.object({
+  requestId,
+  /** The whole conversation, oldest first, ending with the user turn to answer. */
+  history: z.array(chatTurnSchema).min(1).max(10_000),
+  /** Upper bound on generated tokens. */
+  maxTokens: z.number().int().min(1).max(1 << 20).default(512),
+  temperature: z.number().min(0).max(5).optional(),
+  seed: z.number().int().nonnegative().optional(),
+});
+
+/** The finished (or stopped) reply. */
+export const generateResultSchema = z.object({ requestId, text: z.string(), stopReason: stopReasonSchema, stats: generationStatsSchema, model: z.string(), note: z.string().optional() });
 
 export const engineContract = {
   methods: {
@@ -41,15 +65,7 @@ export const engineContract = {
      * loads the first model (the preferred one, else the largest that fits).
      */
     'manager:configure': {
-      params: z.object({
-        models: ladderInput,
-        preferredPath: z.string().max(4096).nullable(),
-        /** Models that crashed the engine: never loaded automatically. */
-        avoidPaths: z.array(z.string().max(4096)).max(1000).default([]),
-        settings: managerSettingsSchema,
-        /** Folder for per-machine measurements (memory corrections); null keeps nothing. */
-        dataDir: z.string().max(4096).nullable(),
-      }),
+      params: configureParamsSchema,
       result: z.object({ model: loadedModelSchema.nullable(), ladder: z.array(ladderRungSchema), tier: tierSchema }),
     },
     /** The user picked a model: load it now and rebuild the ladder around it. */
@@ -93,18 +109,7 @@ export const engineContract = {
     },
     'model:unload': { params: z.object({}), result: z.object({ unloaded: z.boolean() }) },
     /** Generates a reply to the last user turn of `history`; tokens arrive as `chat:token` events. */
-    'chat:generate': {
-      params: z.object({
-        requestId,
-        /** The whole conversation, oldest first, ending with the user turn to answer. */
-        history: z.array(chatTurnSchema).min(1).max(10_000),
-        /** Upper bound on generated tokens. */
-        maxTokens: z.number().int().min(1).max(1 << 20).default(512),
-        temperature: z.number().min(0).max(5).optional(),
-        seed: z.number().int().nonnegative().optional(),
-      }),
-      result: z.object({ requestId, text: z.string(), stopReason: stopReasonSchema, stats: generationStatsSchema, model: z.string(), note: z.string().optional() }),
-    },
+    'chat:generate': { params: generateParamsSchema, result: generateResultSchema },
     /** Stops a reply; the partial text is the result of its `chat:generate`. */
     'chat:stop': { params: z.object({ requestId }), result: z.object({ stopped: z.boolean() }) },
     /** The prompt text the model saw on the last reply (for tests and diagnostics). */

@@ -4,28 +4,57 @@
  * notices. Derived numbers are nullable because JSON turns Infinity and NaN into null.
  */
 import { z } from 'zod';
+import { scalerSettingsSchema } from './scaler-settings';
 
 const num = z.number().nullable();
 
-export const resourceSampleSchema = z.looseObject({
+/**
+ * One reading of the machine: what the scaler consumes every sample. Bytes are bytes, fractions
+ * are 0–1, times are milliseconds of the engine's clock. The engine holds the same fields with
+ * numbers never null (`ResourceSample` in electron/engine/resource/types.ts is derived from this);
+ * on the wire a derived number may be null, JSON's form of Infinity and NaN.
+ */
+export const resourceSampleFieldsSchema = z.object({
+  /** Clock time of the reading, ms. */
   t: z.number(),
+  /** Fraction (0–1) of all logical cores busy with work other than the assistant's engine. */
   cpuOtherLoad: num,
+  /** Fraction (0–1) of all logical cores busy in total, the engine included; for display. */
   cpuTotalLoad: num.optional(),
+  /** Installed memory, bytes. */
   memTotalBytes: z.number(),
+  /** Memory in use system-wide, bytes: total − MemAvailable on Linux. Includes the assistant. */
   memUsedBytes: z.number(),
+  /**
+   * The part of `memUsedBytes` that is the assistant's own (anonymous RSS of the engine on Linux,
+   * the loaded model in a trace). Subtracted to get the background the scaler forecasts.
+   */
   ownMemBytes: num,
+  /** Resident set of the engine, bytes (includes mmap'd weights); for display. */
   ownRssBytes: num.optional(),
+  /** Swap size, bytes; absent where unknown. */
   swapTotalBytes: num.optional(),
+  /** Swap in use, bytes; absent where unknown. */
   swapUsedBytes: num.optional(),
+  /** Bytes per second read back from swap over the last interval (thrashing when sustained). */
   swapInBytesPerSecond: num.optional(),
+  /** Linux PSI `/proc/pressure/memory` some avg10, as a fraction (0.05 = 5 %); absent elsewhere. */
   psiSomeAvg10: num.optional(),
+  /** Linux PSI `/proc/pressure/memory` full avg10, as a fraction; absent elsewhere. */
   psiFullAvg10: num.optional(),
+  /** VRAM of the GPU(s) the engine uses, bytes; absent on CPU-only machines or when unmeasured. */
   vramTotalBytes: num.optional(),
+  /** VRAM in use, bytes. */
   vramUsedBytes: num.optional(),
+  /** The assistant's share of `vramUsedBytes`. */
   ownVramBytes: num.optional(),
+  /** True on battery. Sampled at a low rate, carried between. */
   onBattery: z.boolean().optional(),
+  /** Battery charge 0–100. */
   batteryPercent: num.optional(),
 });
+/** The sample on the wire: the fields above, and any a newer engine adds. */
+export const resourceSampleSchema = resourceSampleFieldsSchema.loose();
 export type ResourceSampleData = z.infer<typeof resourceSampleSchema>;
 
 export const trendSchema = z.object({
@@ -64,6 +93,7 @@ export const modelPerformanceSchema = z.object({
   modelId: z.string(),
   replies: z.number(),
   failures: z.number(),
+  /** Exponential moving averages of the successful replies; null before the first. */
   tokensPerSecond: num,
   ttftMs: num,
   replySeconds: num,
@@ -102,10 +132,14 @@ export type DecisionData = z.infer<typeof decisionSchema>;
 /** What a model change means to the user. */
 export const capabilityChangeSchema = z.object({
   direction: z.enum(['down', 'up']),
+  /** The model's name before and after. */
   from: z.string(),
   to: z.string(),
+  /** What the user gains or loses. */
   what: z.string(),
+  /** The decision's reason, with its numbers. */
   why: z.string(),
+  /** The condition that brings the bigger model back (empty on an upgrade). */
   bringBack: z.string(),
 });
 export type CapabilityChangeData = z.infer<typeof capabilityChangeSchema>;
@@ -134,16 +168,21 @@ export const ladderRungSchema = z.object({
 });
 export type LadderRungData = z.infer<typeof ladderRungSchema>;
 
-/** Manager settings sent to the engine; the scaler part is validated by the engine's own schema. */
+/** Manager settings sent to the engine, validated on arrival (the scaler's part by its own schema). */
 export const managerSettingsSchema = z.object({
-  scaler: z.record(z.string(), z.unknown()).default({}),
+  /** The proactive scaler's knobs; see shared/scaler-settings.ts. */
+  scaler: scalerSettingsSchema.prefault({}),
+  /** Treat the machine as having at most this much RAM, bytes; null = the real total. */
   memoryBudgetBytes: z.number().positive().nullable().default(null),
+  /** Context size in tokens for every model. Default 4096 (or the model's training size if smaller). */
   contextSize: z.number().int().min(512).max(1 << 20).optional(),
+  /** False pins the model: no automatic switches except emergencies. Default true. */
   autoScaling: z.boolean().default(true),
   /** Degrade threshold per tier id, replacing the tier's default when set. */
   actThresholds: z.record(z.string(), z.number().min(0.3).max(0.99)).default({}),
   /** Models smaller than this one stay off the ladder. */
   qualityFloorPath: z.string().max(4096).nullable().default(null),
+  /** `speed` acts 5 points earlier, `quality` 5 points later than the tier's threshold. Default balanced. */
   preference: z.enum(['balanced', 'speed', 'quality']).default('balanced'),
 });
 export type ManagerSettingsData = z.input<typeof managerSettingsSchema>;

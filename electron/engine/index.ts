@@ -12,8 +12,9 @@ import type { SourceOverlay } from './models/budget-source';
 import { validateGguf } from './models/gguf-validate';
 import { ModelManager } from './models/model-manager';
 import { createParentPort } from './port';
-import { createVramReader } from './resource/engine-vram';
-import { SystemResourceSource } from './resource/system-source';
+import { createVramReader } from './resource/monitoring/engine-vram';
+import { SystemResourceSource } from './resource/monitoring/system-source';
+import { toWireRung, toWireTier } from './wire';
 
 const startedAt = performance.now();
 const port = createParentPort();
@@ -48,7 +49,7 @@ let manager: ModelManager | null = null;
 function residentVramBytes(): number {
   const loaded = engine.model;
   if (!loaded || loaded.gpuLayers === 0) return 0;
-  return manager?.ladder.find((rung) => rung.path === loaded.path)?.footprint.vramBytes ?? 0;
+  return manager?.ladder.find((rung) => rung.model.path === loaded.path)?.footprint.vramBytes ?? 0;
 }
 const source = new SystemResourceSource({ readVram: createVramReader(() => engine.getLlama(), residentVramBytes) });
 let overlay: SourceOverlay = {};
@@ -70,25 +71,8 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
         manager.setOverlay(overlay);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
-      const model = await manager.configure({ models, preferredPath, avoidPaths, settings: { ...settings, scaler: settings.scaler } });
-      const state = manager.state;
-      return {
-        model,
-        ladder: manager.ladder.map((rung) => ({
-          id: rung.id,
-          path: rung.path,
-          name: rung.name,
-          synthetic: rung.synthetic,
-          memBytes: rung.footprint.memBytes,
-          vramBytes: rung.footprint.vramBytes,
-          estimatedMemBytes: rung.footprint.estimatedMemBytes,
-          correction: rung.footprint.correction,
-          measurements: rung.footprint.measurements,
-        })),
-        tier: state
-          ? { id: state.tier.id, label: state.tier.label, description: state.tier.description, reasons: state.tier.reasons }
-          : { id: 'unknown', label: 'Unknown', description: '', reasons: [] },
-      };
+      const model = await manager.configure({ models, preferredPath, avoidPaths, settings });
+      return { model, ladder: manager.ladder.map(toWireRung), tier: toWireTier(manager.state?.tier) };
     },
     'manager:select': ({ path, models }) => requireManager().selectModel(path, models),
     'manager:pause': ({ paused }) => {

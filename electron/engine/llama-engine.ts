@@ -2,37 +2,21 @@
  * The model lifecycle over node-llama-cpp: load one GGUF, keep one chat session whose KV cache is
  * reused while the conversation grows, stream a reply, stop it keeping the partial text.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
-import type { ChatTurn, GenerationStats, LoadedModel, LogLevel, StopReason } from '../../shared/domain';
+import type { ChatTurn, LoadedModel, LogLevel } from '../../shared/domain';
 import { MaiError } from '../../shared/errors';
 import { assertLooksLikeGguf, checkGguf } from './gguf-peek';
 import { withBinaryTestInMain } from './llama-binary';
-import { defaultThreadCount } from './threads';
+import { estimateGguf } from './llama-estimate';
+import type { GenerateRequest, GenerateResult, ModelRuntime, RuntimeEstimate, RuntimeLoadRequest, RuntimeMeasure } from './models/model-runtime';
+import { defaultThreadCount } from './resource/policy/threads';
 
-export interface GenerateRequest {
-  requestId: string;
-  history: ChatTurn[];
-  maxTokens: number;
-  temperature?: number;
-  seed?: number;
-}
+export type { GenerateRequest, GenerateResult } from './models/model-runtime';
 
-export interface GenerateResult {
-  requestId: string;
-  text: string;
-  /** Set when the reply ran at reduced cost or lost old turns; shown beside it. */
-  note?: string;
-  /** Earlier turns left out because the conversation did not fit the model's context (0 or absent: none). */
-  droppedTurns?: number;
-  stopReason: StopReason;
-  stats: GenerationStats;
-  model: string;
-}
-
-export interface LoadRequest {
-  path: string;
-  contextSize?: number;
+/** A model load as the engine protocol's `model:load` asks for it. */
+export interface LoadRequest extends RuntimeLoadRequest {
   threads?: number;
 }
 
@@ -86,7 +70,9 @@ function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
   });
 }
 
-export class LlamaEngine {
+/** The node-llama-cpp runtime: models run in this (the engine's) process. */
+export class LlamaEngine implements ModelRuntime {
+  readonly id = 'llama';
   private llama: Promise<Llama> | null = null;
   private loaded: Loaded | null = null;
   private loading: Promise<LoadedModel> | null = null;
@@ -185,7 +171,7 @@ export class LlamaEngine {
     } finally {
       this.onLoading(request.path, true);
     }
-    const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores);
+    const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores, os.availableParallelism());
     // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
     // thread count can follow the free cores between (and during) replies without a reload. The cap
     // is lowered only after creation: node-llama-cpp clamps `ideal` to the cap in force at creation.
@@ -473,5 +459,20 @@ export class LlamaEngine {
   /** The prompt text (chat template applied) that the model saw for the last reply. */
   lastPromptText(): string | null {
     return this.lastPrompt;
+  }
+
+  /** Refuses a missing or malformed GGUF file before anything is unloaded; its size, bytes. */
+  check(modelPath: string): Promise<number> {
+    return assertLooksLikeGguf(modelPath);
+  }
+
+  /** node-llama-cpp's estimate of the model and a `contextSize` context on the CPU (GGUF insights). */
+  async estimate(modelPath: string, sizeBytes: number, contextSize: number): Promise<RuntimeEstimate> {
+    return estimateGguf(await this.getLlama(), modelPath, sizeBytes, contextSize, 0, (message) => this.log('warn', message));
+  }
+
+  /** This process's resident memory and the GPU's VRAM in use (0 when it cannot be read). */
+  async measure(): Promise<RuntimeMeasure> {
+    return { residentBytes: process.memoryUsage.rss(), vramUsedBytes: await this.vramUsedBytes().catch(() => 0) };
   }
 }

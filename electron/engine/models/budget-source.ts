@@ -5,7 +5,7 @@
  * - an overlay of extra "other programs" load, set over the engine protocol only when test hooks
  *   are enabled (MAI_TEST_HOOKS=1), so end-to-end tests can drive pressure through the real stack.
  */
-import type { ResourceSource } from '../resource/resource-source';
+import type { ResourceSource } from '../resource/monitoring/resource-source';
 import type { ResourceSample, StaticHardwareInfo } from '../resource/types';
 
 export interface SourceOverlay {

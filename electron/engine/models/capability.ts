@@ -2,25 +2,17 @@
  * What a model change means to the user: what changed, why (with the figure), and what would bring
  * the bigger model back. The sentences go to the in-app notice and the notification centre.
  */
-import type { ProactiveScaler } from '../resource/proactive-scaler';
-import type { LadderRung } from './model-manager';
+import type { CapabilityChangeData } from '../../../shared/resource';
+import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
+import type { Rung } from './rung';
 
-export interface CapabilityChange {
-  direction: 'down' | 'up';
-  from: string;
-  to: string;
-  /** What the user gains or loses. */
-  what: string;
-  /** The decision's reason, with its numbers. */
-  why: string;
-  /** The condition that brings the bigger model back (empty on an upgrade). */
-  bringBack: string;
-}
+/** What a model change means to the user (the wire's `capabilityChangeSchema` is its one definition). */
+export type CapabilityChange = CapabilityChangeData;
 
 const mb = (bytes: number) => `${Math.round(bytes / 1e6).toLocaleString('en')} MB`;
 const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;
 
-export function describeChange(from: LadderRung, to: LadderRung, why: string, scaler: ProactiveScaler, stabilizationSeconds: number): CapabilityChange {
+export function describeChange(from: Rung, to: Rung, why: string, scaler: ProactiveScaler, stabilizationSeconds: number): CapabilityChange {
   const down = to.footprint.memBytes < from.footprint.memBytes;
   const state = scaler.getState();
   const thresholds = scaler.getThresholds().memory;
@@ -29,18 +21,18 @@ export function describeChange(from: LadderRung, to: LadderRung, why: string, sc
   if (down) {
     return {
       direction: 'down',
-      from: from.name,
-      to: to.name,
-      what: `Mai now answers with ${to.name} (${mb(to.footprint.memBytes)}) instead of ${from.name} (${mb(from.footprint.memBytes)}): replies may be simpler; the conversation is kept.`,
+      from: from.model.name,
+      to: to.model.name,
+      what: `Mai now answers with ${to.model.name} (${mb(to.footprint.memBytes)}) instead of ${from.model.name} (${mb(from.footprint.memBytes)}): replies may be simpler; the conversation is kept.`,
       why,
-      bringBack: `${from.name} comes back by itself once memory use, with it loaded, would stay under ${percent(thresholds.upgrade)} for ${minutes} (tier: ${state.tier.label}). Closing memory-hungry programs brings that sooner.`,
+      bringBack: `${from.model.name} comes back by itself once memory use, with it loaded, would stay under ${percent(thresholds.upgrade)} for ${minutes} (tier: ${state.tier.label}). Closing memory-hungry programs brings that sooner.`,
     };
   }
   return {
     direction: 'up',
-    from: from.name,
-    to: to.name,
-    what: `Mai is back on ${to.name} (${mb(to.footprint.memBytes)}).`,
+    from: from.model.name,
+    to: to.model.name,
+    what: `Mai is back on ${to.model.name} (${mb(to.footprint.memBytes)}).`,
     why,
     bringBack: '',
   };

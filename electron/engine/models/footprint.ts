@@ -1,14 +1,13 @@
 /**
- * How much memory a model will need at a given context size and GPU offload: node-llama-cpp's
- * GGUF insights before loading, corrected by what was measured on this machine after earlier
+ * How much memory a model will need at a given context size and GPU offload: the runtime's estimate
+ * before loading (node-llama-cpp's GGUF insights for local models), corrected by what was measured on this machine after earlier
  * loads (engine RSS and VRAM deltas). The corrections live on disk so every load improves the next
  * estimate.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Llama } from 'node-llama-cpp';
-import { checkGguf } from '../gguf-peek';
 import { writeJsonAtomic } from './json-file';
+import type { RuntimeEstimate } from './model-runtime';
 
 export interface Footprint {
   /** RAM the model and its context will take, bytes (corrected when a measurement exists). */
@@ -72,29 +71,12 @@ export class FootprintEstimator {
   }
 
   /**
-   * Estimates a configuration before loading it. The file's header is checked first (a malformed
-   * one would crash node-llama-cpp's reader); a file that fails the check rejects with its MaiError.
+   * A configuration's footprint before loading it: the runtime's own estimate, corrected by what
+   * earlier loads of the same configuration measured on this machine.
    */
-  async estimate(llama: Llama, modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number): Promise<Footprint> {
+  async estimate(raw: RuntimeEstimate, modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number): Promise<Footprint> {
     await this.ensureLoaded();
-    await checkGguf(modelPath);
-    const { readGgufFileInfo, GgufInsights } = await import('node-llama-cpp');
-    let estimatedMemBytes = sizeBytes;
-    let estimatedVramBytes = 0;
-    let name: string | undefined;
-    try {
-      const info = await readGgufFileInfo(modelPath, { logWarnings: false });
-      const general = (info.metadata as { general?: { name?: unknown } }).general;
-      if (typeof general?.name === 'string' && general.name.trim()) name = general.name.trim().slice(0, 200);
-      const insights = await GgufInsights.from(info, llama);
-      const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
-      const context = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: gpuLayers });
-      estimatedMemBytes = model.cpuRam + context.cpuRam;
-      estimatedVramBytes = model.gpuVram + context.gpuVram;
-    } catch (error) {
-      // Unknown architectures cannot be estimated; the file size is a floor that is never wildly off.
-      this.log(`no estimate for ${path.basename(modelPath)} (${(error as Error).message}); using its file size`);
-    }
+    const { memBytes: estimatedMemBytes, vramBytes: estimatedVramBytes, name } = raw;
     const key = FootprintEstimator.key(modelPath, sizeBytes, contextSize, gpuLayers);
     const entry = this.corrections[key];
     const correction = entry?.ratio ?? 1;

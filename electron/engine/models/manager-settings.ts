@@ -1,35 +1,17 @@
 /**
  * What the ModelManager is configured with: the models main lists, the manager's settings, the
- * ladder rungs it builds, and the pure functions that turn settings into scaler and monitor input.
+ * and the pure functions that turn settings into scaler and monitor input.
  */
-import type { ScalerSettingsInput } from '../resource/settings';
-import type { Footprint } from './footprint';
+import type { z } from 'zod';
+import type { configureParamsSchema, ladderInputSchema } from '../../../shared/engine-protocol';
+import type { ManagerSettingsData } from '../../../shared/resource';
+import type { ScalerSettingsInput } from '../resource/policy/settings';
 
-/** A model Mai may use, as main lists it. */
-export interface LadderInput {
-  path: string;
-  sizeBytes: number;
-  synthetic: boolean;
-  /** Context size in tokens for this model, replacing `ManagerSettings.contextSize`. */
-  contextSize?: number;
-}
+/** A model Mai may use, as main lists it (the engine protocol's `ladderInputSchema`). */
+export type LadderInput = z.infer<typeof ladderInputSchema>;
 
-/** Manager settings (beyond the scaler's own). */
-export interface ManagerSettings {
-  scaler?: ScalerSettingsInput;
-  /** Treat the machine as having at most this much RAM, bytes; null = the real total. */
-  memoryBudgetBytes?: number | null;
-  /** Context size in tokens for every model. Default 4096 (or the model's training size if smaller). */
-  contextSize?: number;
-  /** False pins the model: no automatic switches except emergencies. Default true. */
-  autoScaling?: boolean;
-  /** Degrade threshold per tier id, replacing the tier's default. */
-  actThresholds?: Record<string, number>;
-  /** Models smaller than this one stay off the ladder ("never below model X"). */
-  qualityFloorPath?: string | null;
-  /** `speed` acts 5 points earlier, `quality` 5 points later than the tier's threshold. */
-  preference?: 'balanced' | 'speed' | 'quality';
-}
+/** Manager settings (the scaler's own among them), as `manager:configure` carries them; every field optional in input. */
+export type ManagerSettings = ManagerSettingsData;
 
 /** The scaler settings for this machine's tier: the user's per-tier threshold, else the tier's adjusted by preference. */
 export function scalerSettingsFor(settings: ManagerSettings, tier: { id: string; budgets: { degradeThreshold: number; criticalThreshold: number } }): ScalerSettingsInput {
@@ -39,28 +21,11 @@ export function scalerSettingsFor(settings: ManagerSettings, tier: { id: string;
   return { ...(settings.scaler ?? {}), ...(degrade !== undefined ? { degradeThreshold: Math.round(degrade * 1000) / 1000 } : {}) };
 }
 
-export interface ConfigureRequest {
-  models: LadderInput[];
-  /** The model to start on (the user's choice or the last one used); null lets Mai choose. */
-  preferredPath: string | null;
-  /** Models never loaded automatically (they crashed the engine). */
-  avoidPaths?: string[];
-  settings: ManagerSettings;
-}
-
-/** One rung as the UI shows it. */
-export interface LadderRung {
-  id: string;
-  path: string;
-  name: string;
-  synthetic: boolean;
-  footprint: Footprint;
-  /** Context size requested for this rung, tokens; undefined lets the engine choose. */
-  contextSize?: number;
-}
+/** What `configure` takes: the `manager:configure` parameters but the data folder (given at construction). */
+export type ConfigureRequest = Omit<z.input<typeof configureParamsSchema>, 'dataDir'>;
 
 /** The ResourceMonitor's period from the scaler settings (`sampleIntervalSeconds`, 0.1–60 s, default 1 s), ms. */
 export function sampleIntervalMs(settings: ManagerSettings): number {
-  const seconds = (settings.scaler as { sampleIntervalSeconds?: unknown } | undefined)?.sampleIntervalSeconds;
-  return typeof seconds === 'number' && seconds >= 0.1 && seconds <= 60 ? Math.round(seconds * 1000) : 1000;
+  const seconds = settings.scaler?.sampleIntervalSeconds;
+  return seconds !== undefined && seconds >= 0.1 && seconds <= 60 ? Math.round(seconds * 1000) : 1000;
 }

@@ -1,16 +1,9 @@
 /** Per-model performance: time to first token, tokens/s, reply duration, failures, load time. */
 import type { GenerationStats } from '../../../shared/domain';
+import type { ModelPerformanceData } from '../../../shared/resource';
 
-export interface ModelPerformance {
-  modelId: string;
-  replies: number;
-  failures: number;
-  /** Exponential moving averages of the successful replies. */
-  tokensPerSecond: number | null;
-  ttftMs: number | null;
-  replySeconds: number | null;
-  loadSeconds: number | null;
-}
+/** One model's measured performance (the wire's `modelPerformanceSchema` is its one definition). */
+export type ModelPerformance = ModelPerformanceData;
 
 const ALPHA = 0.3;
 const ewma = (old: number | null, next: number) => (old === null ? next : old * (1 - ALPHA) + next * ALPHA);

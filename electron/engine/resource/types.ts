@@ -2,43 +2,15 @@
  * Data shapes shared by the monitor, the tiers, the scaler and the switcher. Bytes are bytes,
  * fractions are 0–1, times are milliseconds of the injected clock unless a name says seconds.
  */
+import type { z } from 'zod';
+import type { resourceSampleFieldsSchema } from '../../../shared/resource';
 
-/** One reading of the machine: what the scaler consumes every sample. */
-export interface ResourceSample {
-  /** Clock time of the reading, ms. */
-  t: number;
-  /** Fraction (0–1) of all logical cores busy with work other than the assistant's engine. */
-  cpuOtherLoad: number;
-  /** Fraction (0–1) of all logical cores busy in total, the engine included; for display. */
-  cpuTotalLoad?: number;
-  /** Installed memory, bytes. */
-  memTotalBytes: number;
-  /** Memory in use system-wide, bytes: total − MemAvailable on Linux. Includes the assistant. */
-  memUsedBytes: number;
-  /**
-   * The part of `memUsedBytes` that is the assistant's own (anonymous RSS of the engine on Linux,
-   * the loaded model in a trace). Subtracted to get the background the scaler forecasts.
-   */
-  ownMemBytes: number;
-  /** Resident set of the engine, bytes (includes mmap'd weights); for display. */
-  ownRssBytes?: number;
-  /** Swap size and use, bytes; absent where unknown. */
-  swapTotalBytes?: number;
-  swapUsedBytes?: number;
-  /** Bytes per second read back from swap over the last interval (thrashing when sustained). */
-  swapInBytesPerSecond?: number;
-  /** Linux PSI `/proc/pressure/memory` avg10, as fractions (0.05 = 5 %); absent elsewhere. */
-  psiSomeAvg10?: number;
-  psiFullAvg10?: number;
-  /** VRAM of the GPU(s) the engine uses, bytes; absent on CPU-only machines or when unmeasured. */
-  vramTotalBytes?: number;
-  vramUsedBytes?: number;
-  /** The assistant's share of `vramUsedBytes`. */
-  ownVramBytes?: number;
-  /** Power: true on battery; battery charge 0–100. Sampled at a low rate, carried between. */
-  onBattery?: boolean;
-  batteryPercent?: number;
-}
+/**
+ * One reading of the machine: the fields of `resourceSampleFieldsSchema` in shared/resource.ts
+ * (the one definition, with each field's unit), numbers never null inside the engine.
+ */
+export type ResourceSample = { [K in keyof ResourceSampleFields]: Exclude<ResourceSampleFields[K], null> };
+type ResourceSampleFields = z.infer<typeof resourceSampleFieldsSchema>;
 
 /** A GPU as found at start. */
 export interface GpuInfo {

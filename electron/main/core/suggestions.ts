@@ -52,7 +52,7 @@ function median(values: number[]): number {
 
 /**
  * The thread count to suggest, and whether the one in use is off: more threads than free cores
- * spin against other programs (FINDINGS: ~100× slower on 2 cores); at least two idle cores beyond
+ * spin against other programs (~100× slower on 2 cores: docs/scaling-policy.md, "Threads"); at least two idle cores beyond
  * the threads in use are speed left on the table. The recommendation leaves one core for the
  * system and the window, as the engine's default does. Between the two lies a one-core band in
  * which nothing is suggested, so load near a core boundary does not flicker it.

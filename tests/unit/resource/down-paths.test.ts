@@ -5,7 +5,7 @@
  * The harness runs a 32 GiB machine: act line 80 %, critical 93 %, the large model 20.4 %.
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelDecision } from '../../../electron/engine/resource/scaler-types';
+import type { ModelDecision } from '../../../electron/engine/resource/policy/scaler-types';
 import { LADDER, createHarness } from './helpers';
 
 const LARGE = LADDER[2]!.memBytes / (32 * 2 ** 30);

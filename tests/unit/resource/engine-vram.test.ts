@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../electron/engine/resource/clock';
-import { createVramReader, type VramStateSource } from '../../../electron/engine/resource/engine-vram';
-import { ProactiveScaler } from '../../../electron/engine/resource/proactive-scaler';
-import type { ScalerDecision } from '../../../electron/engine/resource/scaler-types';
-import type { VramReading } from '../../../electron/engine/resource/system-source';
+import { createVramReader, type VramStateSource } from '../../../electron/engine/resource/monitoring/engine-vram';
+import { ProactiveScaler } from '../../../electron/engine/resource/policy/proactive-scaler';
+import type { ScalerDecision } from '../../../electron/engine/resource/policy/scaler-types';
+import type { VramReading } from '../../../electron/engine/resource/monitoring/system-source';
 import type { ModelProfile, ResourceSample, StaticHardwareInfo } from '../../../electron/engine/resource/types';
 import { GiB, HARDWARE_32 } from './helpers';
 

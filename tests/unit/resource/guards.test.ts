@@ -6,7 +6,7 @@
  * takes 20.4 % and loads in 7 s, the medium one 11.6 % and 4 s.
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelDecision, ScalerDecision } from '../../../electron/engine/resource/scaler-types';
+import type { ModelDecision, ScalerDecision } from '../../../electron/engine/resource/policy/scaler-types';
 import { createHarness } from './helpers';
 
 const MiB = 2 ** 20;

@@ -1,10 +1,11 @@
 /** Bad settings and traces are refused with the field, the valid range and the line. */
 import { describe, expect, it } from 'vitest';
-import { parseLocatedJson } from '../../../electron/engine/resource/located-json';
-import { HardwareTierDetector } from '../../../electron/engine/resource/hardware-tiers';
-import { resolveScalerSettings } from '../../../electron/engine/resource/resolved-settings';
-import { ResourceInputError, parseScalerSettings, parseScalerSettingsText } from '../../../electron/engine/resource/settings';
-import { parseTraceText } from '../../../electron/engine/resource/trace';
+import { parseLocatedJson } from '../../../electron/engine/tools/located-json';
+import { HardwareTierDetector } from '../../../electron/engine/resource/policy/hardware-tiers';
+import { resolveScalerSettings } from '../../../electron/engine/resource/policy/resolved-settings';
+import { ResourceInputError, parseScalerSettings } from '../../../electron/engine/resource/policy/settings';
+import { parseScalerSettingsText } from '../../../electron/engine/tools/settings-text';
+import { parseTraceText } from '../../../electron/engine/tools/trace';
 
 function errorOf(run: () => unknown): ResourceInputError {
   try {

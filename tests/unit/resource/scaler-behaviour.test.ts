@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHarness } from './helpers';
-import type { ModelDecision } from '../../../electron/engine/resource/scaler-types';
+import type { ModelDecision } from '../../../electron/engine/resource/policy/scaler-types';
 
 describe('pre-flight check', () => {
   it('answers go on a calm machine, with threads and the expected duration', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { linesOf, report, runBoth } from './helpers';
-import type { Trace } from '../../../electron/engine/resource/trace';
+import type { Trace } from '../../../electron/engine/tools/trace';
 
 /** First trace time at which `predicate` holds for the rest of the samples up to `until`. */
 function sustainedFrom(trace: Trace, until: number, predicate: (sample: Trace['samples'][number]) => boolean): number | null {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../electron/engine/resource/simulate-main';
+import { main } from '../../../electron/engine/tools/simulate-main';
 import { TRACE_DIR } from './helpers';
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,8 +1,9 @@
 /** The virtual clock, and the switching policy the ModelManager shares with the simulator. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, RealClock, sleep, VirtualClock } from '../../../electron/engine/resource/clock';
-import { ModelSwitcher, SimulatedLoader } from '../../../electron/engine/resource/model-switcher';
-import { ProactiveScaler } from '../../../electron/engine/resource/proactive-scaler';
+import { ModelSwitcher } from '../../../electron/engine/resource/actuation/model-switcher';
+import { SimulatedLoader } from '../../../electron/engine/tools/simulated-loader';
+import { ProactiveScaler } from '../../../electron/engine/resource/policy/proactive-scaler';
 import { HARDWARE_32, LADDER, createHarness } from './helpers';
 
 describe('real clock', () => {

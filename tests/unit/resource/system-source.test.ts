@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../electron/engine/resource/clock';
-import { ProactiveScaler } from '../../../electron/engine/resource/proactive-scaler';
-import type { ModelDecision, ScalerDecision } from '../../../electron/engine/resource/scaler-types';
-import { SystemResourceSource } from '../../../electron/engine/resource/system-source';
+import { ProactiveScaler } from '../../../electron/engine/resource/policy/proactive-scaler';
+import type { ModelDecision, ScalerDecision } from '../../../electron/engine/resource/policy/scaler-types';
+import { SystemResourceSource } from '../../../electron/engine/resource/monitoring/system-source';
 import { GiB, HARDWARE_32, LADDER, createHarness } from './helpers';
 
 const dirs: string[] = [];

@@ -1,8 +1,8 @@
 /** The tier ladder: which machine gets which thresholds, and the reasons the user will read. */
 import { describe, expect, it } from 'vitest';
-import { HARDWARE_TIERS, HardwareTierDetector } from '../../../electron/engine/resource/hardware-tiers';
-import { resolveScalerSettings } from '../../../electron/engine/resource/resolved-settings';
-import { parseScalerSettings } from '../../../electron/engine/resource/settings';
+import { HARDWARE_TIERS, HardwareTierDetector } from '../../../electron/engine/resource/policy/hardware-tiers';
+import { resolveScalerSettings } from '../../../electron/engine/resource/policy/resolved-settings';
+import { parseScalerSettings } from '../../../electron/engine/resource/policy/settings';
 import type { StaticHardwareInfo } from '../../../electron/engine/resource/types';
 
 const GiB = 2 ** 30;

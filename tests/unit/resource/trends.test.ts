@@ -1,7 +1,7 @@
 /** Trend maths on series whose answer is known: lines, outliers, steps, spikes and noise. */
 import { describe, expect, it } from 'vitest';
-import { TimeSeries } from '../../../electron/engine/resource/time-series';
-import { analyzeSeriesTrend, forecastSecondsToThreshold, robustNoise, theilSen, windowMedian, windowQuantile, type TrendOptions } from '../../../electron/engine/resource/trends';
+import { TimeSeries } from '../../../electron/engine/resource/policy/time-series';
+import { analyzeSeriesTrend, forecastSecondsToThreshold, robustNoise, theilSen, windowMedian, windowQuantile, type TrendOptions } from '../../../electron/engine/resource/policy/trends';
 
 /** A series sampled at 1 Hz from `value(t)` for t = 0..seconds. */
 function seriesOf(seconds: number, value: (t: number) => number): TimeSeries {

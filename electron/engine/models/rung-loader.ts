@@ -1,0 +1,182 @@
+/**
+ * Loading: the first model (falling back down, then up, the ladder), the switches the scaler's
+ * decisions carry out (the ModelSwitcher calls `unload` then `load`), a model loaded ahead during a
+ * reply, the chat formats of neighbouring rungs prepared while idle, and the first-reply
+ * measurement that corrects a model's footprint.
+ */
+import path from 'node:path';
+import { MaiError } from '../../../shared/errors';
+import type { TimerHandle } from '../resource/clock';
+import type { ModelLoader } from '../resource/actuation/model-switcher';
+import type { ModelDecision } from '../resource/policy/scaler-types';
+import { rungById, type ManagerContext } from './manager-context';
+import type { RuntimeMeasure } from './model-runtime';
+import { loadRequestOf, type Rung } from './rung';
+
+/** Pause between two chat-format preparations of neighbouring rungs, ms (keeps the engine responsive). */
+const NEIGHBOUR_PREPARE_GAP_MS = 250;
+
+/** Loads rungs for the manager: the first one, the switcher's, and the one loaded ahead. */
+export class RungLoader implements ModelLoader {
+  /** What the process held before a model was loaded: its footprint is measured against it after its first reply. */
+  private measurement: { rungId: string; before: RuntimeMeasure } | null = null;
+  private neighbourTimer: TimerHandle | null = null;
+  /** Bumped to cancel a chain of neighbour preparations. */
+  private neighbourGeneration = 0;
+
+  constructor(private readonly context: ManagerContext) {}
+
+  /** Loads `first`, else each smaller rung, else each bigger one; throws only when none loads. */
+  async loadFirstThatWorks(first: Rung): Promise<Rung> {
+    const { rungs } = this.context;
+    const index = rungs.indexOf(first);
+    const order = [...rungs.slice(0, index + 1).reverse(), ...rungs.slice(index + 1)];
+    const failures: string[] = [];
+    for (const rung of order) {
+      if (this.context.runtime.model?.path === rung.model.path) return rung;
+      try {
+        await this.loadRung(rung);
+        if (failures.length > 0) this.context.emit('notice', { level: 'warn', message: `${failures.join(' ')} Mai is using ${rung.model.name} instead.` });
+        return rung;
+      } catch (error) {
+        failures.push(`${rung.model.name} failed to load: ${(error as Error).message}`);
+        this.context.log('warn', failures.at(-1)!);
+      }
+    }
+    throw new MaiError('model-load-failed', `No model could be loaded. ${failures.join(' ')}`);
+  }
+
+  // --- ModelLoader: a switch the scaler decided ---------------------------------------------------
+
+  /** First half of a switch: the old model goes (a switch down must not need both). */
+  async unload(_modelId: string): Promise<void> {
+    this.context.machine.apply('switch-start');
+    await this.unloadCurrent();
+  }
+
+  /** Second half of a switch: loads the rung; a failure leaves the manager `empty` when nothing is loaded. */
+  async load(modelId: string): Promise<void> {
+    const { machine, runtime } = this.context;
+    try {
+      const rung = rungById(this.context, modelId);
+      if (!rung) throw new MaiError('model-not-found', `${modelId} is not on the ladder.`);
+      await this.loadRung(rung);
+      machine.apply('switch-end');
+    } catch (error) {
+      machine.apply(runtime.model ? 'switch-end' : 'switch-failed');
+      throw error;
+    }
+  }
+
+  // --- loading ------------------------------------------------------------------------------------
+
+  private async unloadCurrent(): Promise<void> {
+    // A reply being stopped must unwind before its context is disposed ("Object is disposed").
+    await this.context.runtime.whenIdle();
+    await this.context.runtime.unload();
+  }
+
+  /** Loads a rung, replacing what is loaded; announces it and warms it with the conversation. */
+  private async loadRung(rung: Rung): Promise<void> {
+    const { runtime, machine } = this.context;
+    if (machine.closing) throw new MaiError('engine-unavailable', 'Mai is shutting down.');
+    // Refuse a file changed on disk since the ladder was built before anything is unloaded.
+    await runtime.check(rung.model.path);
+    const previous = runtime.model;
+    // The baseline is taken with nothing loaded, so the measurement is this model's alone.
+    if (previous) await this.unloadCurrent();
+    // Loaded ahead during the last reply: already in the baseline, so not measured this time.
+    const ahead = runtime.isPrepared(rung.model.path);
+    const before = await runtime.measure();
+    const loaded = await runtime.load(loadRequestOf(rung));
+    // A swap says nothing about how long a load takes (the scaler's horizon).
+    if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
+    this.measurement = ahead ? null : { rungId: rung.id, before };
+    this.context.loads++;
+    this.context.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.context.reason });
+    // Warm the new model with the conversation so the next reply starts as fast as a fresh one.
+    this.context.track(runtime.preloadHistory(this.context.history));
+  }
+
+  /**
+   * Records what the model really takes, once, after its first reply: its weights are mmapped, so
+   * right after the load most of them are not yet resident; a reply has touched every one, and its
+   * context buffers are allocated.
+   */
+  measureAfterFirstReply(rungId: string): void {
+    const pending = this.measurement;
+    if (!pending || pending.rungId !== rungId) return;
+    this.measurement = null;
+    const rung = rungById(this.context, rungId);
+    if (!rung) return;
+    const { before } = pending;
+    this.context.track(
+      this.context.runtime
+        .measure()
+        .then((now) => this.context.footprints.record(rung.footprint, now.residentBytes - before.residentBytes, Math.max(0, now.vramUsedBytes - before.vramUsedBytes))),
+    );
+  }
+
+  /**
+   * A normal step down waits for the reply in progress: load its model meanwhile, so the switch at
+   * the reply's end is only a swap. Only while memory (and VRAM) with both models resident stays
+   * under the critical line: the overlap lasts the rest of one reply.
+   */
+  loadAhead(decision: ModelDecision, criticalFraction: number): void {
+    const { machine, runtime } = this.context;
+    if (decision.urgency !== 'normal' || machine.phase !== 'replying') return;
+    const rung = rungById(this.context, decision.to);
+    const sample = this.context.monitor().latest();
+    if (!rung || !sample) return;
+    const memory = sample.memUsedBytes + rung.footprint.memBytes;
+    const vramTotal = sample.vramTotalBytes ?? 0;
+    const vram = (sample.vramUsedBytes ?? 0) + rung.footprint.vramBytes;
+    if (memory >= criticalFraction * sample.memTotalBytes || (vramTotal > 0 && vram >= criticalFraction * vramTotal)) {
+      this.context.log('info', `${rung.model.name} not loaded ahead: with both models memory would reach ${((memory / sample.memTotalBytes) * 100).toFixed(1)} %, over the ${(criticalFraction * 100).toFixed(0)} % critical line`);
+      return;
+    }
+    machine.apply('load-ahead');
+    // Both models are resident now: a first-reply measurement would be charged the second one.
+    this.measurement = null;
+    runtime.prepare(loadRequestOf(rung));
+  }
+
+  /** Frees a model loaded ahead for a switch that will not happen. */
+  dropAhead(): void {
+    this.context.machine.apply('ahead-dropped');
+    this.context.track(this.context.runtime.discardPrepared());
+  }
+
+  /** In the background, while idle: chat formats of the rungs a switch would go to (nearest first). */
+  prepareNeighbours(current: Rung): void {
+    this.cancelNeighbours();
+    const generation = this.neighbourGeneration;
+    const { rungs, runtime } = this.context;
+    const index = rungs.indexOf(current);
+    const order = rungs
+      .map((rung, i) => ({ rung, distance: Math.abs(i - index) + (i > index ? 0.5 : 0) }))
+      .filter(({ rung }) => rung !== current)
+      .sort((a, b) => a.distance - b.distance)
+      .map(({ rung }) => rung.model.path);
+    const next = () => {
+      const modelPath = order.shift();
+      if (!modelPath || generation !== this.neighbourGeneration) return;
+      this.neighbourTimer = this.context.clock.setTimeout(() => {
+        this.neighbourTimer = null;
+        if (generation !== this.neighbourGeneration) return;
+        const preparing = runtime
+          .prepareChatWrapper(modelPath)
+          .catch((error: Error) => this.context.log('debug', `chat format of ${path.basename(modelPath)} not prepared: ${error.message}`))
+          .finally(next);
+        this.context.track(preparing);
+      }, NEIGHBOUR_PREPARE_GAP_MS);
+    };
+    next();
+  }
+
+  cancelNeighbours(): void {
+    this.neighbourGeneration++;
+    if (this.neighbourTimer) this.context.clock.clearTimeout(this.neighbourTimer);
+    this.neighbourTimer = null;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A fake ModelRuntime on a virtual clock, for driving the ModelManager's state machine in unit
+ * tests. It stands in for node-llama-cpp, which needs real model files, real memory and real
+ * seconds; the integration tests run the real one (tests/integration/model-manager.test.ts). It
+ * follows the contract in electron/engine/models/model-runtime.ts the way LlamaEngine does: one
+ * model at a time, a load refused while a reply runs, a model loaded ahead swapped in by the next
+ * load of the same file, a stop that returns the partial text (also during prompt evaluation).
+ */
+import type { ChatTurn, LoadedModel } from '../../../shared/domain';
+import { MaiError } from '../../../shared/errors';
+import { sleep, type VirtualClock } from '../../../electron/engine/resource/clock';
+import { createScriptedSource, type ResourceSource } from '../../../electron/engine/resource/monitoring/resource-source';
+import type { StaticHardwareInfo } from '../../../electron/engine/resource/types';
+import type { GenerateRequest, GenerateResult, ModelRuntime, RuntimeEstimate, RuntimeLoadRequest, RuntimeMeasure } from '../../../electron/engine/models/model-runtime';
+
+export const GiB = 2 ** 30;
+
+/** A model the fake runtime knows: its memory, how long it takes to load, how it fails. */
+export interface FakeModel {
+  path: string;
+  memBytes: number;
+  loadMs: number;
+  /** The load rejects with a MaiError (bad file, not enough memory). */
+  failsToLoad?: boolean;
+  /** The load dies halfway with an unexpected error (a native crash, as the runtime reports it). */
+  crashesWhileLoading?: boolean;
+}
+
+/** Reply timing: prompt evaluation, then one token per `tokenMs`. */
+export interface FakeTiming {
+  promptMs: number;
+  tokenMs: number;
+  /** Tokens a reply has when it is not stopped or cut by `maxTokens`. */
+  replyTokens: number;
+}
+
+export class FakeRuntime implements ModelRuntime {
+  readonly id = 'fake';
+  loaded: LoadedModel | null = null;
+  /** What happened, in order: `load:<path>`, `swap:<path>`, `unload:<path>`, `prepare:<path>`, `discard:<path>`. */
+  readonly calls: string[] = [];
+  private prepared: { path: string; ready: Promise<boolean> } | null = null;
+  private loading = false;
+  private active: { requestId: string; stopped: boolean; run: Promise<GenerateResult> } | null = null;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly models: FakeModel[],
+    readonly timing: FakeTiming = { promptMs: 500, tokenMs: 100, replyTokens: 40 },
+  ) {}
+
+  get model(): LoadedModel | null {
+    return this.loaded;
+  }
+
+  /** Memory the runtime holds now: the loaded model and one loaded ahead. */
+  residentBytes(): number {
+    const prepared = this.prepared ? (this.find(this.prepared.path)?.memBytes ?? 0) : 0;
+    return (this.loaded ? (this.find(this.loaded.path)?.memBytes ?? 0) : 0) + prepared;
+  }
+
+  private find(path: string): FakeModel | undefined {
+    return this.models.find((model) => model.path === path);
+  }
+
+  private require(path: string): FakeModel {
+    const model = this.find(path);
+    if (!model) throw new MaiError('model-not-found', `${path} does not exist.`);
+    return model;
+  }
+
+  async check(path: string): Promise<number> {
+    return this.require(path).memBytes;
+  }
+
+  async estimate(path: string): Promise<RuntimeEstimate> {
+    return { memBytes: this.require(path).memBytes, vramBytes: 0, name: path.replace(/\.gguf$/, '') };
+  }
+
+  async load(request: RuntimeLoadRequest): Promise<LoadedModel> {
+    if (this.active) throw new MaiError('busy', 'A reply is being generated; stop it before switching models.');
+    if (this.loading) throw new MaiError('busy', 'A model is already loading.');
+    const model = this.require(request.path);
+    this.loading = true;
+    try {
+      const prepared = this.prepared;
+      this.prepared = null;
+      if (prepared?.path === request.path && (await prepared.ready)) {
+        await this.unload();
+        this.calls.push(`swap:${request.path}`);
+      } else {
+        if (prepared) this.calls.push(`discard:${prepared.path}`);
+        await this.unload();
+        this.calls.push(`load:${request.path}`);
+        await this.pretendLoad(model);
+      }
+      this.loaded = { path: model.path, name: model.path.replace(/\.gguf$/, ''), sizeBytes: model.memBytes, synthetic: true, contextSize: request.contextSize ?? 4096, threads: 1, gpu: false, gpuLayers: 0, loadMs: model.loadMs };
+      return this.loaded;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private async pretendLoad(model: FakeModel): Promise<void> {
+    if (model.crashesWhileLoading) {
+      await sleep(this.clock, model.loadMs / 2);
+      throw new Error(`native abort while reading ${model.path}`);
+    }
+    await sleep(this.clock, model.loadMs);
+    if (model.failsToLoad) throw new MaiError('model-load-failed', `Could not load ${model.path}: not enough memory.`);
+  }
+
+  async unload(): Promise<boolean> {
+    if (!this.loaded) return false;
+    this.calls.push(`unload:${this.loaded.path}`);
+    this.loaded = null;
+    return true;
+  }
+
+  prepare(request: RuntimeLoadRequest): void {
+    if (this.prepared || this.loading) return;
+    const model = this.require(request.path);
+    this.calls.push(`prepare:${request.path}`);
+    this.prepared = {
+      path: request.path,
+      ready: this.pretendLoad(model).then(
+        () => true,
+        () => false,
+      ),
+    };
+  }
+
+  isPrepared(path: string): boolean {
+    return this.prepared?.path === path;
+  }
+
+  async discardPrepared(): Promise<void> {
+    if (!this.prepared) return;
+    this.calls.push(`discard:${this.prepared.path}`);
+    this.prepared = null;
+  }
+
+  async prepareChatWrapper(): Promise<void> {}
+
+  generate(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
+    if (!this.loaded) return Promise.reject(new MaiError('no-model', 'No model is loaded.'));
+    if (this.active || this.loading) return Promise.reject(new MaiError('busy', 'The engine is busy with another reply.'));
+    const entry = { requestId: request.requestId, stopped: false, run: null as unknown as Promise<GenerateResult> };
+    const model = this.loaded;
+    entry.run = (async () => {
+      const started = this.clock.now();
+      let text = '';
+      let tokens = 0;
+      // Prompt evaluation, then tokens; a stop is seen at the next step of either.
+      for (let waited = 0; waited < this.timing.promptMs && !entry.stopped; waited += 50) await sleep(this.clock, 50);
+      while (!entry.stopped && tokens < Math.min(request.maxTokens, this.timing.replyTokens)) {
+        await sleep(this.clock, this.timing.tokenMs);
+        if (entry.stopped) break;
+        tokens++;
+        text += 'w ';
+        onText('w ');
+      }
+      const durationMs = this.clock.now() - started;
+      return {
+        requestId: request.requestId,
+        text,
+        stopReason: entry.stopped ? 'abort' : 'maxTokens',
+        model: model.name,
+        stats: { tokens, ttftMs: this.timing.promptMs, tokensPerSecond: tokens > 1 ? 1000 / this.timing.tokenMs : 0, durationMs },
+      } satisfies GenerateResult;
+    })();
+    this.active = entry;
+    const clear = () => {
+      if (this.active === entry) this.active = null;
+    };
+    entry.run.then(clear, clear);
+    return entry.run;
+  }
+
+  stop(requestId: string): boolean {
+    if (this.active?.requestId !== requestId) return false;
+    this.active.stopped = true;
+    return true;
+  }
+
+  async whenIdle(): Promise<void> {
+    await this.active?.run.catch(() => {});
+  }
+
+  async preloadHistory(_turns: readonly ChatTurn[]): Promise<void> {}
+
+  setThreads(): void {}
+
+  async measure(): Promise<RuntimeMeasure> {
+    return { residentBytes: this.residentBytes(), vramUsedBytes: 0 };
+  }
+}
+
+export const HARDWARE_16: StaticHardwareInfo = {
+  cpuModel: 'test',
+  physicalCores: 4,
+  logicalCores: 4,
+  memTotalBytes: 16 * GiB,
+  gpus: [],
+  os: { platform: 'linux', release: 'test', arch: 'x64' },
+};
+
+/** A machine whose other programs use `other.bytes` (change it to script pressure); the runtime's models add theirs. */
+export function fakeMachine(runtime: FakeRuntime, other: { bytes: number }): ResourceSource {
+  return createScriptedSource({
+    hardware: HARDWARE_16,
+    sample: () => {
+      const own = runtime.residentBytes();
+      return { cpuOtherLoad: 0.05, memTotalBytes: HARDWARE_16.memTotalBytes, memUsedBytes: other.bytes + own, ownMemBytes: own };
+    },
+  });
+}
