@@ -20,6 +20,7 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AppCore } from '../electron/main/core/app-core';
+import { writevFully } from '../electron/main/core/downloads/support';
 import { createHubFetch } from '../electron/main/core/hub';
 import { assertBuilt, ensureModels, median, repoDir, round, startCore, waitForQuiet } from './bench-util';
 
@@ -30,7 +31,7 @@ interface HubProcess {
   stop(): Promise<void>;
 }
 
-async function startHubProcess(model: string): Promise<HubProcess> {
+export async function startHubProcess(model: string): Promise<HubProcess> {
   const repos = [{ id: REPO, licence: 'apache-2.0', files: [{ path: FILE, content: model }] }];
   const child = spawn(process.execPath, [path.join(repoDir, 'build', 'run-ts.mjs'), path.join(repoDir, 'tests', 'helpers', 'fake-hub-cli.ts'), JSON.stringify(repos)], {
     cwd: repoDir,
@@ -75,7 +76,7 @@ function settled(core: AppCore, id: string): Promise<string> {
 }
 
 /** The bytes of the CDN answer copied to `target` as the downloader writes them, without hashing. */
-async function plainCopy(url: string, target: string, hubFetch: typeof fetch): Promise<number> {
+export async function plainCopy(url: string, target: string, hubFetch: typeof fetch): Promise<number> {
   const response = await hubFetch(url, { headers: { 'accept-encoding': 'identity' } });
   const fh = await open(target, 'w');
   let bytes = 0;
@@ -89,13 +90,13 @@ async function plainCopy(url: string, target: string, hubFetch: typeof fetch): P
       pending.push(value);
       pendingBytes += value.byteLength;
       if (pendingBytes >= 1024 * 1024) {
-        await fh.write(Buffer.concat(pending));
+        await writevFully(fh, pending);
         bytes += pendingBytes;
         pending = [];
         pendingBytes = 0;
       }
     }
-    await fh.write(Buffer.concat(pending));
+    await writevFully(fh, pending);
     bytes += pendingBytes;
     await fh.sync();
   } finally {
