@@ -5,7 +5,8 @@
  * - hashedDownload: the 120 MB synthetic model from the fake Hub on loopback through the real
  *   core's `hub:download` (the transfer: 302 to the CDN listener, streamed to disk with SHA-256,
  *   fsync, rename, provenance), against a plain copy of the same bytes over the same connection —
- *   the same Hub-aware fetch and redirect, written in the same 1 MiB batches and fsynced, no hash.
+ *   the same Hub-aware fetch and redirect, written in the same 1 MiB gathered writes (writev) and
+ *   fsynced, no hash.
  *   One warm-up, then alternating runs, medians. Target: ratio of the transfer times ≥ 0.9; the
  *   ratio with the resolution (three API requests before the first byte) is reported too.
  * - downloadToFirstToken: the core with the real engine on the 1 MB demo model; `hub:download` of
@@ -146,6 +147,8 @@ async function hashedDownload(hub: HubProcess, runs: number): Promise<Record<str
   const endToEnd: number[] = [];
   const bytes: number[] = [];
   const plain: number[] = [];
+  /** The 1-minute load average as each counted pair started: other work on the machine shows here. */
+  const loads: number[] = [];
   let size = 0;
   // Run 0 warms both paths up (JIT, the fake Hub's first reads) and is not counted.
   for (let i = 0; i <= runs; i++) {
@@ -160,11 +163,13 @@ async function hashedDownload(hub: HubProcess, runs: number): Promise<Record<str
         return ms;
       };
       // Alternate which goes first, so drifting load and the page cache favour neither.
+      const load = os.loadavg()[0] as number;
       const first = i % 2 === 0 ? await copy() : null;
       const verified = await verifiedDownload(hub, root);
       const plainMs = first ?? (await copy());
       if (i === 0) continue;
       plain.push(plainMs);
+      loads.push(round(load, 2));
       hashed.push(verified.transferMs);
       endToEnd.push(verified.endToEndMs);
       bytes.push(verified.bytesMs);
@@ -182,6 +187,7 @@ async function hashedDownload(hub: HubProcess, runs: number): Promise<Record<str
     /** Of the transfer: from the first request to the last byte hashed and written (before fsync, rename, provenance). */
     bytesMs: bytes.map((v) => round(v, 1)),
     loadAverageAtStart: os.loadavg().map((v) => round(v, 2)),
+    loadAveragePerRun: loads,
     hashedMBps: round(size / 1e6 / (median(hashed) / 1000), 1),
     plainMBps: round(size / 1e6 / (median(plain) / 1000), 1),
     endToEndRatio: round(median(plain) / median(endToEnd), 3),
