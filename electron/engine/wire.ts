@@ -2,30 +2,76 @@
  * Every mapping from the engine's own types to the engine protocol's (the `shared/` schemas) in one
  * place. No casts between domain and wire types: each domain value is passed where its wire type is
  * expected, so a field that changes on either side stops the build here (see tests/unit/architecture/wire-drift.test.ts).
+ * JSON turns Infinity and NaN into null: the numbers that can be either (derived ones: loads,
+ * slopes, forecasts) are mapped here, one by one, to the `number | null` the wire schemas give them;
+ * the others (times, counts, sizes) are finite by construction and pass with their own type.
  */
-import type { CapabilityChangeData, DecisionData, LadderRungData, PreflightData, ResourceSnapshot } from '../../shared/resource';
+import type { CapabilityChangeData, DecisionData, LadderRungData, ModelPerformanceData, PreflightData, ResourceSampleData, ResourceSnapshot, ScalerStatusData, TrendData } from '../../shared/resource';
 import type { ModelPerformance } from './models/model-stats';
 import type { Rung } from './models/rung';
 import type { TierAssessment } from './resource/policy/hardware-tiers';
-import type { ScalerDecision, ScalerState } from './resource/policy/scaler-types';
+import type { ScalerDecision, ScalerState, ScalerStatus, TrendSnapshot } from './resource/policy/scaler-types';
 import type { PreflightAnswer, ResourceSample } from './resource/types';
 import type { CapabilityChange } from './models/capability';
 
-/**
- * JSON turns Infinity and NaN into null; do it here so the schemas see what the wire will carry.
- * The wire schemas mark the numbers that can be null that way (derived ones: slopes, forecasts);
- * the others (times, counts, sizes) are finite by construction, so the type stays the same.
- */
-export function jsonSafe<T>(value: T): Plain<T> {
-  // JSON.parse returns `any`: the same shape as `value`, with non-finite numbers as null.
-  return JSON.parse(JSON.stringify(value)) as Plain<T>;
+/** A number as JSON carries it: Infinity and NaN become null. */
+export function jsonNumber(value: number | null): number | null {
+  return value !== null && Number.isFinite(value) ? value : null;
 }
 
-/**
- * The same fields as T as a plain object type (an interface has no index signature, so it could not
- * be checked against a loose wire object otherwise). Distributes over unions.
- */
-export type Plain<T> = T extends object ? { [K in keyof T]: T[K] } : T;
+/** An optional number as JSON carries it (absent stays absent). */
+function optionalNumber(value: number | undefined): number | null | undefined {
+  return value === undefined ? undefined : jsonNumber(value);
+}
+
+/** A sample as the panel receives it. */
+export function toWireSample(sample: ResourceSample): ResourceSampleData {
+  return {
+    ...sample,
+    cpuOtherLoad: jsonNumber(sample.cpuOtherLoad),
+    cpuTotalLoad: optionalNumber(sample.cpuTotalLoad),
+    ownMemBytes: jsonNumber(sample.ownMemBytes),
+    ownRssBytes: optionalNumber(sample.ownRssBytes),
+    swapTotalBytes: optionalNumber(sample.swapTotalBytes),
+    swapUsedBytes: optionalNumber(sample.swapUsedBytes),
+    swapInBytesPerSecond: optionalNumber(sample.swapInBytesPerSecond),
+    psiSomeAvg10: optionalNumber(sample.psiSomeAvg10),
+    psiFullAvg10: optionalNumber(sample.psiFullAvg10),
+    vramTotalBytes: optionalNumber(sample.vramTotalBytes),
+    vramUsedBytes: optionalNumber(sample.vramUsedBytes),
+    ownVramBytes: optionalNumber(sample.ownVramBytes),
+    batteryPercent: optionalNumber(sample.batteryPercent),
+  };
+}
+
+/** One resource's trend as the panel receives it. */
+function toWireTrend(trend: TrendSnapshot): TrendData {
+  return {
+    ...trend,
+    latest: jsonNumber(trend.latest),
+    level: jsonNumber(trend.level),
+    slopePerSecond: jsonNumber(trend.slopePerSecond),
+    longSlopePerSecond: jsonNumber(trend.longSlopePerSecond),
+    threshold: jsonNumber(trend.threshold),
+    secondsToThreshold: jsonNumber(trend.secondsToThreshold),
+  };
+}
+
+/** What the scaler is doing, as the panel receives it. */
+function toWireStatus(status: ScalerStatus): ScalerStatusData {
+  return status.kind === 'stabilizing' ? { ...status, secondsUntilUpgrade: jsonNumber(status.secondsUntilUpgrade) } : status;
+}
+
+/** A model's measured performance (averages may be non-finite, counts are not). */
+function toWirePerformance(performance: ModelPerformance): ModelPerformanceData {
+  return {
+    ...performance,
+    tokensPerSecond: jsonNumber(performance.tokensPerSecond),
+    ttftMs: jsonNumber(performance.ttftMs),
+    replySeconds: jsonNumber(performance.replySeconds),
+    loadSeconds: jsonNumber(performance.loadSeconds),
+  };
+}
 
 /** The tier as the panel shows it. */
 export function toWireTier(tier: TierAssessment | null | undefined): ResourceSnapshot['tier'] {
@@ -50,27 +96,33 @@ export function toWireRung(rung: Rung): LadderRungData {
 /** One resource-panel frame. */
 export function toWireSnapshot(sample: ResourceSample, state: ScalerState, thresholds: ResourceSnapshot['thresholds'], performance: ModelPerformance[]): ResourceSnapshot {
   return {
-    sample: jsonSafe(sample),
+    sample: toWireSample(sample),
     tier: toWireTier(state.tier),
     modelId: state.modelId,
     switching: state.switching,
     generating: state.generating,
     threads: state.threads,
-    trends: jsonSafe(state.trends),
-    status: jsonSafe(state.status),
+    trends: { memory: toWireTrend(state.trends.memory), vram: toWireTrend(state.trends.vram), cpu: toWireTrend(state.trends.cpu) },
+    status: toWireStatus(state.status),
     thresholds,
-    performance: jsonSafe(performance),
+    performance: performance.map(toWirePerformance),
   };
 }
 
 /** A scaler decision for the log. */
 export function toWireDecision(decision: ScalerDecision): DecisionData {
-  return jsonSafe(decision);
+  const metrics = Object.fromEntries(Object.entries(decision.metrics).map(([key, value]) => [key, typeof value === 'number' ? jsonNumber(value) : value]));
+  return { ...decision, metrics };
 }
 
 /** A pre-flight answer for the reply's note. */
 export function toWirePreflight(answer: PreflightAnswer): PreflightData {
-  return jsonSafe(answer);
+  return {
+    ...answer,
+    expectedSeconds: jsonNumber(answer.expectedSeconds),
+    projectedMemoryFraction: jsonNumber(answer.projectedMemoryFraction),
+    secondsToThreshold: jsonNumber(answer.secondsToThreshold),
+  };
 }
 
 /** A capability change for the notice. */

@@ -12,7 +12,7 @@ import type { ScalerDecision, ScalerState } from '../resource/policy/scaler-type
 import type { PreflightAnswer, ResourceSample } from '../resource/types';
 import type { CapabilityChange } from './capability';
 import { FootprintEstimator } from './footprint';
-import { ManagerStateMachine } from './manager-state';
+import { ManagerStateMachine, type ManagerPhase } from './manager-state';
 import type { ModelRuntime } from './model-runtime';
 import { ModelStats, type ModelPerformance } from './model-stats';
 import type { Rung } from './rung';
@@ -68,11 +68,16 @@ export function createManagerContext(options: {
   emit: ManagerEmit;
   /** Where background work is registered for shutdown to wait on. */
   background: Set<Promise<unknown>>;
+  /** Hears every phase entered (the manager applies a waiting settings change when it turns idle). */
+  onPhase?: (phase: ManagerPhase) => void;
 }): ManagerContext {
-  const { log, background } = options;
+  const { log, background, onPhase } = options;
   return {
     runtime: options.runtime,
-    machine: new ManagerStateMachine((from, event, to) => log('debug', `model manager: ${from} --${event}--> ${to}`)),
+    machine: new ManagerStateMachine((from, event, to) => {
+      log('debug', `model manager: ${from} --${event}--> ${to}`);
+      onPhase?.(to);
+    }),
     clock: options.clock,
     stats: new ModelStats(),
     footprints: new FootprintEstimator(options.dataDir ? path.join(options.dataDir, 'model-memory.json') : null, (message) => log('warn', message)),

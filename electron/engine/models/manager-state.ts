@@ -9,6 +9,8 @@
  *   idle | replying | loading-ahead ─switch-start→ switching ─switch-end→ idle
  *   switching ─switch-failed→ empty (no model left loaded) ─switch-start→ switching (one rung down)
  *   empty ─configure→ configuring (the next reply rebuilds the ladder)
+ *   configuring | replying | loading-ahead | switching ─configure-queued→ (same phase): new settings
+ *     wait for what runs and are applied when the manager is next idle (or empty)
  *   any ─close→ closing ─closed→ closed
  */
 import { MaiError } from '../../../shared/errors';
@@ -37,6 +39,7 @@ export type ManagerPhase =
 /** What happens to the manager. */
 export type ManagerEvent =
   | 'configure'
+  | 'configure-queued'
   | 'configured'
   | 'configure-failed'
   | 'reply-start'
@@ -56,25 +59,44 @@ export type ManagerEvent =
  *   while the old model is unloaded.
  * - `switching` + `switch-start`: a switch queued behind the one loading.
  * - `empty` + `switch-start`: a failed load is followed by a load one rung further down.
- * - `closing` (and `closed`, for a stopped reply that unwinds last) accept the ends of what was
- *   running when shutdown began.
+ * - `configure-queued`: a settings change (or a chosen model) while something runs is never
+ *   refused: it waits, and the latest one is applied when the reply, switch or configure ends.
+ * - `closing` (and `closed`, for what unwinds last) accept the ends of what was running when
+ *   shutdown began.
  */
 export const TRANSITIONS: Readonly<Record<ManagerPhase, Partial<Record<ManagerEvent, ManagerPhase>>>> = {
   unconfigured: { configure: 'configuring', close: 'closing' },
-  configuring: { configured: 'idle', 'configure-failed': 'unconfigured', close: 'closing' },
+  configuring: { configured: 'idle', 'configure-failed': 'unconfigured', 'configure-queued': 'configuring', close: 'closing' },
   idle: { configure: 'configuring', 'reply-start': 'replying', 'switch-start': 'switching', 'ahead-dropped': 'idle', close: 'closing' },
-  replying: { 'reply-end': 'idle', 'load-ahead': 'loading-ahead', 'switch-start': 'switching', 'ahead-dropped': 'replying', close: 'closing' },
-  'loading-ahead': { 'reply-end': 'idle', 'ahead-dropped': 'replying', 'switch-start': 'switching', close: 'closing' },
-  switching: { 'switch-start': 'switching', 'switch-end': 'idle', 'switch-failed': 'empty', 'reply-end': 'switching', 'ahead-dropped': 'switching', close: 'closing' },
+  replying: { 'configure-queued': 'replying', 'reply-end': 'idle', 'load-ahead': 'loading-ahead', 'switch-start': 'switching', 'ahead-dropped': 'replying', close: 'closing' },
+  'loading-ahead': { 'configure-queued': 'loading-ahead', 'reply-end': 'idle', 'ahead-dropped': 'replying', 'switch-start': 'switching', close: 'closing' },
+  switching: { 'configure-queued': 'switching', 'switch-start': 'switching', 'switch-end': 'idle', 'switch-failed': 'empty', 'reply-end': 'switching', 'ahead-dropped': 'switching', close: 'closing' },
   empty: { configure: 'configuring', 'switch-start': 'switching', 'ahead-dropped': 'empty', close: 'closing' },
   closing: { 'reply-end': 'closing', 'switch-start': 'closing', 'switch-end': 'closing', 'switch-failed': 'closing', 'ahead-dropped': 'closing', 'configure-failed': 'closing', configured: 'closing', closed: 'closed' },
-  closed: { configure: 'configuring', close: 'closed', 'ahead-dropped': 'closed', 'reply-end': 'closed' },
+  closed: { configure: 'configuring', close: 'closed', 'ahead-dropped': 'closed', 'reply-end': 'closed', configured: 'closed', 'configure-failed': 'closed', 'switch-end': 'closed', 'switch-failed': 'closed' },
 };
 
 /** The phase after `event`, or null when the table refuses it. */
 export function nextPhase(phase: ManagerPhase, event: ManagerEvent): ManagerPhase | null {
   return TRANSITIONS[phase][event] ?? null;
 }
+
+/** What each event attempts, in words for the sentence that refuses it. */
+const ATTEMPT: Readonly<Record<ManagerEvent, string>> = {
+  configure: 'change the model list',
+  'configure-queued': 'change the model list',
+  configured: 'finish building the model list',
+  'configure-failed': 'finish building the model list',
+  'reply-start': 'start a reply',
+  'reply-end': 'end a reply',
+  'load-ahead': 'load the next model ahead',
+  'ahead-dropped': 'drop the model loaded ahead',
+  'switch-start': 'change the model',
+  'switch-end': 'finish changing the model',
+  'switch-failed': 'finish changing the model',
+  close: 'shut the model down',
+  closed: 'finish shutting down',
+};
 
 /** Why an event is refused, in words for the person who triggered it. */
 function refusal(phase: ManagerPhase, event: ManagerEvent): MaiError {
@@ -90,7 +112,7 @@ function refusal(phase: ManagerPhase, event: ManagerEvent): MaiError {
     closed: 'Mai has shut the model down',
   };
   const code = phase === 'closing' || phase === 'closed' ? 'engine-unavailable' : phase === 'unconfigured' || phase === 'empty' ? 'no-model' : 'busy';
-  return new MaiError(code, `Cannot ${event.replace('-', ' ')} now: ${doing[phase]}.`);
+  return new MaiError(code, `Cannot ${ATTEMPT[event]} now: ${doing[phase]}.`);
 }
 
 /** Holds the phase and applies the table; `onChange` hears every transition (for logs and tests). */

@@ -34,6 +34,14 @@ export type { ModelManagerEvents } from './manager-context';
 export type { ConfigureRequest, LadderInput, ManagerSettings } from './manager-settings';
 export { sampleIntervalMs } from './manager-settings';
 
+/** A configure waiting for what runs: the latest request, and the promise every caller of it holds. */
+interface QueuedConfigure {
+  request: ConfigureRequest;
+  applied: Promise<LoadedModel | null>;
+  resolve: (model: LoadedModel | null) => void;
+  reject: (error: unknown) => void;
+}
+
 export interface ModelManagerOptions {
   runtime: ModelRuntime;
   source: ResourceSource;
@@ -65,6 +73,10 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   /** Tells the user, once per file, that a file was left off the ladder and why. */
   private readonly reportRefused = refusalReporter((level, message) => (level === 'log' ? this.options.log('warn', message) : this.emit('notice', { level: 'warn', message })));
   private closing: Promise<void> | null = null;
+  /** The configure running now: shutdown and a reply wait for it. */
+  private configuring: Promise<LoadedModel | null> | null = null;
+  /** The latest configure that arrived while something ran, with the promise all its callers hold. */
+  private queued: QueuedConfigure | null = null;
 
   constructor(private readonly options: ModelManagerOptions) {
     super();
@@ -79,6 +91,10 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       monitor: () => this.monitor,
       emit: (event, payload) => this.emit(event, payload),
       background: this.background,
+      // What ran has ended: a settings change that waited for it is applied now.
+      onPhase: (phase) => {
+        if (this.queued && (phase === 'idle' || phase === 'empty' || phase === 'unconfigured')) queueMicrotask(() => this.applyQueued());
+      },
     });
     this.loader = new RungLoader(this.context);
     this.replies = new ReplyRunner(this.context, {
@@ -114,10 +130,55 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     return this.scaler?.getState() ?? null;
   }
 
-  /** Builds the ladder, (re)creates the scaler, starts monitoring and loads the first model. */
+  /**
+   * Builds the ladder, (re)creates the scaler, starts monitoring and loads the first model; resolves
+   * with the model loaded. Main calls it for every settings change and model choice: while a reply,
+   * a switch or another configure runs, it waits for that to end (the reply is never disturbed) and
+   * the latest request wins; every caller's promise resolves when it is applied. The pause and the
+   * memory budget take effect at once, as they did before the manager had states. Refused only
+   * during shutdown.
+   */
   async configure(request: ConfigureRequest): Promise<LoadedModel | null> {
+    const { machine } = this.context;
+    if (!this.queued && machine.can('configure')) return this.configureNow(request);
+    if (!this.queued) machine.apply('configure-queued');
+    this.settings = request.settings;
+    this.source.setBudget(request.settings.memoryBudgetBytes ?? null);
+    this.applyPause();
+    if (this.queued) {
+      this.queued.request = request;
+      return this.queued.applied;
+    }
+    let settle!: Pick<QueuedConfigure, 'resolve' | 'reject'>;
+    const applied = new Promise<LoadedModel | null>((resolve, reject) => (settle = { resolve, reject }));
+    this.queued = { request, applied, ...settle };
+    return applied;
+  }
+
+  /** Applies the configure that waited, once the manager is idle (or empty) again. */
+  private applyQueued(): void {
+    const queued = this.queued;
+    if (!queued || this.context.machine.closing || !this.context.machine.can('configure')) return;
+    this.queued = null;
+    this.configureNow(queued.request).then(queued.resolve, queued.reject);
+  }
+
+  private configureNow(request: ConfigureRequest): Promise<LoadedModel | null> {
+    this.context.machine.apply('configure');
+    const run = this.build(request).finally(() => {
+      if (this.configuring === run) this.configuring = null;
+    });
+    this.configuring = run;
+    return run;
+  }
+
+  /** Throws when shutdown began during an await: a configure stops at its next step. */
+  private stopIfClosing(): void {
+    if (this.context.machine.closing) throw new MaiError('engine-unavailable', 'Mai is shutting down.');
+  }
+
+  private async build(request: ConfigureRequest): Promise<LoadedModel | null> {
     const { machine, runtime } = this.context;
-    machine.apply('configure');
     try {
       this.stopScaler();
       this.settings = request.settings;
@@ -128,11 +189,14 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
         this.monitor = this.createMonitor(this.context.clock, intervalMs);
       }
       const hardware = await this.monitor.start();
+      this.stopIfClosing();
       this.context.rungs = await buildLadder(request, runtime, this.context.footprints, this.reportRefused);
+      this.stopIfClosing();
       // Load before the scaler exists: a first model that fails to load falls back down the ladder.
       const first = pickInitial(this.context.rungs, request.preferredPath, this.monitor.latest());
       this.context.reason = request.preferredPath === first.model.path ? 'your choice' : 'the largest model that fits this machine now';
       const initial = await this.loader.loadFirstThatWorks(first);
+      this.stopIfClosing();
       this.lastRequest = request;
       // The tier is detected once: the settings for it and the scaler both use this answer.
       const tier = this.tierDetector.detect(hardware);
@@ -157,6 +221,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
         }),
       );
       await scaler.startContinuousMonitoring();
+      this.stopIfClosing();
       machine.apply('configured');
       this.loader.prepareNeighbours(initial);
       return runtime.model;
@@ -212,7 +277,13 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
    * (its target failed and nothing smaller was left), the ladder is rebuilt around whatever loads.
    */
   private async whenModelReady(): Promise<void> {
-    await this.switcher?.whenIdle();
+    // A switch or a settings change in progress (or waiting) ends first: the reply runs on what it leaves.
+    for (;;) {
+      await this.switcher?.whenIdle();
+      const configuring = this.configuring ?? this.queued?.applied;
+      if (!configuring) break;
+      await configuring.catch(() => {});
+    }
     if (this.context.machine.phase !== 'empty') return;
     if (!this.lastRequest) throw new MaiError('no-model', 'No model is loaded.');
     this.emit('notice', { level: 'warn', message: 'The model switch failed and left no model loaded; Mai is loading the next one that works.' });
@@ -270,20 +341,26 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   /**
    * Leaves nothing running: stops the reply in progress (its partial text is its result), lets a
    * switch that is loading finish and drops the decisions still waiting, cancels the neighbour
-   * preparations, stops the scaler and the monitor, waits for the warm-ups and disk writes, and
-   * disposes the context and the model. Calling it again waits for the same shutdown.
+   * preparations, lets a configure in progress stop at its next step (a model it is loading finishes
+   * loading), drops a settings change still waiting (its caller hears why), stops the scaler and the
+   * monitor, waits for the warm-ups and disk writes, and disposes the context and the model. Calling
+   * it again waits for the same shutdown.
    */
   shutdown(): Promise<void> {
     if (this.context.machine.phase === 'closed') return Promise.resolve();
     this.closing ??= (async () => {
       const { machine, runtime } = this.context;
       machine.apply('close');
+      const queued = this.queued;
+      this.queued = null;
+      queued?.reject(new MaiError('engine-unavailable', 'Mai shut the model down before the new settings were applied.'));
       this.loader.cancelNeighbours();
       // No new switch from here on; the one loading (if any) is awaited below.
       this.switcher?.dispose();
       this.replies.stop();
       await runtime.whenIdle();
       await this.switcher?.whenIdle();
+      await this.configuring?.catch(() => {});
       this.stopScaler();
       this.monitor.stop();
       while (this.background.size > 0) await Promise.all([...this.background]);

@@ -39,6 +39,8 @@ export class RungLoader implements ModelLoader {
         if (failures.length > 0) this.context.emit('notice', { level: 'warn', message: `${failures.join(' ')} Mai is using ${rung.model.name} instead.` });
         return rung;
       } catch (error) {
+        // Shutting down: no other rung is tried, and nothing is reported as a failure.
+        if (this.context.machine.closing) throw error;
         failures.push(`${rung.model.name} failed to load: ${(error as Error).message}`);
         this.context.log('warn', failures.at(-1)!);
       }
@@ -78,17 +80,23 @@ export class RungLoader implements ModelLoader {
 
   /** Loads a rung, replacing what is loaded; announces it and warms it with the conversation. */
   private async loadRung(rung: Rung): Promise<void> {
-    const { runtime, machine } = this.context;
-    if (machine.closing) throw new MaiError('engine-unavailable', 'Mai is shutting down.');
+    const { runtime } = this.context;
+    this.stopIfClosing();
     // Refuse a file changed on disk since the ladder was built before anything is unloaded.
     await runtime.check(rung.model.path);
+    this.stopIfClosing();
     const previous = runtime.model;
     // The baseline is taken with nothing loaded, so the measurement is this model's alone.
     if (previous) await this.unloadCurrent();
+    // Shutdown began meanwhile (each await is a chance): nothing new is loaded or announced; what
+    // is loaded, shutdown unloads once everything it waits for has ended.
+    this.stopIfClosing();
     // Loaded ahead during the last reply: already in the baseline, so not measured this time.
     const ahead = runtime.isPrepared(rung.model.path);
     const before = await runtime.measure();
+    this.stopIfClosing();
     const loaded = await runtime.load(loadRequestOf(rung));
+    this.stopIfClosing();
     // A swap says nothing about how long a load takes (the scaler's horizon).
     if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
     this.measurement = ahead ? null : { rungId: rung.id, before };
@@ -96,6 +104,10 @@ export class RungLoader implements ModelLoader {
     this.context.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.context.reason });
     // Warm the new model with the conversation so the next reply starts as fast as a fresh one.
     this.context.track(runtime.preloadHistory(this.context.history));
+  }
+
+  private stopIfClosing(): void {
+    if (this.context.machine.closing) throw new MaiError('engine-unavailable', 'Mai is shutting down.');
   }
 
   /**

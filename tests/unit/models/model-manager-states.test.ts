@@ -72,8 +72,13 @@ async function run<T>(h: Harness, work: Promise<T>, stepMs = 100, limitMs = 600_
   return done;
 }
 
+/** What main sends on startup and on every settings change: the models, the preferred one, the settings. */
+function request(preferred: string | null, settings: ManagerSettings, models: FakeModel[] = [SMALL, MEDIUM, LARGE]) {
+  return { models: models.map((m) => ({ path: m.path, sizeBytes: m.memBytes, synthetic: true })), preferredPath: preferred, settings };
+}
+
 async function configure(h: Harness, preferred: string | null, models: FakeModel[] = [SMALL, MEDIUM, LARGE]) {
-  return run(h, h.manager.configure({ models: models.map((m) => ({ path: m.path, sizeBytes: m.memBytes, synthetic: true })), preferredPath: preferred, settings: { scaler: SCALER } }));
+  return run(h, h.manager.configure(request(preferred, { scaler: SCALER }, models)));
 }
 
 let nextId = 0;
@@ -206,15 +211,82 @@ describe('ModelManager state machine (fake runtime, virtual clock)', () => {
     expect(h.phases).toEqual(['unconfigured', 'configuring', 'idle', 'replying', 'idle', 'replying', 'idle']);
   });
 
-  it('refuses a new model list during a reply, and the reply goes on', async () => {
+  it('a settings change during a reply is applied when the reply ends; the reply completes', async () => {
+    const h = harness([SMALL, MEDIUM, LARGE], { promptMs: 500, tokenMs: 100, replyTokens: 60 });
+    await configure(h, LARGE.path);
+    const reply = ask(h);
+    await until(h, () => h.manager.phase === 'replying');
+    // Two changes in quick succession (a quality floor, then another one): the latest wins, both resolve.
+    const first = h.manager.configure(request(LARGE.path, { scaler: SCALER, qualityFloorPath: SMALL.path }));
+    const second = h.manager.configure(request(LARGE.path, { scaler: SCALER, qualityFloorPath: MEDIUM.path }));
+    expect(h.manager.phase).toBe('replying');
+    const result = await run(h, reply);
+    expect(result.stopReason).toBe('maxTokens');
+    expect(result.text.split(' ').filter(Boolean)).toHaveLength(60);
+    expect((await run(h, first))?.path).toBe(LARGE.path);
+    expect((await run(h, second))?.path).toBe(LARGE.path);
+    expect(h.manager.ladder.map((rung) => rung.model.path)).toEqual([MEDIUM.path, LARGE.path]);
+    expect(h.runtime.calls.filter((call) => call.startsWith('load:'))).toEqual([`load:${LARGE.path}`]);
+    expect(h.phases).toEqual(['unconfigured', 'configuring', 'idle', 'replying', 'idle', 'configuring', 'idle']);
+  });
+
+  it('a settings change while the first model loads is applied after it', async () => {
+    const h = harness([SMALL, MEDIUM, LARGE]);
+    const starting = h.manager.configure(request(LARGE.path, { scaler: SCALER }));
+    await h.clock.advanceAsync(1000);
+    expect(h.manager.phase).toBe('configuring');
+    const change = h.manager.configure(request(LARGE.path, { scaler: SCALER, qualityFloorPath: MEDIUM.path }));
+    expect((await run(h, starting))?.path).toBe(LARGE.path);
+    expect((await run(h, change))?.path).toBe(LARGE.path);
+    expect(h.manager.ladder.map((rung) => rung.model.path)).toEqual([MEDIUM.path, LARGE.path]);
+    expect(h.phases).toEqual(['unconfigured', 'configuring', 'idle', 'configuring', 'idle']);
+  });
+
+  it('choosing a model during a switch loads it once the switch ends', async () => {
+    const h = harness([SMALL, MEDIUM, LARGE]);
+    await configure(h, LARGE.path);
+    h.other.bytes = 9 * GiB;
+    await until(h, () => h.manager.phase === 'switching');
+    h.other.bytes = 4 * GiB;
+    const chosen = h.manager.selectModel(SMALL.path, [SMALL, MEDIUM, LARGE].map((m) => ({ path: m.path, sizeBytes: m.memBytes, synthetic: true })));
+    expect((await run(h, chosen)).path).toBe(SMALL.path);
+    expect(h.runtime.model?.path).toBe(SMALL.path);
+    expect(h.phases).toEqual(['unconfigured', 'configuring', 'idle', 'switching', 'idle', 'configuring', 'idle']);
+  });
+
+  it('shutdown while the first model loads leaves no model and no timer; the load reports the shutdown', async () => {
+    const h = harness([SMALL, MEDIUM, LARGE]);
+    const starting = h.manager.configure(request(LARGE.path, { scaler: SCALER }));
+    const outcome = starting.then(
+      () => 'loaded',
+      (error: MaiError) => `${error.code}: ${error.message}`,
+    );
+    await h.clock.advanceAsync(1000);
+    expect(h.manager.phase).toBe('configuring');
+    await run(h, h.manager.shutdown());
+    expect(h.manager.phase).toBe('closed');
+    await h.clock.advanceAsync(10_000);
+    expect(h.runtime.model).toBeNull();
+    expect(h.clock.pendingTimers()).toBe(0);
+    expect(await outcome).toBe('engine-unavailable: Mai is shutting down.');
+    expect(h.notices).toEqual([]);
+    expect(h.phases).toEqual(['unconfigured', 'configuring', 'closing', 'closed']);
+  });
+
+  it('a settings change waiting for a reply is dropped by shutdown, saying so', async () => {
     const h = harness([SMALL, MEDIUM, LARGE]);
     await configure(h, LARGE.path);
     const reply = ask(h);
     await until(h, () => h.manager.phase === 'replying');
-    await expect(h.manager.configure({ models: [], preferredPath: null, settings: {} })).rejects.toMatchObject({ code: 'busy', message: 'Cannot configure now: a reply is being generated.' });
-    const result = await run(h, reply);
-    expect(result.stopReason).toBe('maxTokens');
-    expect(h.runtime.model?.path).toBe(LARGE.path);
+    const change = h.manager.configure(request(LARGE.path, { scaler: SCALER }));
+    const outcome = change.then(
+      () => 'applied',
+      (error: MaiError) => `${error.code}: ${error.message}`,
+    );
+    await run(h, h.manager.shutdown());
+    expect((await reply).stopReason).toBe('abort');
+    expect(await outcome).toBe('engine-unavailable: Mai shut the model down before the new settings were applied.');
+    expect(h.runtime.model).toBeNull();
   });
 });
 
@@ -229,18 +301,20 @@ describe('ManagerStateMachine', () => {
       }
       return 'allowed';
     };
-    expect(refused('reply-start')).toBe('no-model: Cannot reply start now: no model list has been given yet.');
+    expect(refused('reply-start')).toBe('no-model: Cannot start a reply now: no model list has been given yet.');
     expect(machine.apply('configure')).toBe('configuring');
-    expect(refused('reply-start')).toBe('busy: Cannot reply start now: the model list is being built.');
+    expect(refused('reply-start')).toBe('busy: Cannot start a reply now: the model list is being built.');
     expect(machine.apply('configured')).toBe('idle');
-    expect(refused('switch-end')).toBe('busy: Cannot switch end now: nothing is running.');
-    expect(refused('load-ahead')).toBe('busy: Cannot load ahead now: nothing is running.');
+    expect(refused('switch-end')).toBe('busy: Cannot finish changing the model now: nothing is running.');
+    expect(refused('load-ahead')).toBe('busy: Cannot load the next model ahead now: nothing is running.');
     expect(machine.apply('reply-start')).toBe('replying');
-    expect(refused('reply-start')).toBe('busy: Cannot reply start now: a reply is being generated.');
-    expect(refused('configure')).toBe('busy: Cannot configure now: a reply is being generated.');
+    expect(refused('reply-start')).toBe('busy: Cannot start a reply now: a reply is being generated.');
+    // A new model list waits for the reply (the manager queues it); only the immediate form is refused.
+    expect(machine.can('configure-queued')).toBe(true);
+    expect(refused('configure')).toBe('busy: Cannot change the model list now: a reply is being generated.');
     expect(machine.apply('close')).toBe('closing');
-    expect(refused('reply-start')).toBe('engine-unavailable: Cannot reply start now: Mai is shutting down.');
-    expect(refused('load-ahead')).toBe('engine-unavailable: Cannot load ahead now: Mai is shutting down.');
+    expect(refused('reply-start')).toBe('engine-unavailable: Cannot start a reply now: Mai is shutting down.');
+    expect(refused('configure-queued')).toBe('engine-unavailable: Cannot change the model list now: Mai is shutting down.');
     expect(machine.phase).toBe('closing');
   });
 });
