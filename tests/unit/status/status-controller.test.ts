@@ -160,4 +160,12 @@ describe('StatusController', () => {
     expect(view.calls.length).toBe(before);
     expect(notifier.shown).toEqual([]);
   });
+
+  it('after dispose, a pause from the window no longer shows in the menu (unsubscribed from the services)', async () => {
+    const { core, view, controller } = setup();
+    await controller.refresh();
+    controller.dispose();
+    await core.handlers['scaler:pause']({ paused: true });
+    expect(view.item('toggle-scaling')).toMatchObject({ checked: false });
+  });
 });
