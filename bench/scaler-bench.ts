@@ -1,7 +1,7 @@
 /**
  * Scaler benchmarks: monitoring cost against a naive systeminformation loop, pre-flight latency,
- * and the scenario suite (proactive vs reactive) with the SCALING-NOTES targets judged on it —
- * see electron/engine/resource/benchmarks.ts.
+ * and the scenario suite (proactive vs reactive) with the targets of docs/scaling-policy.md
+ * ("Against the targets") judged on it — see electron/engine/tools/scaler-benchmarks.ts.
  *
  * Run alone: node build/run-ts.mjs bench/scaler-bench.ts [--quick]
  */

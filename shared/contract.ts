@@ -19,7 +19,7 @@ import { catalogItemSchema, downloadInfoSchema } from './catalog';
 import { hubRepoIdSchema, hubRepoSchema, hubSearchResultSchema, hubTokenStatusSchema } from './hub';
 import { appSettingsSchema } from './settings';
 import { capabilityChangeSchema, decisionSchema, ladderRungSchema, resourceSnapshotSchema, tierSchema } from './resource';
-import type { Contract, EventName, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
+import type { Contract, EventName, Handlers, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
 
 export const appStateSchema = z.object({
   /** Where the renderer is hosted. */
@@ -152,6 +152,10 @@ export type AppEvent = EventName<AppContract>;
 export type AppParams<M extends AppMethod> = ParamsOf<AppContract, M>;
 export type AppResult<M extends AppMethod> = ResultOf<AppContract, M>;
 export type AppPayload<E extends AppEvent> = PayloadOf<AppContract, E>;
+/** Every app event with its payload, as an Emitter's event map: services emit the ones they own. */
+export type AppEvents = { [E in AppEvent]: AppPayload<E> };
+/** The handlers of some of the contract's methods: what one service serves. */
+export type AppHandlers<M extends AppMethod> = Pick<Handlers<AppContract>, M>;
 
 /** window.mai as the renderer sees it, in Electron and in the browser alike. */
 export interface MaiApi {

@@ -1,5 +1,9 @@
-/** A small typed event emitter usable in every process (no Node, no DOM). */
-export class Emitter<Events extends Record<string, unknown>> {
+/**
+ * The one event type of the codebase, usable in every process (no Node, no DOM). A service extends
+ * it and emits its own events; whoever wants to know subscribes with `on` (and keeps the returned
+ * function to unsubscribe) — nobody replaces another object's methods to learn what happened.
+ */
+export class Emitter<Events extends Record<string, unknown>> implements EventSource<Events> {
   private readonly listeners = new Map<keyof Events, Set<(payload: never) => void>>();
 
   on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void {
@@ -25,4 +29,10 @@ export class Emitter<Events extends Record<string, unknown>> {
       (listener as (payload: Events[K]) => void)(payload);
     }
   }
+}
+
+/** The subscribing half of an Emitter: what a listener needs to know of a service. */
+export interface EventSource<Events extends Record<string, unknown>> {
+  /** Subscribes to one kind of event; returns a function that unsubscribes. */
+  on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void;
 }

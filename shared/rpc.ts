@@ -64,6 +64,38 @@ export type Handlers<C extends Contract> = {
   [M in MethodName<C>]: (params: z.output<C['methods'][M]['params']>) => Promise<ResultOf<C, M>> | ResultOf<C, M>;
 };
 
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+/** The methods that appear in more than one slice. */
+type Duplicated<S extends readonly object[]> = S extends readonly [infer Head, ...infer Rest extends readonly object[]]
+  ? (keyof Head & KeysOfUnion<Rest[number]>) | Duplicated<Rest>
+  : never;
+/** The methods of `C` that no slice serves. */
+type Unserved<C extends Contract, S extends readonly object[]> = Exclude<MethodName<C>, KeysOfUnion<S[number]>>;
+/** `unknown` when every method is served exactly once; otherwise a type naming what is wrong. */
+export type ServedExactlyOnce<C extends Contract, S extends readonly object[]> = ([Duplicated<S>] extends [never] ? unknown : { duplicated: Duplicated<S> }) &
+  ([Unserved<C, S>] extends [never] ? unknown : { unserved: Unserved<C, S> });
+
+/**
+ * Joins the handler slices the services expose into the handlers of a whole contract. The compiler
+ * refuses a method that no slice serves or that two slices serve (the error names them); the same
+ * is checked again when it runs, for slices built from `any`.
+ */
+export function mergeHandlers<C extends Contract, const S extends readonly Partial<Handlers<C>>[]>(
+  contract: C,
+  slices: S & ServedExactlyOnce<C, S>,
+): Handlers<C> {
+  const merged: Record<string, unknown> = {};
+  for (const slice of slices as readonly Partial<Handlers<C>>[]) {
+    for (const [method, handler] of Object.entries(slice)) {
+      if (Object.hasOwn(merged, method)) throw new Error(`${method} is served twice.`);
+      merged[method] = handler;
+    }
+  }
+  const unserved = Object.keys(contract.methods).filter((method) => !Object.hasOwn(merged, method));
+  if (unserved.length > 0) throw new Error(`Nobody serves ${unserved.join(', ')}.`);
+  return merged as Handlers<C>;
+}
+
 /**
  * One end of a connection. It can serve one contract (`served`, answering requests and emitting
  * its events) and call another (`remote`, sending requests and receiving its events).

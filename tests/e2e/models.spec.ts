@@ -138,10 +138,10 @@ test('a synthetic GGUF imported by path is listed, can be chosen and answers; a 
   await expect(installedRow(page, folder.tiny)).toHaveAttribute('data-in-use', 'false');
   await expect(row.getByTestId('installed-last-use')).toHaveText('Last used just now');
 
-  // The FINDINGS file: 55 bytes whose array claims 2^40 items. It must be refused, with the reason.
+  // The array bomb (docs/models.md): 55 bytes whose array claims 2^40 items. It must be refused, with the reason.
   const corpus = malformedGgufCorpus(readFileSync(models.tiny));
-  const findings = corpus.find((c) => c.name.startsWith('FINDINGS'));
-  if (!findings) throw new Error('the malformed corpus lost its FINDINGS entry');
+  const findings = corpus.find((c) => c.name.startsWith('array bomb'));
+  if (!findings) throw new Error('the malformed corpus lost its array bomb entry');
   const malformed = path.join(elsewhere, 'array-bomb.gguf');
   writeFileSync(malformed, findings.bytes);
   await dialog.getByLabel('Path of a GGUF file').fill(malformed);

@@ -7,18 +7,15 @@ import path from 'node:path';
 import type { ChatMessage, ChatTurn, Conversation } from '../../../shared/domain';
 import { MAX_MESSAGE_CHARS } from '../../../shared/domain';
 import { MaiError } from '../../../shared/errors';
-import type { AppPayload } from '../../../shared/contract';
+import type { AppEvents, AppHandlers } from '../../../shared/contract';
+import { Emitter } from '../../../shared/emitter';
 import type { EngineHost } from './engine-host';
 import type { ModelController } from './model-controller';
 
-export interface ChatEvents {
-  onChatToken: AppPayload<'onChatToken'>;
-  onChatMessage: AppPayload<'onChatMessage'>;
-  onConversation: AppPayload<'onConversation'>;
-  onNotice: AppPayload<'onNotice'>;
-}
-
-export type ChatEventSink = <K extends keyof ChatEvents>(event: K, payload: ChatEvents[K]) => void;
+export type ChatEvents = Pick<AppEvents, 'onChatToken' | 'onChatMessage' | 'onConversation' | 'onNotice'> & {
+  /** A reply ended and the conversation was saved (the conversation list may have changed). */
+  didSave: Conversation;
+};
 
 /** Where conversations are kept; the default keeps nothing (memory only). */
 export interface ConversationPersistence {
@@ -58,7 +55,7 @@ export function historyFor(conversation: Conversation, upTo: number): ChatTurn[]
   return turns;
 }
 
-export class ChatService {
+export class ChatService extends Emitter<ChatEvents> {
   private conversation: Conversation;
   /** The reply streaming now, and the model it streams from (null before the model is known). */
   private active: { message: ChatMessage; modelPath: string | null } | null = null;
@@ -72,9 +69,9 @@ export class ChatService {
   constructor(
     private readonly engine: EngineHost,
     private readonly models: ModelController,
-    private readonly emit: ChatEventSink,
     options: Partial<ChatServiceOptions> = {},
   ) {
+    super();
     this.options = { maxTokens: 512, now: Date.now, persistence: memoryOnly, ...options };
     this.conversation = newConversation(this.options.now());
     engine.on('token', ({ requestId, text }) => {
@@ -96,6 +93,13 @@ export class ChatService {
       this.lastDown = { messageId: active.message.id, retryModelPath, willRestart };
     });
   }
+
+  readonly handlers: AppHandlers<'chat:send' | 'chat:stop' | 'chat:regenerate' | 'chat:set-system-prompt'> = {
+    'chat:send': ({ text }) => this.send(text),
+    'chat:stop': async () => ({ stopped: await this.stop() }),
+    'chat:regenerate': () => this.regenerate(),
+    'chat:set-system-prompt': ({ systemPrompt }) => this.setSystemPrompt(systemPrompt),
+  };
 
   setMaxTokens(maxTokens: number): void {
     this.options.maxTokens = maxTokens;
@@ -177,7 +181,7 @@ export class ChatService {
       await this.options.persistence.save(conversation).catch((error: Error) =>
         this.emit('onNotice', { level: 'error', message: `The reply could not be saved: ${error.message}` }),
       );
-      this.onSaved?.(conversation);
+      this.emit('didSave', conversation);
     }
     if (crashed && attempt === 0) await this.retryAfterCrash(conversation, assistant);
   }
@@ -270,7 +274,4 @@ export class ChatService {
     await this.options.persistence.save(this.conversation);
     return structuredClone(this.conversation);
   }
-
-  /** Called after every reply has been saved (the conversation list may have changed). */
-  onSaved: ((conversation: Conversation) => void) | null = null;
 }

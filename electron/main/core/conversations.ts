@@ -3,26 +3,33 @@
  * off by a crash marked as interrupted), opening, renaming, deleting and searching, on top of the
  * crash-safe ConversationStore. The current conversation itself lives in ChatService.
  */
-import type { AppPayload } from '../../../shared/contract';
+import type { AppEvents, AppHandlers } from '../../../shared/contract';
+import { Emitter } from '../../../shared/emitter';
 import type { Conversation, ConversationSearchHitData, ConversationSummaryData } from '../../../shared/domain';
 import { MaiError } from '../../../shared/errors';
 import { newConversation, type ChatService, type ConversationPersistence } from './chat-service';
 import type { ConversationStore } from './store/conversation-store';
 
-type Emit = {
-  (event: 'onConversations', payload: AppPayload<'onConversations'>): void;
-  (event: 'onNotice', payload: AppPayload<'onNotice'>): void;
-};
+export type ConversationEvents = Pick<AppEvents, 'onConversations' | 'onNotice'>;
 
-export class ConversationService {
+export class ConversationService extends Emitter<ConversationEvents> {
   constructor(
     private readonly store: ConversationStore | null,
     private readonly chat: ChatService,
-    private readonly emit: Emit,
     private readonly now: () => number = Date.now,
   ) {
-    chat.onSaved = () => this.broadcast();
+    super();
+    chat.on('didSave', () => this.broadcast());
   }
+
+  readonly handlers: AppHandlers<'chat:new' | `conversations:${'list' | 'open' | 'rename' | 'delete' | 'search'}`> = {
+    'chat:new': () => this.create(),
+    'conversations:list': () => this.list(),
+    'conversations:open': ({ id }) => this.open(id),
+    'conversations:rename': ({ id, title }) => this.rename(id, title),
+    'conversations:delete': ({ id }) => this.delete(id),
+    'conversations:search': ({ query }) => this.search(query),
+  };
 
   /** How ChatService persists through this store. */
   static persistenceFor(store: ConversationStore): ConversationPersistence {

@@ -3,7 +3,9 @@
  * which one the user chose, and bringing a model back after an engine restart — a smaller one
  * when the engine died in the middle of a reply, never one that crashed it while loading.
  */
+import type { AppEvents, AppHandlers } from '../../../shared/contract';
 import type { LoadedModel } from '../../../shared/domain';
+import { Emitter } from '../../../shared/emitter';
 import { MaiError } from '../../../shared/errors';
 import type { LadderRungData, ManagerSettingsData } from '../../../shared/resource';
 import type { EngineHost } from './engine-host';
@@ -16,11 +18,14 @@ export interface ModelControllerOptions {
   dataDir?: string | null;
   /** Models that crashed the engine while loading, remembered across restarts of Mai. */
   crashed?: { list(): readonly string[]; add(path: string): void; remove(path: string): void };
-  /** Tells the user something about the models. */
-  notify?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-export class ModelController {
+export type ModelControllerEvents = Pick<AppEvents, 'onModelChanged' | 'onNotice'> & {
+  /** The user picked this model (`models:select`) and it is loaded. */
+  didSelectModel: LoadedModel;
+};
+
+export class ModelController extends Emitter<ModelControllerEvents> {
   private loaded: LoadedModel | null = null;
   private selectedPath: string | null;
   private configuring: Promise<LoadedModel> | null = null;
@@ -43,9 +48,9 @@ export class ModelController {
   constructor(
     private readonly engine: EngineHost,
     readonly library: ModelLibrary,
-    private readonly onChange: (model: LoadedModel | null) => void,
     private readonly options: ModelControllerOptions = {},
   ) {
+    super();
     this.selectedPath = options.initialPath ?? null;
     this.settings = options.settings ?? {};
     engine.onEngine('model:changed', ({ model }) => {
@@ -70,6 +75,15 @@ export class ModelController {
       if (restart) this.ensureLoaded().catch(() => {});
     });
   }
+
+  readonly handlers: AppHandlers<'models:list' | 'models:select'> = {
+    'models:list': () => this.library.list(),
+    'models:select': async ({ path }) => {
+      const model = await this.select(path);
+      this.emit('didSelectModel', model);
+      return model;
+    },
+  };
 
   get current(): LoadedModel | null {
     return this.loaded;
@@ -115,6 +129,16 @@ export class ModelController {
     return this.configure(this.selectedPath && this.crashedPaths().includes(this.selectedPath) ? null : this.selectedPath);
   }
 
+  /** Writes the demo models when the models folder has none, and says so. */
+  async ensureDemoModels(): Promise<void> {
+    const created = await this.library.ensureDemoModels();
+    if (created.length === 0) return;
+    this.emit('onNotice', {
+      level: 'info',
+      message: `No model was found, so Mai created ${created.length} demo models in ${this.library.dir}. They produce gibberish; put a real GGUF model there to chat for real.`,
+    });
+  }
+
   /** Crashed this session or remembered from earlier ones. */
   private crashedPaths(): string[] {
     return [...new Set([...this.crashedOnLoad, ...(this.options.crashed?.list() ?? [])])];
@@ -124,10 +148,10 @@ export class ModelController {
     if (this.crashedOnLoad.has(modelPath)) return;
     this.crashedOnLoad.add(modelPath);
     this.options.crashed?.add(modelPath);
-    this.options.notify?.(
-      'error',
-      `${modelPath.split(/[\\/]/).pop()} took the engine down while loading, so Mai will not load it automatically again. Choose it in the model menu to try once more.`,
-    );
+    this.emit('onNotice', {
+      level: 'error',
+      message: `${modelPath.split(/[\\/]/).pop()} took the engine down while loading, so Mai will not load it automatically again. Choose it in the model menu to try once more.`,
+    });
   }
 
   /**
@@ -157,6 +181,12 @@ export class ModelController {
   async applySettings(settings: ManagerSettingsData): Promise<void> {
     this.settings = settings;
     if (this.loaded) await this.configure(this.loaded.path);
+  }
+
+  /** Unloads the model (to free memory); the next message loads it again. */
+  async unload(): Promise<void> {
+    await this.engine.call('model:unload', {});
+    await this.forgetLoaded();
   }
 
   /** The engine unloaded the model on request; the next message loads it again. */
@@ -206,6 +236,6 @@ export class ModelController {
   private setLoaded(model: LoadedModel | null): void {
     if (model) this.selectedPath ??= model.path;
     this.loaded = model;
-    this.onChange(model);
+    this.emit('onModelChanged', { model });
   }
 }

@@ -4,6 +4,7 @@
  * (systeminformation, ~100 ms a call) is read at most once a minute, and only under pressure.
  */
 import os from 'node:os';
+import type { AppHandlers } from '../../../shared/contract';
 import type { LoadedModel, Suggestion } from '../../../shared/domain';
 import type { ResourceSnapshot } from '../../../shared/resource';
 import type { AppSettings } from '../../../shared/settings';
@@ -94,6 +95,8 @@ export class SuggestionEngine {
     this.cores = deps.cores ?? this.machineCores();
     this.lastReplyAt = this.now();
   }
+
+  readonly handlers: AppHandlers<'suggestions:apply'> = { 'suggestions:apply': ({ id }) => this.apply(id) };
 
   get current(): Suggestion[] {
     return this.list;

@@ -3,9 +3,11 @@
  * schema), a source that emits them, and recording stand-ins for Electron's tray and notifications.
  */
 import { appContract, type AppEvent, type AppPayload } from '../../../shared/contract';
-import type { EngineState } from '../../../shared/domain';
+import type { EngineState, LoadedModel } from '../../../shared/domain';
 import type { LadderRungData, ResourceSnapshot } from '../../../shared/resource';
-import type { StatusEventSink, StatusEventSource } from '../../../electron/main/core/status/events';
+import type { StatusEventSink, StatusEventSource, UserChoiceSources } from '../../../electron/main/core/status/events';
+import { Emitter } from '../../../shared/emitter';
+import type { AppSettings } from '../../../shared/settings';
 import type { NotificationContent, Notifier } from '../../../electron/main/core/status/notification-policy';
 import type { MenuItemModel, TrayState, TrayTheme, TrayView } from '../../../electron/main/core/status/tray-model';
 
@@ -30,6 +32,24 @@ export class FakeSource implements StatusEventSource {
   get listeners(): number {
     return this.sinks.size;
   }
+}
+
+/** An Emitter whose events a test fires itself. */
+class Firing<Events extends Record<string, unknown>> extends Emitter<Events> {
+  fire<K extends keyof Events>(event: K, value: Events[K]): void {
+    this.emit(event, value);
+  }
+}
+
+/**
+ * The user-choice events of ModelController (`didSelectModel`), EngineService
+ * (`didSetScalingPaused`) and SettingsService (`didChange`), fired by hand where a test plays the
+ * service whose method succeeded.
+ */
+export class FakeChoiceSources implements UserChoiceSources {
+  readonly models = new Firing<{ didSelectModel: LoadedModel }>();
+  readonly scaling = new Firing<{ didSetScalingPaused: boolean }>();
+  readonly settings = new Firing<{ didChange: AppSettings }>();
 }
 
 export const paths = { large: '/models/demo-120mb.gguf', medium: '/models/demo-30mb.gguf', small: '/models/demo-8mb.gguf' };

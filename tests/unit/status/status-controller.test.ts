@@ -3,17 +3,23 @@
  * handlers and settings), with recording stand-ins for Electron's tray, notifications and window.
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { AppState } from '../../../shared/contract';
+import type { AppContract, AppState } from '../../../shared/contract';
+import type { Handlers } from '../../../shared/rpc';
 import { defaultAppSettings, type AppSettings } from '../../../shared/settings';
 import { StatusController, type StatusCore, type WindowControl } from '../../../electron/main/core/status/status-controller';
-import { capability, engine, FakeSource, ladder, model, RecordingNotifier, RecordingTrayView, sample } from './fixtures';
+import { capability, engine, FakeChoiceSources, FakeSource, ladder, model, RecordingNotifier, RecordingTrayView, sample } from './fixtures';
+
+/** The handlers the test calls: the tray's own two, and the window's model pick and settings. */
+type FakeHandlers = Pick<Handlers<AppContract>, 'app:get-state' | 'scaler:pause' | 'models:select' | 'settings:update'>;
 
 class FakeCore extends FakeSource implements StatusCore {
   settings: AppSettings = { ...defaultAppSettings };
   paused = false;
   current = model('large');
-  readonly original: StatusCore['handlers'];
-  handlers: StatusCore['handlers'];
+  /** Each handler stand-in emits its service's choice event after answering, as the services do. */
+  readonly userChoices = new FakeChoiceSources();
+  readonly original: FakeHandlers;
+  handlers: FakeHandlers;
   constructor() {
     super();
     this.handlers = {
@@ -30,16 +36,19 @@ class FakeCore extends FakeSource implements StatusCore {
         }) as unknown as AppState,
       'scaler:pause': async ({ paused }) => {
         this.paused = paused;
+        this.userChoices.scaling.fire('didSetScalingPaused', paused);
         return { paused };
       },
       'models:select': async ({ path }) => {
         this.current = model(path.includes('8mb') ? 'small' : path.includes('30mb') ? 'medium' : 'large');
         this.emit('onModelChanged', { model: this.current });
+        this.userChoices.models.fire('didSelectModel', this.current);
         return this.current;
       },
       'settings:update': async ({ patch }) => {
         this.settings = { ...this.settings, ...(patch as Partial<AppSettings>) };
         if (this.settings.pinnedModelPath) this.paused = true;
+        this.userChoices.settings.fire('didChange', this.settings);
         return this.settings;
       },
     };
@@ -145,10 +154,18 @@ describe('StatusController', () => {
     const { core, view, notifier, controller } = setup();
     controller.dispose();
     expect(core.listeners).toBe(0);
-    for (const name of Object.keys(core.original) as Array<keyof StatusCore['handlers']>) expect(core.handlers[name]).toBe(core.original[name]);
+    for (const name of Object.keys(core.original) as Array<keyof FakeHandlers>) expect(core.handlers[name]).toBe(core.original[name]);
     const before = view.calls.length;
     core.emit('onEngineStatus', engine('failed', 'Gave up.'));
     expect(view.calls.length).toBe(before);
     expect(notifier.shown).toEqual([]);
+  });
+
+  it('after dispose, a pause from the window no longer shows in the menu (unsubscribed from the services)', async () => {
+    const { core, view, controller } = setup();
+    await controller.refresh();
+    controller.dispose();
+    await core.handlers['scaler:pause']({ paused: true });
+    expect(view.item('toggle-scaling')).toMatchObject({ checked: false });
   });
 });

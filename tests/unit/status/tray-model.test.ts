@@ -13,7 +13,26 @@ import {
   type TrayActions,
   type TrayState,
 } from '../../../electron/main/core/status/tray-model';
-import { capability, engine, FakeSource, ladder, model, RecordingTrayView, sample, type SampleOptions } from './fixtures';
+import { capability, engine, FakeChoiceSources, FakeSource, ladder, model, RecordingTrayView, sample, type SampleOptions } from './fixtures';
+
+/** Handlers that answer as ModelController's, EngineService's and SettingsService's do, then emit their choice events. */
+function choiceHandlers(choices: FakeChoiceSources) {
+  return {
+    'models:select': vi.fn(async (_params: { path: string }) => {
+      const picked = model('small');
+      choices.models.fire('didSelectModel', picked);
+      return picked;
+    }),
+    'scaler:pause': vi.fn(async ({ paused }: { paused: boolean }) => {
+      choices.scaling.fire('didSetScalingPaused', paused);
+      return { paused };
+    }),
+    'settings:update': vi.fn(async () => {
+      choices.settings.fire('didChange', defaultAppSettings);
+      return defaultAppSettings;
+    }),
+  };
+}
 
 function setup(options: { theme?: 'light' | 'dark'; actions?: Partial<TrayActions> } = {}) {
   const clock = { now: 1_000_000 };
@@ -118,13 +137,11 @@ describe('tray state from app events', () => {
     source.emit('onModelChanged', { model: model('medium') });
     source.emit('onCapabilityChanged', capability('down'));
     expect(view.icon?.state).toBe('degraded');
-    // The real path: AppCore's handler, observed in place (as main.ts wires it).
-    const handlers = {
-      'models:select': vi.fn(async (_params: { path: string }) => model('small')),
-      'scaler:pause': vi.fn(async ({ paused }: { paused: boolean }) => ({ paused })),
-      'settings:update': vi.fn(async () => defaultAppSettings),
-    };
-    observeUserChoices(handlers, { onUserModelPick: (picked) => presenter.noteUserModelPick(picked), onScalingPaused: (paused) => presenter.setScalingPaused(paused) });
+    // The real path: the service's handler answers, then emits its choice event, which the tray
+    // hears (as main.ts wires it); these stand-ins play ModelController and EngineService.
+    const choices = new FakeChoiceSources();
+    const handlers = choiceHandlers(choices);
+    observeUserChoices(choices, { onUserModelPick: (picked) => presenter.noteUserModelPick(picked), onScalingPaused: (paused) => presenter.setScalingPaused(paused) });
     await handlers['models:select']({ path: model('small').path });
     expect(view.icon?.state).toBe('steady');
     expect(view.item('current-model')).toMatchObject({ label: 'Model: Demo 8 MB' });
@@ -297,12 +314,9 @@ describe('menu', () => {
 
   it('follows a pause from the window too (the scaler:pause handler observed)', async () => {
     const { view, presenter } = running();
-    const handlers = {
-      'models:select': vi.fn(async (_params: { path: string }) => model('small')),
-      'scaler:pause': vi.fn(async ({ paused }: { paused: boolean }) => ({ paused })),
-      'settings:update': vi.fn(async () => defaultAppSettings),
-    };
-    const restore = observeUserChoices(handlers, { onScalingPaused: (paused) => presenter.setScalingPaused(paused) });
+    const choices = new FakeChoiceSources();
+    const handlers = choiceHandlers(choices);
+    const restore = observeUserChoices(choices, { onScalingPaused: (paused) => presenter.setScalingPaused(paused) });
     await expect(handlers['scaler:pause']({ paused: true })).resolves.toEqual({ paused: true });
     expect(view.item('toggle-scaling')).toMatchObject({ checked: true });
     restore();

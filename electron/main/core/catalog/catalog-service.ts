@@ -5,6 +5,7 @@
  * agree with the Hub.
  */
 import type { CatalogItem } from '../../../../shared/catalog';
+import type { AppHandlers } from '../../../../shared/contract';
 import type { ModelEntry } from '../../../../shared/domain';
 import { MaiError } from '../../../../shared/errors';
 import type { LadderRungData, ResourceSnapshot } from '../../../../shared/resource';
@@ -41,6 +42,8 @@ function measuredCorrection(ladder: readonly LadderRungData[]): number {
 
 export class CatalogService {
   constructor(private readonly deps: CatalogDeps) {}
+
+  readonly handlers: AppHandlers<'catalog:list'> = { 'catalog:list': () => this.list() };
 
   private get entries(): readonly CatalogEntry[] {
     return this.deps.entries ?? CATALOG;

@@ -5,7 +5,9 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { AppEvents, AppHandlers } from '../../../../shared/contract';
 import type { ModelEntry } from '../../../../shared/domain';
+import { Emitter } from '../../../../shared/emitter';
 import { MaiError } from '../../../../shared/errors';
 import { removeProvenance, splitPart } from '../hub';
 import type { ModelLibrary } from '../model-library';
@@ -20,8 +22,6 @@ export interface ModelFilesDeps {
   importedPaths: () => readonly string[];
   /** Saves the list of imported files; null where settings are not saved (imports are refused). */
   saveImportedPaths: ((paths: string[]) => Promise<void>) | null;
-  /** Sends the list to the windows. */
-  publish: (models: ModelEntry[]) => void;
   /** Rebuilds the scaler's ladder from the library (keeps the model in use loaded). */
   rebuildLadder: () => Promise<void>;
   /** A reply is being generated: the ladder is rebuilt after it, not under it. */
@@ -33,12 +33,20 @@ export interface ModelFilesDeps {
 
 const isGguf = (filePath: string) => filePath.toLowerCase().endsWith('.gguf');
 
-export class ModelFiles {
+export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
   /** The paths the ladder was last built from; null until the first list after start. */
   private ladderPaths: string | null = null;
   private ladderStale = false;
 
-  constructor(private readonly deps: ModelFilesDeps) {}
+  constructor(private readonly deps: ModelFilesDeps) {
+    super();
+  }
+
+  readonly handlers: AppHandlers<'models:import' | 'models:remove' | 'models:open-dialog'> = {
+    'models:import': ({ path: filePath }) => this.import(filePath),
+    'models:remove': ({ path: filePath }) => this.remove(filePath),
+    'models:open-dialog': () => this.pick(),
+  };
 
   /**
    * The set of files changed (the folder watcher, a download that landed, an import, a delete):
@@ -47,7 +55,7 @@ export class ModelFiles {
    */
   async changed(): Promise<ModelEntry[]> {
     const models = await this.deps.library.list();
-    this.deps.publish(models);
+    this.emit('onModels', models);
     const paths = models.map((m) => m.path).sort().join('\n');
     if (this.ladderPaths !== null && paths !== this.ladderPaths) this.ladderStale = true;
     this.ladderPaths = paths;

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { MaiError, type ErrorCode } from '../../../../shared/errors';
 import { z } from 'zod';
 import { modelProvenanceSchema, type HubModelSummary, type HubRepo, type HubSearchResult, type HubTokenStatus } from '../../../../shared/hub';
+import type { AppHandlers } from '../../../../shared/contract';
 import type { ArchitectureFigures } from '../catalog/catalog-service';
+import { toDownloadData } from '../catalog/downloads-bridge';
 import type { Fit } from '../catalog/fit';
 import { DownloadFailure, type DownloadInfo, type DownloadManager, type DownloadErrorCode } from '../downloads';
 import { groupGgufFiles, splitPart, type RepoFile } from './gguf-files';
@@ -49,6 +51,18 @@ export class HubService {
   private readonly architectures = new Map<string, Promise<GgufArchitecture | null>>();
 
   constructor(private readonly deps: HubServiceDeps) {}
+
+  readonly handlers: AppHandlers<`hub:${'search' | 'repo' | 'download' | 'token-status' | 'set-token'}` | 'models:verify'> = {
+    'hub:search': ({ query, cursor }) => this.search(query, cursor),
+    'hub:repo': ({ repo }) => this.repo(repo),
+    'hub:download': async (params) => toDownloadData(await this.download(params)),
+    'hub:token-status': async () => {
+      await this.deps.token.load();
+      return this.tokenStatus();
+    },
+    'hub:set-token': ({ token }) => this.setToken(token),
+    'models:verify': ({ path }) => this.verify(path),
+  };
 
   /** Searches GGUF repositories, most downloaded first; `cursor` continues a previous page. */
   async search(query: string, cursor: string | null): Promise<HubSearchResult> {

@@ -1,7 +1,8 @@
-/** The app events the status pieces (tray, native notifications) listen to, as AppCore.subscribe gives them. */
-import type { AppContract, AppEvent, AppPayload } from '../../../../shared/contract';
+/** The app events the status pieces (tray, native notifications) listen to, and the services that tell what the user chose. */
+import type { AppEvent, AppPayload } from '../../../../shared/contract';
 import type { LoadedModel } from '../../../../shared/domain';
-import type { Handlers } from '../../../../shared/rpc';
+import type { EventSource } from '../../../../shared/emitter';
+import type { AppSettings } from '../../../../shared/settings';
 
 /** Same shape as AppCore's AppEventSink (kept here so that status/ does not depend on app-core). */
 export type StatusEventSink = <E extends AppEvent>(event: E, payload: AppPayload<E>) => void;
@@ -12,45 +13,33 @@ export interface StatusEventSource {
 }
 
 /**
- * What the user chose, which no app event tells: a model picked by hand, scaling paused or resumed,
- * settings saved (which may rebuild the ladder).
+ * The services whose own events say what the user chose, which no app event tells (AppCore's
+ * `userChoices`): ModelController's `didSelectModel` (a model picked by hand), EngineService's
+ * `didSetScalingPaused` (scaling paused or resumed), SettingsService's `didChange` (settings saved,
+ * which may rebuild the ladder). Each is emitted after the method succeeded, whoever called it
+ * (the window over IPC, the web host, the tray menu).
  */
+export interface UserChoiceSources {
+  models: EventSource<{ didSelectModel: LoadedModel }>;
+  scaling: EventSource<{ didSetScalingPaused: boolean }>;
+  settings: EventSource<{ didChange: AppSettings }>;
+}
+
+/** What the user chose, as the tray wants to hear it. */
 export interface UserChoiceObserver {
   onUserModelPick?(model: LoadedModel): void;
   onScalingPaused?(paused: boolean): void;
   onSettingsChanged?(): void;
 }
 
-type ObservedHandlers = Pick<Handlers<AppContract>, 'models:select' | 'scaler:pause' | 'settings:update'>;
-
-/**
- * Wraps AppCore's `models:select`, `scaler:pause` and `settings:update` handlers in place so that
- * `observer` hears of every successful call, whoever made it (the window over IPC, the web host,
- * the tray menu). The handlers answer exactly as before (IPC and the web host look the handler up
- * on every call, so the wrap takes effect at once). Returns a function that puts the originals back.
- */
-export function observeUserChoices(handlers: ObservedHandlers, observer: UserChoiceObserver): () => void {
-  const select = handlers['models:select'];
-  const pause = handlers['scaler:pause'];
-  const update = handlers['settings:update'];
-  handlers['models:select'] = async (params) => {
-    const model = await select(params);
-    observer.onUserModelPick?.(model);
-    return model;
-  };
-  handlers['scaler:pause'] = async (params) => {
-    const result = await pause(params);
-    observer.onScalingPaused?.(result.paused);
-    return result;
-  };
-  handlers['settings:update'] = async (params) => {
-    const settings = await update(params);
-    observer.onSettingsChanged?.();
-    return settings;
-  };
+/** Subscribes `observer` to the services' choice events; returns a function that unsubscribes. */
+export function observeUserChoices(sources: UserChoiceSources, observer: UserChoiceObserver): () => void {
+  const offs = [
+    sources.models.on('didSelectModel', (model) => observer.onUserModelPick?.(model)),
+    sources.scaling.on('didSetScalingPaused', (paused) => observer.onScalingPaused?.(paused)),
+    sources.settings.on('didChange', () => observer.onSettingsChanged?.()),
+  ];
   return () => {
-    handlers['models:select'] = select;
-    handlers['scaler:pause'] = pause;
-    handlers['settings:update'] = update;
+    for (const off of offs) off();
   };
 }

@@ -1,19 +1,20 @@
 /**
  * Puts the tray and the native notifications together around AppCore, still free of Electron:
  * subscribes the TrayPresenter and the NotificationPolicy to the app events, seeds the tray from
- * `app:get-state`, hears the user's own choices (model pick, pause, settings) through the handlers,
- * and gives the menu its actions. electron/main/electron/tray.ts supplies the native pieces.
+ * `app:get-state`, hears the user's own choices (model pick, pause, settings) from the services'
+ * own events, and gives the menu its actions. electron/main/electron/tray.ts supplies the native pieces.
  */
 import type { AppContract } from '../../../../shared/contract';
 import type { Handlers } from '../../../../shared/rpc';
-import { observeUserChoices, type StatusEventSource } from './events';
+import { observeUserChoices, type StatusEventSource, type UserChoiceSources } from './events';
 import { NotificationPolicy, type NotificationSettings, type Notifier } from './notification-policy';
 import { TrayPresenter, type TrayTheme, type TrayView } from './tray-model';
 
 /** The part of AppCore this needs (AppCore fits). */
 export interface StatusCore extends StatusEventSource {
-  handlers: Pick<Handlers<AppContract>, 'app:get-state' | 'models:select' | 'scaler:pause' | 'settings:update'>;
+  handlers: Pick<Handlers<AppContract>, 'app:get-state' | 'scaler:pause'>;
   readonly settings: NotificationSettings;
+  readonly userChoices: UserChoiceSources;
 }
 
 /** The main window as the tray sees it. */
@@ -82,7 +83,7 @@ export class StatusController {
     this.offs.push(
       this.presenter.attach(core),
       this.policy.attach(core),
-      observeUserChoices(core.handlers, {
+      observeUserChoices(core.userChoices, {
         onUserModelPick: (model) => this.presenter.noteUserModelPick(model),
         onScalingPaused: (paused) => this.presenter.setScalingPaused(paused),
         onSettingsChanged: () => void this.refresh(),
@@ -108,7 +109,7 @@ export class StatusController {
     this.presenter.setTheme(theme);
   }
 
-  /** Unsubscribes from the core and puts its handlers back. */
+  /** Unsubscribes from the core and its services. */
   dispose(): void {
     for (const off of this.offs.splice(0).reverse()) off();
   }
