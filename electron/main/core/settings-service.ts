@@ -29,6 +29,14 @@ export interface SettingsServiceOptions {
   apply: (settings: AppSettings) => Promise<void>;
 }
 
+/** Settings the engine and the replies never read: changing them needs no ladder rebuild. */
+const WINDOW_ONLY_SETTINGS: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
+  'closeToTray',
+  'silentSwitching',
+  'notifyUpgrades',
+  'firstModelCardDismissed',
+]);
+
 export class SettingsService extends Emitter<SettingsServiceEvents> {
   private readonly store: SettingsStore<typeof appSettingsSchema> | null;
 
@@ -56,7 +64,9 @@ export class SettingsService extends Emitter<SettingsServiceEvents> {
   async update(patch: Partial<AppSettings>): Promise<AppSettings> {
     if (!this.store) throw new MaiError('bad-request', 'Settings are not saved in this mode.');
     const next = await this.store.update(patch);
-    await this.options.apply(next);
+    // Only what the engine or the replies use is applied (a ladder rebuild waits for a reply in
+    // progress); a window preference answers at once.
+    if (Object.keys(patch).some((key) => !WINDOW_ONLY_SETTINGS.has(key as keyof AppSettings))) await this.options.apply(next);
     this.emit('didChange', next);
     return next;
   }
