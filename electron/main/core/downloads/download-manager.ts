@@ -217,8 +217,9 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     const restored: DownloadRecord[] = [];
     let resumed = 0;
     for (const record of downloads) {
-      // A download enqueued before restore() wins; a hand-edited name must not escape modelsDir.
-      if (this.records.has(record.id) || !isSafeFileName(record.fileName)) continue;
+      // A download enqueued before restore() wins; a hand-edited name (of any part) must not escape
+      // modelsDir. Only that record is dropped: the rest of the queue is kept.
+      if (this.records.has(record.id) || !isSafeFileName(record.fileName) || !record.moreParts.every((part) => isSafeFileName(part.fileName))) continue;
       const clash = [...this.records.values()].some((r) => r.fileName === record.fileName && ACTIVE_STATES.includes(r.state) && ACTIVE_STATES.includes(record.state));
       if (clash) continue;
       record.filePath = path.join(this.modelsDir, record.fileName);
