@@ -3,9 +3,10 @@
  * A token set in Settings wins over HF_TOKEN (the user chose it in Mai). It is never logged and
  * never leaves main except as an Authorization header to the Hub's own origin (hub-fetch.ts).
  */
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubTokenStatus } from '../../../../shared/hub';
+import { writeFileAtomic } from '../store/atomic-file';
 
 /** Where a secret is kept between runs: Electron's safeStorage in the app, a 0600 file in the web host. */
 export interface SecretStore {
@@ -14,20 +15,14 @@ export interface SecretStore {
   write(secret: string | null): Promise<void>;
 }
 
-/** Writes bytes to a file only its owner can read (0600), atomically, creating folders as needed. */
+/**
+ * Writes bytes to a file only its owner can read (0600), atomically, creating folders as needed.
+ * The shared atomic writer creates a fresh temp file (never reused) with that mode and removes it
+ * when the write fails, so no copy of the secret is left behind.
+ */
 export async function writePrivateFile(file: string, data: string | Buffer): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  // The mode applies at creation, so the secret is never readable by others, not even for a moment.
-  const fh = await open(temp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(temp, 0o600); // a umask cannot widen it, but an old temp file might have been wider
-  await rename(temp, file);
+  await writeFileAtomic(file, data, { mode: 0o600 });
 }
 
 /** The web host's store: the token in a file readable only by the user (mode 0600). */
