@@ -145,7 +145,7 @@ describe('the Hub through the core', () => {
     hub.validTokens.add(token);
     hub.gatedAccess.set(GATED_REPO, new Set([token]));
     const { core, logs } = start({ HF_TOKEN: token });
-    expect(await core.handlers['hub:token-status']({})).toEqual({ source: 'environment', endpoint: hub.endpoint });
+    expect(await core.handlers['hub:token-status']({})).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
     await core.handlers['hub:repo']({ repo: GATED_REPO });
     const started = await core.handlers['hub:download']({ repo: GATED_REPO, file: 'Gated-Chat-Q8_0.gguf', revision: 'main' });
     expect((await settle(core, started.id)).state).toBe('done');
@@ -158,14 +158,14 @@ describe('the Hub through the core', () => {
 
   it('keeps a token set in Settings in a file only the user can read, prefers it to HF_TOKEN, and forgets it', async () => {
     const { core, dataDir } = start({ HF_TOKEN: 'hf_fromEnvironment' });
-    expect(await core.handlers['hub:set-token']({ token: 'hf_fromSettings' })).toEqual({ source: 'settings', endpoint: hub.endpoint });
+    expect(await core.handlers['hub:set-token']({ token: 'hf_fromSettings' })).toEqual({ source: 'settings', endpoint: hub.endpoint, encrypted: false });
     const file = path.join(dataDir, 'hub-token');
     expect(readFileSync(file, 'utf8')).toBe('hf_fromSettings');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     // The fake Hub knows neither token: it refuses the one Mai sent, which is the one from Settings.
     await expect(core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(/refused the Hugging Face token \(HTTP 401: Invalid credentials in Authorization header\); set a valid token in Settings or remove it\.$/);
     expect(hub.hubRequests.at(-1)?.authorization).toBe('Bearer hf_fromSettings');
-    expect(await core.handlers['hub:set-token']({ token: null })).toEqual({ source: 'environment', endpoint: hub.endpoint });
+    expect(await core.handlers['hub:set-token']({ token: null })).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
     expect(existsSync(file)).toBe(false);
   });
 });

@@ -13,6 +13,8 @@ export interface SecretStore {
   read(): Promise<string | null>;
   /** Saves the secret, or forgets it with null. */
   write(secret: string | null): Promise<void>;
+  /** Whether the secret last read or written is encrypted at rest; null when there is none. */
+  encrypted(): boolean | null;
 }
 
 /**
@@ -27,20 +29,30 @@ export async function writePrivateFile(file: string, data: string | Buffer): Pro
 
 /** The web host's store: the token in a file readable only by the user (mode 0600). */
 export class FileSecretStore implements SecretStore {
+  private present = false;
+
   constructor(private readonly file: string) {}
 
   async read(): Promise<string | null> {
+    let text: string | null;
     try {
-      const text = (await readFile(this.file, 'utf8')).trim();
-      return text || null;
+      text = (await readFile(this.file, 'utf8')).trim() || null;
     } catch {
-      return null;
+      text = null;
     }
+    this.present = text !== null;
+    return text;
   }
 
   async write(secret: string | null): Promise<void> {
     if (secret === null) await rm(this.file, { force: true });
     else await writePrivateFile(this.file, secret);
+    this.present = secret !== null;
+  }
+
+  /** Never encrypted: private by its file mode only. */
+  encrypted(): boolean | null {
+    return this.present ? false : null;
   }
 }
 
@@ -71,7 +83,11 @@ export class HubToken {
   }
 
   status(): HubTokenStatus {
-    return { source: this.stored ? 'settings' : this.envToken ? 'environment' : null, endpoint: this.endpoint };
+    return {
+      source: this.stored ? 'settings' : this.envToken ? 'environment' : null,
+      endpoint: this.endpoint,
+      encrypted: this.stored ? (this.store?.encrypted() ?? null) : null,
+    };
   }
 
   /** Stores a token from Settings, or forgets it (HF_TOKEN, if set, is then used again). */
