@@ -83,8 +83,8 @@ export interface FakeHubFaults {
   wrongBytesFrom: number | null;
   /** The next N requests to the Hub answer 429 with this Retry-After (seconds). */
   rateLimited: { count: number; retryAfterSeconds: number } | null;
-  /** The next N requests to the Hub answer this 5xx status. */
-  serverError: { count: number; status: number } | null;
+  /** The next N requests to the Hub answer this 5xx status (with Retry-After when given, seconds). */
+  serverError: { count: number; status: number; retryAfterSeconds?: number } | null;
   /** resolve/ redirects to the CDN, which redirects back to resolve/: forever. */
   redirectLoop: boolean;
   /** The CDN answers a Range request with 200 and the whole file. */
@@ -211,7 +211,8 @@ export class FakeHub {
     }
     if (serverError && serverError.count > 0) {
       serverError.count--;
-      return send(serverError.status, { 'content-type': 'text/plain' }, 'Internal Error');
+      const retryAfter: Record<string, string> = serverError.retryAfterSeconds === undefined ? {} : { 'retry-after': String(serverError.retryAfterSeconds) };
+      return send(serverError.status, { 'content-type': 'text/plain', ...retryAfter }, 'Internal Error');
     }
     const token = bearer(entry.authorization);
     if (token !== null && !this.validTokens.has(token)) return fail(401, null, 'Invalid credentials in Authorization header');

@@ -145,6 +145,13 @@ describe('Hub downloads under faults', () => {
     expect(hub.hubRequests.filter((r) => r.status === 503)).toHaveLength(2);
   });
 
+  it('fails a Hub call at once, naming the wait, when a 5xx asks for a long Retry-After', async () => {
+    const c = start();
+    hub.faults.serverError = { count: 100, status: 503, retryAfterSeconds: 3600 };
+    await expect(c.core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(/had a server error \(HTTP 503 Service Unavailable\) while sending the listing; it asks to wait 3600 s, so try again later\.$/);
+    expect(hub.hubRequests).toHaveLength(1);
+  });
+
   it.each([
     ['a repository that does not exist', { repo: 'test-org/Nope-GGUF', file: 'x.gguf' }, /^The repository test-org\/Nope-GGUF was not found on 127\.0\.0\.1:\d+; check its name \(a private repository also needs a token that can read it\)\.$/],
     ['a file that is not in the repository', { repo: REPO, file: 'Missing-Q4_K_M.gguf' }, /^Missing-Q4_K_M\.gguf is not in test-org\/Tiny-Chat-GGUF at commit [0-9a-f]{10}\.$/],

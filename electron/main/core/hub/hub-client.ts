@@ -237,9 +237,10 @@ export class HubClient {
         if (init.signal?.aborted) throw init.signal.reason;
         failure = error instanceof DownloadFailure ? error : offline(url, error);
         if (!failure.retryable || attempt >= API_RETRIES) throw failure;
-        if (failure.retryAfterMs !== null && failure.retryAfterMs > API_MAX_RETRY_AFTER_MS) {
-          throw new DownloadFailure(failure.code, `${failure.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(failure.retryAfterMs / 1000)} s, so try again later.`);
-        }
+      }
+      // A 429 or a 5xx asking for a long wait (a 503 with Retry-After: 3600) fails now with the wait named.
+      if (failure.retryAfterMs !== null && failure.retryAfterMs > API_MAX_RETRY_AFTER_MS) {
+        throw new DownloadFailure(failure.code, `${failure.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(failure.retryAfterMs / 1000)} s, so try again later.`);
       }
       const wait = Math.max(this.retryBaseDelayMs * 2 ** attempt, failure.retryAfterMs ?? 0);
       await sleep(wait, init.signal ?? new AbortController().signal);
