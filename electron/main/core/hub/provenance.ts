@@ -4,12 +4,11 @@
  * is verified against the SHA-256 the Hub states; read by the library for `ModelEntry.provenance`
  * and by "verify again", which hashes the files once more and compares.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { modelProvenanceSchema, type ModelProvenance } from '../../../../shared/hub';
 import { writeFileAtomic } from '../downloads/state-store';
+import { sha256OfFile } from '../downloads/support';
 
 export const PROVENANCE_DIR = '.mai-provenance';
 
@@ -34,13 +33,6 @@ export async function readProvenance(modelsDir: string, fileName: string): Promi
 
 export async function removeProvenance(modelsDir: string, fileName: string): Promise<void> {
   await rm(provenancePath(modelsDir, fileName), { force: true }).catch(() => undefined);
-}
-
-/** SHA-256 of a file, streamed (a model is GBs). */
-export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**
