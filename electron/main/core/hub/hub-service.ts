@@ -169,7 +169,8 @@ export class HubService {
     if (path.dirname(resolved) !== path.resolve(this.deps.modelsDir)) {
       return { ok: false, message: `${name} is not in Mai's models folder, so Mai has no record of where it came from.` };
     }
-    const provenance = await readProvenance(this.deps.modelsDir, name);
+    // Whatever the file's size and time now: hashing it says whether it is still what the Hub stated.
+    const provenance = await readProvenance(this.deps.modelsDir, name, { anyStamp: true });
     if (!provenance) return { ok: false, message: `${name} was not downloaded from the Hub by Mai, so there is no SHA-256 to compare it with.` };
     return verifyAgainstProvenance(resolved, provenance);
   }
