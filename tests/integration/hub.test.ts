@@ -97,6 +97,11 @@ describe('the Hub through the core', () => {
     const resolves = hub.hubRequests.filter((r) => r.url.includes('/resolve/'));
     expect(resolves.length).toBeGreaterThan(0);
     expect(resolves.every((r) => r.url.includes(`/resolve/${commit}/`))).toBe(true);
+    // Installed in this repository's listing; not in another repository holding a file of the same name.
+    expect((await core.handlers['hub:repo']({ repo: REPO })).files.find((f) => f.file === TINY_FILE)?.installed).toBe(true);
+    const other = `test-org/Same-Name-${Date.now()}-GGUF`;
+    await hub.addRepo({ id: other, files: [{ path: TINY_FILE, content: tiny }] });
+    expect((await core.handlers['hub:repo']({ repo: other })).files.find((f) => f.file === TINY_FILE)?.installed).toBe(false);
     const models = await core.handlers['models:list']({});
     const entry = models.find((m) => m.fileName === TINY_FILE);
     expect(entry?.provenance).toEqual({ repo: REPO, files: [TINY_FILE], commit, sha256: [sha256(tiny)], endpoint: hub.endpoint, verifiedAt: expect.any(Number) });

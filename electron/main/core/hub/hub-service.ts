@@ -81,7 +81,7 @@ export class HubService {
     }
     const smallest = models[0]?.parts[0]?.path as string;
     const architecture = await this.architectureOf(repo, commit, smallest, info);
-    const installed = await this.deps.installedNames();
+    const installed = await this.installedFrom(repo, models.map((m) => m.file));
     return {
       ...base,
       message: null,
@@ -91,7 +91,7 @@ export class HubService {
         quantization: m.quantization,
         sizeBytes: m.sizeBytes,
         fit: this.deps.fit(m.sizeBytes, architecture, architecture?.contextLength ?? info.gguf?.context_length ?? null),
-        installed: installed.has(path.basename(m.file).toLowerCase()),
+        installed: installed.has(m.file),
       })),
     };
   }
@@ -173,6 +173,22 @@ export class HubService {
     const provenance = await readProvenance(this.deps.modelsDir, name, { anyStamp: true });
     if (!provenance) return { ok: false, message: `${name} was not downloaded from the Hub by Mai, so there is no SHA-256 to compare it with.` };
     return verifyAgainstProvenance(resolved, provenance);
+  }
+
+  /**
+   * The files of `repo` installed from it: a model of that name in the folder whose provenance names
+   * this repository and file (a same-named file from another repository or from elsewhere is not it).
+   */
+  private async installedFrom(repo: string, files: readonly string[]): Promise<Set<string>> {
+    const names = await this.deps.installedNames();
+    const found = new Set<string>();
+    for (const file of files) {
+      const name = path.basename(file);
+      if (!names.has(name.toLowerCase())) continue;
+      const provenance = await readProvenance(this.deps.modelsDir, name);
+      if (provenance?.repo === repo && provenance.files[0] === file) found.add(file);
+    }
+    return found;
   }
 
   /** Sizes and SHA-256 of the files at a commit: paths-info, else the HEAD of each file. */
