@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { writeSyntheticModels } from '../fixtures/synthetic-models';
 import { FakeHub } from '../helpers/fake-hub';
 import { EMPTY_REPO, FILLER_COUNT, GATED_REPO, hubRepos, REPO, SMALL_FILE, SPLIT_FIRST, TINY_FILE } from '../helpers/hub-fixtures';
@@ -149,6 +149,10 @@ describe('the Hub through the core', () => {
     const token = 'hf_testTokenNeverLogged1234567890';
     hub.validTokens.add(token);
     hub.gatedAccess.set(GATED_REPO, new Set([token]));
+    // The core's log sink, and the console too (anything logging around the sink).
+    const printed: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' '))));
+    onTestFinished(() => spies.forEach((spy) => spy.mockRestore()));
     const { core, logs } = start({ HF_TOKEN: token });
     expect(await core.handlers['hub:token-status']({})).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
     await core.handlers['hub:repo']({ repo: GATED_REPO });
@@ -159,6 +163,7 @@ describe('the Hub through the core', () => {
     expect(hub.cdnRequests.length).toBeGreaterThan(0);
     expect(hub.cdnRequests.every((r) => r.authorization === null)).toBe(true);
     expect(logs.join('\n')).not.toContain(token);
+    expect(printed.join('\n')).not.toContain(token);
   });
 
   it('keeps a token set in Settings in a file only the user can read, prefers it to HF_TOKEN, and forgets it', async () => {

@@ -62,6 +62,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
   private readonly progressIntervalMs: number;
   private readonly huggingFaceBaseUrl: string;
   private readonly afterVerified: DownloadManagerOptions['afterVerified'];
+  private readonly log: (message: string) => void;
 
   private readonly records = new Map<string, DownloadRecord>();
   private readonly jobs = new Map<string, Job>();
@@ -86,6 +87,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     this.progressIntervalMs = options.progressIntervalMs ?? 250;
     this.huggingFaceBaseUrl = options.huggingFaceBaseUrl ?? DEFAULT_HUGGING_FACE_BASE_URL;
     this.afterVerified = options.afterVerified;
+    this.log = options.log ?? ((message) => console.warn(message));
   }
 
   /**
@@ -320,7 +322,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
         },
       });
       if (this.afterVerified) {
-        await this.afterVerified(toInfo(record), record.meta).catch((error: Error) => console.warn(`[downloads] after ${record.fileName} was verified: ${error.message}`));
+        await this.afterVerified(toInfo(record), record.meta).catch((error: Error) => this.log(`[downloads] after ${record.fileName} was verified: ${error.message}`));
       }
       this.emitProgress(record, job, true);
       this.setState(record, 'done');
@@ -405,7 +407,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     try {
       this.emit(event, payload);
     } catch (error) {
-      console.error(`[downloads] a ${String(event)} listener threw:`, error);
+      this.log(`[downloads] a ${String(event)} listener threw: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -422,7 +424,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       })
       .catch((error: unknown) => {
         // Losing a save only costs resume information; the download itself goes on.
-        console.warn(`[downloads] could not save ${this.stateFile}:`, error);
+        this.log(`[downloads] could not save ${this.stateFile}: ${error instanceof Error ? error.message : String(error)}`);
       });
     this.persistNext = next;
     this.persistTail = next;
