@@ -85,6 +85,16 @@ describe('the Hub through the core', () => {
     await expect(core.handlers['hub:repo']({ repo: 'test-org/no-such-repo' })).rejects.toThrow('The repository test-org/no-such-repo was not found on');
   });
 
+  it('says when a repository’s file list was truncated (more pages than Mai reads)', async () => {
+    const id = `test-org/Many-Files-${Date.now()}-GGUF`;
+    await hub.addRepo({ id, files: [{ path: TINY_FILE, content: tiny }, ...Array.from({ length: 55 }, (_, i) => ({ path: `notes/n${i}.txt`, content: Buffer.from(`note ${i}`) }))] });
+    hub.pageSize = 1;
+    const { core } = start();
+    const listing = await core.handlers['hub:repo']({ repo: id });
+    expect(listing.message).toMatch(/The file list was truncated after 50 files; some models of this repository may be missing here\.$/);
+    expect(hub.hubRequests.filter((r) => r.url.includes('/tree/'))).toHaveLength(50);
+  });
+
   it('downloads a model pinned to the commit it resolved, verified against the Hub’s SHA-256, and records where it came from', async () => {
     const { core, modelsDir } = start();
     const commit = hub.head(REPO);

@@ -116,6 +116,11 @@ export function HubRepoView({ repo, onBack }: { repo: string; onBack: () => void
           {listing.message ?? 'This repository has no GGUF chat model.'}
         </p>
       )}
+      {listing && listing.files.length > 0 && listing.message && (
+        <p className="muted small-text" data-testid="hub-repo-note">
+          {listing.message}
+        </p>
+      )}
       {listing &&
         groupByQuantization(listing.files).map((group) => (
           <div key={group.quantization} className="hub-quant-group" data-testid="hub-quant-group" data-quantization={group.quantization}>

@@ -113,8 +113,11 @@ export class HubClient {
     return parse(modelInfoSchema, body, `the Hub's description of ${repo}`);
   }
 
-  /** Every file of a repository at a commit (recursive tree, all pages). */
-  async tree(repo: string, commit: string, signal?: AbortSignal): Promise<TreeEntry[]> {
+  /**
+   * Every file of a repository at a commit (recursive tree, all pages up to MAX_PAGES);
+   * `truncated` when the Hub had more pages than that.
+   */
+  async tree(repo: string, commit: string, signal?: AbortSignal): Promise<{ entries: TreeEntry[]; truncated: boolean }> {
     let url: string | null = `${this.endpoint}/api/models/${repoPath(repo)}/tree/${encodeURIComponent(commit)}?recursive=true`;
     const entries: TreeEntry[] = [];
     for (let page = 0; url && page < MAX_PAGES; page++) {
@@ -122,7 +125,7 @@ export class HubClient {
       entries.push(...parse(z.array(treeEntrySchema), body, `the file list of ${repo}`));
       url = this.sameOrigin(nextLink(link));
     }
-    return entries;
+    return { entries, truncated: url !== null };
   }
 
   /** Size and LFS SHA-256 of some files at a commit (POST /api/models/{repo}/paths-info/{rev}). */

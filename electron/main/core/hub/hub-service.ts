@@ -44,6 +44,8 @@ export interface HubServiceDeps {
 }
 
 const API_TIMEOUT_MS = 60_000;
+/** Repository layouts remembered (one small object each), least recently used dropped first. */
+const ARCHITECTURE_CACHE = 50;
 
 /** Kept with a Hub download (persisted in the queue file) until its files are verified; parsed when read back. */
 const hubMetaSchema = z.object({ provenance: modelProvenanceSchema.omit({ verifiedAt: true }) });
@@ -71,20 +73,23 @@ export class HubService {
   async repo(repo: string): Promise<HubRepo> {
     const info = await this.call((signal) => this.deps.client.modelInfo(repo, 'main', signal));
     const commit = info.sha ?? 'main';
-    const tree = await this.call((signal) => this.deps.client.tree(repo, commit, signal));
+    const { entries: tree, truncated } = await this.call((signal) => this.deps.client.tree(repo, commit, signal));
+    // Said rather than hidden: a repository with more files than Mai reads may have more models.
+    const truncation = truncated ? `The file list was truncated after ${tree.length} files; some models of this repository may be missing here.` : null;
     const files = tree.filter((e) => e.type === 'file').map(toRepoFile);
     const models = groupGgufFiles(files);
     const base = { repo, commit, licence: licenceOf(info), gated: isGated(info) };
     if (models.length === 0) {
       const onlyProjectors = files.some((f) => f.path.toLowerCase().endsWith('.gguf'));
-      return { ...base, files: [], message: onlyProjectors ? 'This repository has only vision projectors (mmproj), no chat model.' : 'This repository has no GGUF files.' };
+      const message = onlyProjectors ? 'This repository has only vision projectors (mmproj), no chat model.' : 'This repository has no GGUF files.';
+      return { ...base, files: [], message: truncation ? `${message} ${truncation}` : message };
     }
     const smallest = models[0]?.parts[0]?.path as string;
     const architecture = await this.architectureOf(repo, commit, smallest, info);
     const installed = await this.installedFrom(repo, models.map((m) => m.file));
     return {
       ...base,
-      message: null,
+      message: truncation,
       files: models.slice(0, 2000).map((m) => ({
         file: m.file,
         parts: m.parts.map((p) => p.path),
@@ -220,12 +225,26 @@ export class HubService {
   private architectureOf(repo: string, commit: string, file: string, info: ModelInfo): Promise<GgufArchitecture | null> {
     const key = `${repo}@${commit}`;
     let found = this.architectures.get(key);
-    if (!found) {
+    if (found) {
+      // Least recently used first: a hit moves to the end.
+      this.architectures.delete(key);
+      this.architectures.set(key, found);
+      // Bounded: a long session browsing many repositories keeps only the last ARCHITECTURE_CACHE.
+      for (const oldest of this.architectures.keys()) {
+        if (this.architectures.size <= ARCHITECTURE_CACHE) break;
+        this.architectures.delete(oldest);
+      }
+    } else {
       found = this.call((signal) => this.readArchitecture(repo, commit, file, signal)).catch((error: Error) => {
         this.deps.log(`the layout of ${repo}/${file} could not be read: ${error.message}`);
         return null;
       });
       this.architectures.set(key, found);
+      // Bounded: a long session browsing many repositories keeps only the last ARCHITECTURE_CACHE.
+      for (const oldest of this.architectures.keys()) {
+        if (this.architectures.size <= ARCHITECTURE_CACHE) break;
+        this.architectures.delete(oldest);
+      }
     }
     return found.then((a) => (a && a.contextLength === null && info.gguf?.context_length ? { ...a, contextLength: info.gguf.context_length } : a));
   }
