@@ -26,7 +26,8 @@ import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bearer, drained, logEntry, readPaths, storeFile, treeItem, type StoredFile } from './fake-hub-parts';
+import { bearer, logEntry, readPaths, storeFile, treeItem, type StoredFile } from './fake-hub-parts';
+import { drained } from './http-model-server';
 
 /** A file of a fake repository: bytes in memory or a file on disk. */
 export interface FakeFile {

@@ -13,7 +13,7 @@ import type { ArchitectureFigures } from '../catalog/catalog-service';
 import type { Fit } from '../catalog/fit';
 import { hostOf } from '../downloads/errors';
 import { DownloadFailure, type DownloadInfo, type DownloadManager, type DownloadErrorCode } from '../downloads';
-import { groupGgufFiles, splitPart, type RepoFile } from './gguf-files';
+import { groupGgufFiles, splitPart, splitPartName, type RepoFile } from './gguf-files';
 import { readGgufArchitecture, type GgufArchitecture } from './gguf-head';
 import { sha256FromEtag, type HubClient, type ModelInfo, type TreeEntry } from './hub-client';
 import { readProvenance, verifyAgainstProvenance, writeProvenance } from './provenance';
@@ -280,8 +280,7 @@ export class HubService {
 function partsOf(file: string): string[] {
   const part = splitPart(file);
   if (!part) return [file];
-  const width = (n: number) => String(n).padStart(5, '0');
-  return Array.from({ length: part.count }, (_, i) => `${part.prefix}-${width(i + 1)}-of-${width(part.count)}.gguf`);
+  return Array.from({ length: part.count }, (_, i) => splitPartName(part.prefix, i + 1, part.count));
 }
 
 function toRepoFile(entry: TreeEntry): RepoFile {
