@@ -293,19 +293,12 @@ export class DownloadManager extends Emitter<DownloadEvents> {
         url: record.url,
         fileName: record.fileName,
         sha256: record.sha256,
-        modelsDir: this.modelsDir,
         partialPath: partialPathFor(this.modelsDir, record.fileName),
         finalPath: record.filePath,
         expectedSize: record.totalBytes,
         validator: record.validator,
         partialOwned: record.partialOwned,
-        signal: job.controller.signal,
-        fetchImpl: this.fetchImpl,
-        statfs: this.statfs,
-        diskMarginBytes: this.diskMarginBytes,
-        stallTimeoutMs: this.stallTimeoutMs,
-        maxRetries: this.maxRetries,
-        retryBaseDelayMs: this.retryBaseDelayMs,
+        ...this.transferSettings(job),
         hooks: {
           onPartialOwned: () => {
             record.partialOwned = true;
@@ -338,8 +331,9 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     }
   }
 
-  private runSplit(record: DownloadRecord, job: Job): Promise<void> {
-    return runParts(record, {
+  /** What every transfer of a job shares, single file or part of a split model. */
+  private transferSettings(job: Job) {
+    return {
       modelsDir: this.modelsDir,
       signal: job.controller.signal,
       fetchImpl: this.fetchImpl,
@@ -348,6 +342,12 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       stallTimeoutMs: this.stallTimeoutMs,
       maxRetries: this.maxRetries,
       retryBaseDelayMs: this.retryBaseDelayMs,
+    };
+  }
+
+  private runSplit(record: DownloadRecord, job: Job): Promise<void> {
+    return runParts(record, {
+      ...this.transferSettings(job),
       onBytes: (received, total) => this.onBytes(record, job, received, total),
       onVerifying: () => {
         if (record.state !== 'verifying') this.setState(record, 'verifying');
