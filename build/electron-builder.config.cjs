@@ -22,8 +22,9 @@ const electronFuses = {
   enableEmbeddedAsarIntegrityValidation: true,
   // Only app.asar is loaded, never a loose resources/app folder planted next to it.
   onlyLoadAppFromAsar: true,
-  // Left as Electron's default on purpose: Mai loads its renderer with loadFile (file://) and its
-  // ES-module bundle needs file:// to load file:// scripts. Turn this off after moving the renderer
+  // Left as Electron's default on purpose: Mai loads its renderer from a file:// URL
+  // (loadURL(pathToFileURL(index.html)), electron/main/electron/renderer-page.ts) and its ES-module
+  // bundle needs file:// to load file:// scripts. Turn this off after moving the renderer
   // to a custom protocol (app://), see docs/security.md.
   // grantFileProtocolExtraPrivileges: false,
 };

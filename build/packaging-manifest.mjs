@@ -58,7 +58,9 @@ export function runtimeManifest(options = {}) {
   // node-llama-cpp: its entry, the metadata it reads when choosing a binary, and the packages it imports.
   const llama = path.join(projectDir, 'node_modules', 'node-llama-cpp');
   const llamaPackage = JSON.parse(readFileSync(path.join(llama, 'package.json'), 'utf8'));
-  const unpacked = ['package.json', 'dist/index.js', 'llama/binariesGithubRelease.json', 'llama/llama.cpp.info.json'].map(
+  // dist/bindings/utils/testBindingBinary.js: main starts it for node-llama-cpp's binary test
+  // (electron/main/core/binary-test-relay.ts binaryTestFile), beside the binaries it tests.
+  const unpacked = ['package.json', 'dist/index.js', 'dist/bindings/utils/testBindingBinary.js', 'llama/binariesGithubRelease.json', 'llama/llama.cpp.info.json'].map(
     (file) => `node_modules/node-llama-cpp/${file}`,
   );
   for (const dependency of Object.keys(llamaPackage.dependencies ?? {})) {

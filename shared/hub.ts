@@ -70,6 +70,12 @@ export const hubTokenStatusSchema = z.object({
   source: z.enum(['settings', 'environment']).nullable(),
   /** The Hub's address (HF_ENDPOINT or https://huggingface.co); the token is sent to this host only. */
   endpoint: z.string().max(2000),
+  /**
+   * For a token saved in Settings: true when the OS encrypted it before it reached the disk, false
+   * when it sits in a private (0600) but unencrypted file (web host; Linux with no keyring, where
+   * Electron falls back to a fixed key). null when no token is saved.
+   */
+  encrypted: z.boolean().nullable(),
 });
 export type HubTokenStatus = z.infer<typeof hubTokenStatusSchema>;
 

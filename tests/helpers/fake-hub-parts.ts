@@ -63,16 +63,3 @@ export function bearer(authorization: string | null): string | null {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   return m?.[1] ?? null;
 }
-
-export function drained(res: http.ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}

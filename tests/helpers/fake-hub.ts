@@ -20,13 +20,14 @@
  * It serves synthetic GGUF files (tests/fixtures/synthetic-models.ts) or any bytes. Each listener
  * keeps a request log (with the Authorization header as received, so a test can assert where the
  * token went), and `faults` switches on misbehaviour: a cut mid-file, wrong bytes, 429, 5xx, a
- * redirect loop, a CDN that ignores Range, a throttled CDN.
+ * redirect loop, a CDN that ignores Range, a throttled CDN, an unreachable CDN, a CDN answering 403.
  */
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bearer, drained, logEntry, readPaths, storeFile, treeItem, type StoredFile } from './fake-hub-parts';
+import { bearer, logEntry, readPaths, storeFile, treeItem, type StoredFile } from './fake-hub-parts';
+import { drained } from './http-model-server';
 
 /** A file of a fake repository: bytes in memory or a file on disk. */
 export interface FakeFile {
@@ -83,17 +84,26 @@ export interface FakeHubFaults {
   wrongBytesFrom: number | null;
   /** The next N requests to the Hub answer 429 with this Retry-After (seconds). */
   rateLimited: { count: number; retryAfterSeconds: number } | null;
-  /** The next N requests to the Hub answer this 5xx status. */
-  serverError: { count: number; status: number } | null;
+  /** The next N requests to the Hub answer this 5xx status (with Retry-After when given, seconds). */
+  serverError: { count: number; status: number; retryAfterSeconds?: number } | null;
   /** resolve/ redirects to the CDN, which redirects back to resolve/: forever. */
   redirectLoop: boolean;
   /** The CDN answers a Range request with 200 and the whole file. */
   ignoreRange: boolean;
   /** CDN body bytes per second; null = as fast as loopback goes. */
   throttleBytesPerSecond: number | null;
+  /** resolve/ redirects to this origin instead of the CDN listener (a closed port: a CDN a firewall blocks). */
+  cdnOriginOverride: string | null;
+  /** The next N CDN requests answer 403 AccessDenied, as a CDN does for an expired signed URL. */
+  cdnForbidden: number;
+  /**
+   * Which Hub requests `rateLimited` and `serverError` hit; null = all. A test can aim them at the
+   * byte requests (GET …/resolve/…) only, so a download is resolved before the fault meets it.
+   */
+  hubFaultScope: ((method: string, path: string) => boolean) | null;
 }
 
-const noFaults = (): FakeHubFaults => ({ cutAfterBytes: null, wrongBytesFrom: null, rateLimited: null, serverError: null, redirectLoop: false, ignoreRange: false, throttleBytesPerSecond: null });
+const noFaults = (): FakeHubFaults => ({ cutAfterBytes: null, wrongBytesFrom: null, rateLimited: null, serverError: null, redirectLoop: false, ignoreRange: false, throttleBytesPerSecond: null, cdnOriginOverride: null, cdnForbidden: 0, hubFaultScope: null });
 const CHUNK = 64 * 1024;
 const REPO_ID = /^([A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*)/;
 
@@ -204,14 +214,16 @@ export class FakeHub {
     const fail = (status: number, code: string | null, message: string): void =>
       send(status, { 'content-type': 'application/json', ...(code ? { 'x-error-code': code } : {}), 'x-error-message': message }, JSON.stringify({ error: message }));
 
-    const { rateLimited, serverError } = this.faults;
-    if (rateLimited && rateLimited.count > 0) {
+    const { rateLimited, serverError, hubFaultScope } = this.faults;
+    const inScope = hubFaultScope === null || hubFaultScope(req.method ?? 'GET', new URL(req.url ?? '/', this.endpoint).pathname);
+    if (rateLimited && rateLimited.count > 0 && inScope) {
       rateLimited.count--;
       return send(429, { 'retry-after': String(rateLimited.retryAfterSeconds), 'content-type': 'text/plain' }, 'Too Many Requests');
     }
-    if (serverError && serverError.count > 0) {
+    if (serverError && serverError.count > 0 && inScope) {
       serverError.count--;
-      return send(serverError.status, { 'content-type': 'text/plain' }, 'Internal Error');
+      const retryAfter: Record<string, string> = serverError.retryAfterSeconds === undefined ? {} : { 'retry-after': String(serverError.retryAfterSeconds) };
+      return send(serverError.status, { 'content-type': 'text/plain', ...retryAfter }, 'Internal Error');
     }
     const token = bearer(entry.authorization);
     if (token !== null && !this.validTokens.has(token)) return fail(401, null, 'Invalid credentials in Authorization header');
@@ -258,7 +270,8 @@ export class FakeHub {
         const body = typeof file.content === 'string' ? await readFile(file.content) : file.content;
         return send(200, { ...common, etag: `"${file.oid}"`, 'content-type': 'application/octet-stream' }, body);
       }
-      const location = this.faults.redirectLoop ? `${this.cdnOrigin}/loop${url.pathname}` : `${this.cdnOrigin}/blobs/${file.sha256}?repo=${encodeURIComponent(repoId)}`;
+      const cdn = this.faults.cdnOriginOverride ?? this.cdnOrigin;
+      const location = this.faults.redirectLoop ? `${cdn}/loop${url.pathname}` : `${cdn}/blobs/${file.sha256}?repo=${encodeURIComponent(repoId)}`;
       return send(302, { ...common, location, etag: `"${file.oid}"`, 'x-linked-etag': `"${file.sha256}"`, 'x-linked-size': String(file.size), 'content-type': 'text/plain' }, `Found. Redirecting to ${location}`);
     }
     return fail(404, null, 'Not Found');
@@ -354,6 +367,13 @@ export class FakeHub {
     const entry = logEntry(req);
     this.cdnRequests.push(entry);
     const url = new URL(req.url ?? '/', this.cdnOrigin);
+    if (this.faults.cdnForbidden > 0) {
+      this.faults.cdnForbidden--;
+      entry.status = 403;
+      const body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>';
+      res.writeHead(403, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) }).end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
     if (url.pathname.startsWith('/loop/')) {
       entry.status = 302;
       res.writeHead(302, { location: `${this.endpoint}${url.pathname.slice('/loop'.length)}`, 'content-length': '0' }).end();

@@ -208,7 +208,8 @@ export class HttpModelServer {
 }
 
 /** Waits for 'drain' (or the client going away), leaving no listener behind. */
-function drained(res: http.ServerResponse): Promise<void> {
+/** Resolves when `res` can take more data (or is gone). */
+export function drained(res: http.ServerResponse): Promise<void> {
   if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {

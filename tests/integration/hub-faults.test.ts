@@ -59,6 +59,16 @@ function progressed(c: HubCore, id: string, bytes: number): Promise<void> {
   });
 }
 
+/** A port on 127.0.0.1 nothing listens on (connections are refused). */
+function closedPort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** Nothing of a failed download is left: no model, no partial file. */
 function expectNothingLeft(c: HubCore): void {
   expect(modelFiles(c.modelsDir)).toEqual([]);
@@ -139,10 +149,18 @@ describe('Hub downloads under faults', () => {
     // The next request waited the second the Hub asked for.
     expect((hub.hubRequests[1]?.at ?? 0) - (hub.hubRequests[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
     hub.reset();
-    const started = await c.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' });
+    hub.faults.hubFaultScope = (method, pathname) => method === 'GET' && pathname.includes('/resolve/');
     hub.faults.serverError = { count: 2, status: 503 };
+    const started = await c.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' });
     expect((await settle(c.core, started.id)).state).toBe('done');
     expect(hub.hubRequests.filter((r) => r.status === 503)).toHaveLength(2);
+  });
+
+  it('fails a Hub call at once, naming the wait, when a 5xx asks for a long Retry-After', async () => {
+    const c = start();
+    hub.faults.serverError = { count: 100, status: 503, retryAfterSeconds: 3600 };
+    await expect(c.core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(/had a server error \(HTTP 503 Service Unavailable\) while sending the listing; it asks to wait 3600 s, so try again later\.$/);
+    expect(hub.hubRequests).toHaveLength(1);
   });
 
   it.each([
@@ -170,15 +188,37 @@ describe('Hub downloads under faults', () => {
   });
 
   it('says when the Hub cannot be reached at all', async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+    const closed = await closedPort();
     const c = start({ HF_ENDPOINT: `http://127.0.0.1:${closed}` });
     await expect(c.core.handlers['hub:search']({ query: 'qwen', cursor: null })).rejects.toThrow(`Could not reach 127.0.0.1:${closed}: the connection was refused. Check the internet connection (or HF_ENDPOINT).`);
     expectNothingLeft(c);
+  });
+
+  it('names the CDN, not the Hub, when only the CDN cannot be reached', async () => {
+    const closed = await closedPort();
+    const c = start({}, { downloadOptions: quickRetries });
+    hub.faults.cdnOriginOverride = `http://127.0.0.1:${closed}`;
+    const started = await c.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' });
+    const failed = await settle(c.core, started.id);
+    expect(failed.state).toBe('failed');
+    const hubHost = new URL(hub.endpoint).host;
+    expect(failed.error?.message).toBe(`Could not reach 127.0.0.1:${closed}: the connection was refused. ${hubHost} answered, but sends the file from 127.0.0.1:${closed}: allow that host too in the firewall or proxy.`);
+    expectNothingLeft(c);
+  });
+
+  it('retries a CDN 403 (an expired signed link) with a fresh link from the Hub; no token complaint', async () => {
+    hub.validTokens.add('hf_valid');
+    const c = start({ HF_TOKEN: 'hf_valid' }, { downloadOptions: quickRetries });
+    // Set first: resolving the download asks the Hub only (HEAD without following to the CDN).
+    hub.faults.cdnForbidden = 1;
+    const started = await c.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' });
+    const done = await settle(c.core, started.id);
+    expect(done.state).toBe('done');
+    expect(hub.cdnRequests.filter((r) => r.status === 403)).toHaveLength(1);
+    // The retry went through the Hub again (a fresh redirect), and the CDN never saw the token.
+    expect(hub.hubRequests.filter((r) => r.url.includes('/resolve/') && r.method === 'GET').length).toBeGreaterThanOrEqual(2);
+    expect(hub.cdnRequests.every((r) => r.authorization === null)).toBe(true);
+    expect(sha256(path.join(c.modelsDir, TINY_FILE))).toBe(sha256(tiny));
   });
 
   it('fails a download in progress with a sentence: a redirect loop, a long Retry-After, 5xx that does not end; nothing is left', async () => {
@@ -189,8 +229,10 @@ describe('Hub downloads under faults', () => {
     ];
     for (const [fault, sentence] of cases) {
       const c = start({}, { downloadOptions: quickRetries });
+      // Only the bytes' requests meet the fault (resolving the download reads the API and a HEAD without following redirects).
+      hub.faults.hubFaultScope = (method, pathname) => method === 'GET' && pathname.includes('/resolve/');
+      fault();
       const started = await c.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' });
-      fault(); // the resolution went through; the bytes' requests meet the fault
       const failed = await settle(c.core, started.id);
       expect(failed.state).toBe('failed');
       expect(failed.error?.message).toMatch(sentence);

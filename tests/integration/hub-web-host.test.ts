@@ -95,7 +95,7 @@ function allFiles(dir: string): string[] {
 
 describe('the web host and the Hub', () => {
   it('uses HF_ENDPOINT and HF_TOKEN: search, a verified download, the token to the Hub only and in no log', async () => {
-    expect(await call('hub:token-status', {})).toEqual({ source: 'environment', endpoint: hub.endpoint });
+    expect(await call('hub:token-status', {})).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
     expect(output).toContain(`Hugging Face Hub: ${hub.endpoint} (token from HF_TOKEN)`);
     const found = await call<{ items: Array<{ repo: string }> }>('hub:search', { query: 'tiny', cursor: null });
     expect(found.items.map((i) => i.repo)).toContain(REPO);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { writeSyntheticModels } from '../fixtures/synthetic-models';
 import { FakeHub } from '../helpers/fake-hub';
 import { EMPTY_REPO, FILLER_COUNT, GATED_REPO, hubRepos, REPO, SMALL_FILE, SPLIT_FIRST, TINY_FILE } from '../helpers/hub-fixtures';
@@ -85,6 +85,16 @@ describe('the Hub through the core', () => {
     await expect(core.handlers['hub:repo']({ repo: 'test-org/no-such-repo' })).rejects.toThrow('The repository test-org/no-such-repo was not found on');
   });
 
+  it('says when a repository’s file list was truncated (more pages than Mai reads)', async () => {
+    const id = `test-org/Many-Files-${Date.now()}-GGUF`;
+    await hub.addRepo({ id, files: [{ path: TINY_FILE, content: tiny }, ...Array.from({ length: 55 }, (_, i) => ({ path: `notes/n${i}.txt`, content: Buffer.from(`note ${i}`) }))] });
+    hub.pageSize = 1;
+    const { core } = start();
+    const listing = await core.handlers['hub:repo']({ repo: id });
+    expect(listing.message).toMatch(/The file list was truncated after 50 files; some models of this repository may be missing here\.$/);
+    expect(hub.hubRequests.filter((r) => r.url.includes('/tree/'))).toHaveLength(50);
+  });
+
   it('downloads a model pinned to the commit it resolved, verified against the Hub’s SHA-256, and records where it came from', async () => {
     const { core, modelsDir } = start();
     const commit = hub.head(REPO);
@@ -97,6 +107,11 @@ describe('the Hub through the core', () => {
     const resolves = hub.hubRequests.filter((r) => r.url.includes('/resolve/'));
     expect(resolves.length).toBeGreaterThan(0);
     expect(resolves.every((r) => r.url.includes(`/resolve/${commit}/`))).toBe(true);
+    // Installed in this repository's listing; not in another repository holding a file of the same name.
+    expect((await core.handlers['hub:repo']({ repo: REPO })).files.find((f) => f.file === TINY_FILE)?.installed).toBe(true);
+    const other = `test-org/Same-Name-${Date.now()}-GGUF`;
+    await hub.addRepo({ id: other, files: [{ path: TINY_FILE, content: tiny }] });
+    expect((await core.handlers['hub:repo']({ repo: other })).files.find((f) => f.file === TINY_FILE)?.installed).toBe(false);
     const models = await core.handlers['models:list']({});
     const entry = models.find((m) => m.fileName === TINY_FILE);
     expect(entry?.provenance).toEqual({ repo: REPO, files: [TINY_FILE], commit, sha256: [sha256(tiny)], endpoint: hub.endpoint, verifiedAt: expect.any(Number) });
@@ -144,8 +159,12 @@ describe('the Hub through the core', () => {
     const token = 'hf_testTokenNeverLogged1234567890';
     hub.validTokens.add(token);
     hub.gatedAccess.set(GATED_REPO, new Set([token]));
+    // The core's log sink, and the console too (anything logging around the sink).
+    const printed: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' '))));
+    onTestFinished(() => spies.forEach((spy) => spy.mockRestore()));
     const { core, logs } = start({ HF_TOKEN: token });
-    expect(await core.handlers['hub:token-status']({})).toEqual({ source: 'environment', endpoint: hub.endpoint });
+    expect(await core.handlers['hub:token-status']({})).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
     await core.handlers['hub:repo']({ repo: GATED_REPO });
     const started = await core.handlers['hub:download']({ repo: GATED_REPO, file: 'Gated-Chat-Q8_0.gguf', revision: 'main' });
     expect((await settle(core, started.id)).state).toBe('done');
@@ -154,18 +173,19 @@ describe('the Hub through the core', () => {
     expect(hub.cdnRequests.length).toBeGreaterThan(0);
     expect(hub.cdnRequests.every((r) => r.authorization === null)).toBe(true);
     expect(logs.join('\n')).not.toContain(token);
+    expect(printed.join('\n')).not.toContain(token);
   });
 
   it('keeps a token set in Settings in a file only the user can read, prefers it to HF_TOKEN, and forgets it', async () => {
     const { core, dataDir } = start({ HF_TOKEN: 'hf_fromEnvironment' });
-    expect(await core.handlers['hub:set-token']({ token: 'hf_fromSettings' })).toEqual({ source: 'settings', endpoint: hub.endpoint });
+    expect(await core.handlers['hub:set-token']({ token: 'hf_fromSettings' })).toEqual({ source: 'settings', endpoint: hub.endpoint, encrypted: false });
     const file = path.join(dataDir, 'hub-token');
     expect(readFileSync(file, 'utf8')).toBe('hf_fromSettings');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     // The fake Hub knows neither token: it refuses the one Mai sent, which is the one from Settings.
     await expect(core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(/refused the Hugging Face token \(HTTP 401: Invalid credentials in Authorization header\); set a valid token in Settings or remove it\.$/);
     expect(hub.hubRequests.at(-1)?.authorization).toBe('Bearer hf_fromSettings');
-    expect(await core.handlers['hub:set-token']({ token: null })).toEqual({ source: 'environment', endpoint: hub.endpoint });
+    expect(await core.handlers['hub:set-token']({ token: null })).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
     expect(existsSync(file)).toBe(false);
   });
 });

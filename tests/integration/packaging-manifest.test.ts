@@ -86,6 +86,8 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('the pac
     const manifest = runtimeManifest({ projectDir: project, os: 'linux', arch: 'x64' });
     expect(manifest.inAsar).toEqual(expect.arrayContaining(['dist/main/index.js', 'dist/preload/index.cjs', 'dist/renderer/index.html', 'dist/engine/index.js']));
     expect(manifest.unpacked).toContain('node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/llama-addon.node');
+    // The file main starts for node-llama-cpp's binary test (binary-test-relay.ts).
+    expect(manifest.unpacked).toContain('node_modules/node-llama-cpp/dist/bindings/utils/testBindingBinary.js');
     expect(manifest.resources).toContain('icons/tray/tray-steady-light.png');
     const appOutDir = await packLinuxDir('electron-builder.config.cjs', 'release');
     expect(checkPackagedApp(appOutDir, manifest)).toEqual([]);

@@ -5,6 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import type { MessagePortLike } from '../../../shared/rpc';
+import { engineEnvironment } from './engine-env';
 import { BINARY_TEST_RELAY_ENV, relayBinaryTests, type TestProcessFactory } from './binary-test-relay';
 
 export interface EngineExit {
@@ -32,11 +33,11 @@ export interface NodeEngineLauncherOptions {
   relayBinaryTests?: boolean;
 }
 
-/** node-llama-cpp's test file started with child_process.fork, in the engine's environment. */
+/** node-llama-cpp's test file started with child_process.fork, in the engine's environment (no Hub token). */
 export function forkTestProcess(env: NodeJS.ProcessEnv): TestProcessFactory {
   return (modulePath) => {
     const child = fork(modulePath, [], {
-      env: { ...env, TEST_BINDING_CP: 'true' },
+      env: engineEnvironment(env, { TEST_BINDING_CP: 'true' }),
       execArgv: [],
       // stderr is where the test says why a binary failed.
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -65,7 +66,8 @@ export class NodeEngineLauncher implements EngineLauncher {
   launch(): EngineProcess {
     const relay = this.options.relayBinaryTests !== false;
     const child = fork(this.entryPath, [], {
-      env: relay ? { ...this.env, [BINARY_TEST_RELAY_ENV]: '1' } : this.env,
+      // Never the Hugging Face token: the engine parses untrusted models (engine-env.ts).
+      env: engineEnvironment(this.env, relay ? { [BINARY_TEST_RELAY_ENV]: '1' } : {}),
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',

@@ -8,7 +8,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ModelEntry } from '../../../shared/domain';
-import { splitPart } from './hub/gguf-files';
+import { splitPart, splitPartName } from './hub/gguf-files';
 import { readProvenance } from './hub/provenance';
 // The generator lives with the test fixtures (one deterministic source for tests and first start).
 import { writeSyntheticModels } from '../../../tests/fixtures/synthetic-models';
@@ -40,10 +40,6 @@ async function findGguf(dir: string, depth: number, found: string[] = []): Promi
 }
 
 /** The file name of part `index` of a split model. */
-function splitName(prefix: string, index: number, count: number): string {
-  return `${prefix}-${String(index).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.gguf`;
-}
-
 export interface LibraryOptions {
   /** Files the user opened from elsewhere. */
   importedPaths?: () => readonly string[];
@@ -87,12 +83,12 @@ export class ModelLibrary {
     for (const file of folderFiles) {
       // A split model (name-0000k-of-0000n.gguf) is one model: listed once, by its first part.
       const part = splitPart(path.basename(file));
-      if (part && part.index > 1 && names.has(splitName(part.prefix, 1, part.count))) continue;
+      if (part && part.index > 1 && names.has(splitPartName(part.prefix, 1, part.count))) continue;
       await add(file, 'folder');
       const entry = entries.at(-1);
       if (!entry || entry.path !== file) continue;
       if (part?.index === 1) {
-        for (let k = 2; k <= part.count; k++) entry.sizeBytes += (await stat(path.join(this.dir, splitName(part.prefix, k, part.count))).catch(() => null))?.size ?? 0;
+        for (let k = 2; k <= part.count; k++) entry.sizeBytes += (await stat(path.join(this.dir, splitPartName(part.prefix, k, part.count))).catch(() => null))?.size ?? 0;
       }
       const provenance = await readProvenance(this.dir, entry.fileName);
       if (provenance) entry.provenance = provenance;

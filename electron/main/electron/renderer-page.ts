@@ -27,8 +27,11 @@ function samePath(a: string, b: string): boolean {
 
 /** The renderer page at `indexPath` (an absolute file path). */
 export function rendererPage(indexPath: string): RendererPage {
+  const url = pathToFileURL(indexPath).href;
+  // Empty, except for a Windows install on a network share (\\server\share\… → file://server/share/…).
+  const ownHost = new URL(url).host.toLowerCase();
   return {
-    url: pathToFileURL(indexPath).href,
+    url,
     isTrustedUrl(candidate) {
       let parsed: URL;
       try {
@@ -36,8 +39,9 @@ export function rendererPage(indexPath: string): RendererPage {
       } catch {
         return false;
       }
-      // A file URL with a host is a network share (file://server/…), never our install.
-      if (parsed.protocol !== 'file:' || parsed.host !== '') return false;
+      // A file URL with a host is a network share (file://server/…): trusted only when Mai itself is
+      // installed on that share (a UNC path on Windows), and then only for its own page below.
+      if (parsed.protocol !== 'file:' || parsed.host.toLowerCase() !== ownHost) return false;
       parsed.search = '';
       parsed.hash = '';
       try {

@@ -6,13 +6,14 @@
 import { utilityProcess } from 'electron';
 import { BINARY_TEST_RELAY_ENV, relayBinaryTests, type TestProcessFactory } from '../core/binary-test-relay';
 import type { EngineLauncher, EngineProcess } from '../core/engine-launcher';
+import { engineEnvironment } from '../core/engine-env';
 import type { MessagePortLike } from '../../../shared/rpc';
 
 /** node-llama-cpp's test file in a utility process, as node-llama-cpp itself does from main. */
 const forkTestProcess: TestProcessFactory = (modulePath) => {
   const child = utilityProcess.fork(modulePath, [], {
     serviceName: 'Mai binary test',
-    env: { ...process.env, TEST_BINDING_CP: 'true' },
+    env: engineEnvironment(process.env, { TEST_BINDING_CP: 'true' }),
     // stderr is where the test says why a binary failed.
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -31,7 +32,7 @@ export class UtilityProcessLauncher implements EngineLauncher {
     const child = utilityProcess.fork(this.entryPath, [], {
       serviceName: 'Mai engine',
       stdio: 'inherit',
-      env: { ...process.env, [BINARY_TEST_RELAY_ENV]: '1' },
+      env: engineEnvironment(process.env, { [BINARY_TEST_RELAY_ENV]: '1' }),
     });
     const raw: MessagePortLike = {
       send: (message) => child.postMessage(message),

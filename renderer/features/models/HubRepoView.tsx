@@ -11,16 +11,20 @@ import { upsertDownload, useAppStore } from '../../stores/app-store';
 import { FitBadge } from './FitBadge';
 import { ACTIVE_DOWNLOAD_STATES, groupByQuantization, shortHash } from './model-text';
 
-function FileRow({ repo, file }: { repo: string; file: HubModelFile }) {
+function FileRow({ repo, commit, file }: { repo: string; commit: string; file: HubModelFile }) {
   const fileName = file.file.split('/').pop() ?? file.file;
   const active = useAppStore((s) => s.downloads.some((d) => d.fileName === fileName && ACTIVE_DOWNLOAD_STATES.includes(d.state)));
+  // Installed = a model downloaded from this very repository file (its provenance), not any file of
+  // that name; computed here from the library, so a finished download marks the row at once.
+  const installed = useAppStore((s) => s.models.some((m) => m.provenance?.repo === repo && m.provenance.files[0] === file.file));
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const start = async () => {
     setStarting(true);
     setError(null);
     try {
-      upsertDownload(await call('hub:download', { repo, file: file.file, revision: 'main' }));
+      // The commit the listing was read at: the file downloaded is the one whose size and fit were shown.
+      upsertDownload(await call('hub:download', { repo, file: file.file, revision: commit }));
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -32,7 +36,7 @@ function FileRow({ repo, file }: { repo: string; file: HubModelFile }) {
       <div className="catalog-main">
         <div className="catalog-title">
           <strong className="hub-file-name">{fileName}</strong>
-          {file.installed && <span className="chip">Installed</span>}
+          {installed && <span className="chip">Installed</span>}
         </div>
         <p className="catalog-facts">
           <span title="Size" data-testid="hub-file-size">
@@ -51,11 +55,11 @@ function FileRow({ repo, file }: { repo: string; file: HubModelFile }) {
         type="button"
         className="small"
         data-testid="hub-download"
-        disabled={file.installed || active || starting}
+        disabled={installed || active || starting}
         aria-label={`Download ${fileName}`}
         onClick={() => void start()}
       >
-        {active ? 'In downloads' : file.installed ? 'Installed' : 'Download'}
+        {active ? 'In downloads' : installed ? 'Installed' : 'Download'}
       </button>
     </li>
   );
@@ -64,8 +68,6 @@ function FileRow({ repo, file }: { repo: string; file: HubModelFile }) {
 export function HubRepoView({ repo, onBack }: { repo: string; onBack: () => void }) {
   const [listing, setListing] = useState<HubRepo | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // Installed flags and fits follow the files there are: a finished download marks its row.
-  const models = useAppStore((s) => s.models);
   const backRef = useRef<HTMLButtonElement>(null);
   useEffect(() => backRef.current?.focus(), []);
   useEffect(() => {
@@ -77,7 +79,8 @@ export function HubRepoView({ repo, onBack }: { repo: string; onBack: () => void
     return () => {
       current = false;
     };
-  }, [repo, models]);
+    // The repository only: the library changing (a download finishing) must not list it again from the Hub.
+  }, [repo]);
   return (
     <div className="hub-repo" data-testid="hub-repo" data-repo={repo}>
       <div className="hub-repo-head">
@@ -113,13 +116,18 @@ export function HubRepoView({ repo, onBack }: { repo: string; onBack: () => void
           {listing.message ?? 'This repository has no GGUF chat model.'}
         </p>
       )}
+      {listing && listing.files.length > 0 && listing.message && (
+        <p className="muted small-text" data-testid="hub-repo-note">
+          {listing.message}
+        </p>
+      )}
       {listing &&
         groupByQuantization(listing.files).map((group) => (
           <div key={group.quantization} className="hub-quant-group" data-testid="hub-quant-group" data-quantization={group.quantization}>
             <h4 className="hub-quant-title">{group.quantization}</h4>
             <ul className="catalog-list">
               {group.files.map((file) => (
-                <FileRow key={file.file} repo={repo} file={file} />
+                <FileRow key={file.file} repo={repo} commit={listing.commit} file={file} />
               ))}
             </ul>
           </div>

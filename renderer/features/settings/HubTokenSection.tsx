@@ -1,7 +1,7 @@
 /**
  * The Hugging Face token: typed here, handed to main (which stores it encrypted where the OS can, and
  * sends it to the Hub's host only), never read back. The page only learns where the token in use
- * comes from and which endpoint it goes to.
+ * comes from, whether it is encrypted at rest, and which endpoint it goes to.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { HubTokenStatus } from '../../../shared/hub';
@@ -66,6 +66,11 @@ export function HubTokenSection() {
           {status && (
             <p className="setting-facts" data-testid="hub-token-status">
               <span data-testid="hub-token-source">{tokenSourceText(status)}</span>
+              {status.encrypted === false && (
+                <span data-testid="hub-token-unencrypted">
+                  It is stored unencrypted (this system offers no keyring), in a file only your user account can read.
+                </span>
+              )}
               <span>
                 Sent only to <strong data-testid="hub-endpoint">{status.endpoint}</strong>
               </span>

@@ -97,6 +97,12 @@ describe('download state persistence', () => {
       record({ id: 'user', fileName: 'u.gguf', state: 'paused', resumeOnRestore: false }),
       record({ id: 'done', fileName: 'd.gguf', state: 'done', receivedBytes: 1234 }),
       record({ id: 'evil', fileName: '../../etc/passwd', state: 'paused' }),
+      record({
+        id: 'evil-part',
+        fileName: 'e-00001-of-00002.gguf',
+        state: 'paused',
+        moreParts: [{ url: 'https://huggingface.co/x/y/resolve/main/e-00002-of-00002.gguf', fileName: '../../../home/victim/.bashrc', sha256: 'b'.repeat(64), sizeBytes: 10, validator: null, partialOwned: true }],
+      }),
     ]);
     // A manager with no slots free would start the queued ones; keep them queued by giving none a network.
     const manager = new DownloadManager({ modelsDir, stateFile: file, concurrency: 1, fetchImpl: () => new Promise(() => {}) });
@@ -111,5 +117,7 @@ describe('download state persistence', () => {
     const saved = (await loadDownloadState(file)).downloads;
     expect(saved.find((d) => d.id === 'running')).toMatchObject({ state: 'paused', resumeOnRestore: true });
     expect(existsSync(path.join(modelsDir, 'r.gguf'))).toBe(false);
+    // The records with a name leaving the models folder were not restored (nor saved again).
+    expect(saved.map((d) => d.id).sort()).toEqual(['done', 'quit', 'running', 'user']);
   });
 });

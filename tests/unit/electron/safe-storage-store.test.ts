@@ -10,9 +10,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SafeStorageSecretStore, type SafeStorageLike } from '../../../electron/main/electron/safe-storage-store';
 
-function fakeSafeStorage(available: boolean): SafeStorageLike {
+function fakeSafeStorage(available: boolean, backend = 'gnome_libsecret'): SafeStorageLike {
   return {
     isEncryptionAvailable: () => available,
+    getSelectedStorageBackend: () => backend,
     encryptString: (text) => Buffer.from(`enc:${[...text].reverse().join('')}`),
     decryptString: (bytes) => {
       const text = bytes.toString('utf8');
@@ -30,9 +31,25 @@ describe('SafeStorageSecretStore', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('hf_secretToken123');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: 1, encrypted: true });
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(await store.read()).toBe('hf_secretToken123');
+    expect(store.encrypted()).toBe(true);
+    expect(await new SafeStorageSecretStore(file, fakeSafeStorage(true)).read()).toBe('hf_secretToken123');
     await store.write(null);
     expect(await store.read()).toBeNull();
+    expect(store.encrypted()).toBeNull();
+  });
+
+  it('on Linux with only the basic_text backend (no keyring) stores and reports the token as not encrypted', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'mai-secret-')), 'hub-token.json');
+    const store = new SafeStorageSecretStore(file, fakeSafeStorage(true, 'basic_text'), 'linux');
+    await store.write('hf_noKeyring');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: 1, encrypted: false });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(store.encrypted()).toBe(false);
+    // A token an older Mai wrote under basic_text, marked encrypted, is read and reported as plain.
+    await new SafeStorageSecretStore(file, fakeSafeStorage(true, 'basic_text'), 'darwin').write('hf_old');
+    const reader = new SafeStorageSecretStore(file, fakeSafeStorage(true, 'basic_text'), 'linux');
+    expect(await reader.read()).toBe('hf_old');
+    expect(reader.encrypted()).toBe(false);
   });
 
   it('without OS encryption keeps the token private (0600) and marked as not encrypted; an undecryptable file reads as no token', async () => {

@@ -9,7 +9,7 @@ import type { AppEvents, AppHandlers } from '../../../../shared/contract';
 import type { ModelEntry } from '../../../../shared/domain';
 import { Emitter } from '../../../../shared/emitter';
 import { MaiError } from '../../../../shared/errors';
-import { removeProvenance, splitPart } from '../hub';
+import { removeProvenance, splitPart, splitPartName } from '../hub';
 import type { ModelLibrary } from '../model-library';
 
 export interface ModelFilesDeps {
@@ -127,7 +127,7 @@ export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
     const part = splitPart(name);
     if (part?.index === 1) {
       for (let k = 2; k <= part.count; k++) {
-        await rm(path.join(path.dirname(resolved), `${part.prefix}-${String(k).padStart(5, '0')}-of-${String(part.count).padStart(5, '0')}.gguf`), { force: true }).catch(() => undefined);
+        await rm(path.join(path.dirname(resolved), splitPartName(part.prefix, k, part.count)), { force: true }).catch(() => undefined);
       }
     }
     await removeProvenance(this.deps.modelsDir, name);

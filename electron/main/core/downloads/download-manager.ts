@@ -62,6 +62,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
   private readonly progressIntervalMs: number;
   private readonly huggingFaceBaseUrl: string;
   private readonly afterVerified: DownloadManagerOptions['afterVerified'];
+  private readonly log: (message: string) => void;
 
   private readonly records = new Map<string, DownloadRecord>();
   private readonly jobs = new Map<string, Job>();
@@ -86,6 +87,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     this.progressIntervalMs = options.progressIntervalMs ?? 250;
     this.huggingFaceBaseUrl = options.huggingFaceBaseUrl ?? DEFAULT_HUGGING_FACE_BASE_URL;
     this.afterVerified = options.afterVerified;
+    this.log = options.log ?? ((message) => console.warn(message));
   }
 
   /**
@@ -217,8 +219,9 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     const restored: DownloadRecord[] = [];
     let resumed = 0;
     for (const record of downloads) {
-      // A download enqueued before restore() wins; a hand-edited name must not escape modelsDir.
-      if (this.records.has(record.id) || !isSafeFileName(record.fileName)) continue;
+      // A download enqueued before restore() wins; a hand-edited name (of any part) must not escape
+      // modelsDir. Only that record is dropped: the rest of the queue is kept.
+      if (this.records.has(record.id) || !isSafeFileName(record.fileName) || !record.moreParts.every((part) => isSafeFileName(part.fileName))) continue;
       const clash = [...this.records.values()].some((r) => r.fileName === record.fileName && ACTIVE_STATES.includes(r.state) && ACTIVE_STATES.includes(record.state));
       if (clash) continue;
       record.filePath = path.join(this.modelsDir, record.fileName);
@@ -290,19 +293,12 @@ export class DownloadManager extends Emitter<DownloadEvents> {
         url: record.url,
         fileName: record.fileName,
         sha256: record.sha256,
-        modelsDir: this.modelsDir,
         partialPath: partialPathFor(this.modelsDir, record.fileName),
         finalPath: record.filePath,
         expectedSize: record.totalBytes,
         validator: record.validator,
         partialOwned: record.partialOwned,
-        signal: job.controller.signal,
-        fetchImpl: this.fetchImpl,
-        statfs: this.statfs,
-        diskMarginBytes: this.diskMarginBytes,
-        stallTimeoutMs: this.stallTimeoutMs,
-        maxRetries: this.maxRetries,
-        retryBaseDelayMs: this.retryBaseDelayMs,
+        ...this.transferSettings(job),
         hooks: {
           onPartialOwned: () => {
             record.partialOwned = true;
@@ -319,7 +315,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
         },
       });
       if (this.afterVerified) {
-        await this.afterVerified(toInfo(record), record.meta).catch((error: Error) => console.warn(`[downloads] after ${record.fileName} was verified: ${error.message}`));
+        await this.afterVerified(toInfo(record), record.meta).catch((error: Error) => this.log(`[downloads] after ${record.fileName} was verified: ${error.message}`));
       }
       this.emitProgress(record, job, true);
       this.setState(record, 'done');
@@ -335,8 +331,9 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     }
   }
 
-  private runSplit(record: DownloadRecord, job: Job): Promise<void> {
-    return runParts(record, {
+  /** What every transfer of a job shares, single file or part of a split model. */
+  private transferSettings(job: Job) {
+    return {
       modelsDir: this.modelsDir,
       signal: job.controller.signal,
       fetchImpl: this.fetchImpl,
@@ -345,6 +342,12 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       stallTimeoutMs: this.stallTimeoutMs,
       maxRetries: this.maxRetries,
       retryBaseDelayMs: this.retryBaseDelayMs,
+    };
+  }
+
+  private runSplit(record: DownloadRecord, job: Job): Promise<void> {
+    return runParts(record, {
+      ...this.transferSettings(job),
       onBytes: (received, total) => this.onBytes(record, job, received, total),
       onVerifying: () => {
         if (record.state !== 'verifying') this.setState(record, 'verifying');
@@ -404,7 +407,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     try {
       this.emit(event, payload);
     } catch (error) {
-      console.error(`[downloads] a ${String(event)} listener threw:`, error);
+      this.log(`[downloads] a ${String(event)} listener threw: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -421,7 +424,7 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       })
       .catch((error: unknown) => {
         // Losing a save only costs resume information; the download itself goes on.
-        console.warn(`[downloads] could not save ${this.stateFile}:`, error);
+        this.log(`[downloads] could not save ${this.stateFile}: ${error instanceof Error ? error.message : String(error)}`);
       });
     this.persistNext = next;
     this.persistTail = next;

@@ -93,8 +93,42 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (value === null) return null;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
+  const at = parseHttpDate(text);
+  return at === null ? null : Math.max(0, at - now);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH = `(${MONTHS.join('|')})`;
+const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
+const IMF_FIXDATE = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`);
+const RFC_850 = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`);
+const ASCTIME = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} ( \\d|\\d{2}) ${TIME} (\\d{4})$`);
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, or the obsolete RFC 850 and asctime forms) in ms
+ * since the epoch, or null. Date.parse is not used: it accepts "1.5" or "-5" as dates.
+ */
+export function parseHttpDate(text: string): number | null {
+  let day: string | undefined, month: string | undefined, year: number, time: (string | undefined)[];
+  let m = IMF_FIXDATE.exec(text);
+  if (m) {
+    [day, month] = [m[1], m[2]];
+    year = Number(m[3]);
+    time = m.slice(4, 7);
+  } else if ((m = RFC_850.exec(text))) {
+    [day, month] = [m[1], m[2]];
+    // Two-digit years: 70–99 are 19xx, the rest 20xx (dates this old or far are not Retry-After values anyway).
+    year = Number(m[3]) + (Number(m[3]) >= 70 ? 1900 : 2000);
+    time = m.slice(4, 7);
+  } else if ((m = ASCTIME.exec(text))) {
+    [month, day] = [m[1], m[2]?.trim()];
+    year = Number(m[6]);
+    time = m.slice(3, 6);
+  } else return null;
+  const [h, min, sec] = time.map(Number) as [number, number, number];
+  const d = Number(day);
+  if (d < 1 || d > 31 || h > 23 || min > 59 || sec > 60) return null;
+  return Date.UTC(year, MONTHS.indexOf(month as string), d, h, min, sec);
 }
 
 /** A response status other than 200 / 206 / 416. 5xx and 429 are worth retrying. */

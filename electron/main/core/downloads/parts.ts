@@ -4,12 +4,12 @@
  * `.partial/` folder; only when every part is verified are they moved into the models folder, the
  * first part last, so the folder never shows a model with parts missing.
  */
-import { rename, rm } from 'node:fs/promises';
+import { rename as fsRename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DownloadFailure, ioFailure } from './errors';
+import { diskFullFailure, DownloadFailure, ioFailure } from './errors';
 import type { DownloadRecord, PartRecord, Validator } from './state-store';
 import { fsyncDir } from './state-store';
-import { fileSize, sizeIfFile } from './support';
+import { fileSize, sha256OfFile, sizeIfFile, sleep } from './support';
 import { partialPathFor, runTransfer, type TransferOptions } from './transfer';
 
 /** A part as the loop sees it: the record's own file is part 1. */
@@ -28,8 +28,8 @@ function partsOf(record: DownloadRecord): PartView[] {
     url: record.url,
     fileName: record.fileName,
     sha256: record.sha256,
-    // The record's total covers every part; part 1's own size comes from the hidden file or the Hub.
-    sizeBytes: null,
+    // The record's total covers every part: part 1's own size is what the others leave.
+    sizeBytes: record.totalBytes === null ? null : Math.max(0, record.totalBytes - record.moreParts.reduce((sum, p) => sum + p.sizeBytes, 0)),
     validator: record.validator,
     partialOwned: record.partialOwned,
     save: (change) => Object.assign(record, change),
@@ -67,15 +67,73 @@ export type PartTransferSettings = Omit<TransferOptions, 'url' | 'fileName' | 's
   onBytes(received: number, total: number | null): void;
   onVerifying(): void;
   persist(): void;
+  /** Moves a file; default fs.rename (injectable so tests can make a move fail). */
+  rename?: (from: string, to: string) => Promise<void>;
 };
+
+/** Waits between tries of a refused move (ms): Windows antivirus and indexers hold new files briefly. */
+const MOVE_RETRY_DELAYS_MS = [50, 100, 200, 400, 800];
+
+/** A move refused for a moment (EPERM/EBUSY/EACCES) is tried again a few times. */
+async function moveWithRetry(rename: (from: string, to: string) => Promise<void>, from: string, to: string, signal: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await rename(from, to);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const delay = MOVE_RETRY_DELAYS_MS[attempt];
+      if ((code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES') || delay === undefined) throw error;
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/** Whether a part already sits in the models folder as this very file (a move of an earlier run). */
+async function placedAlready(modelsDir: string, part: PartView, signal: AbortSignal): Promise<boolean> {
+  const size = await sizeIfFile(path.join(modelsDir, part.fileName));
+  if (size === null || (part.sizeBytes !== null && size !== part.sizeBytes)) return false;
+  if ((await sizeIfFile(verifiedPartPath(modelsDir, part.fileName))) !== null) return false;
+  return (await sha256OfFile(path.join(modelsDir, part.fileName), signal).catch(() => null)) === part.sha256;
+}
+
+/**
+ * Refuses at once a split model the disk cannot hold whole: each part's transfer checks only its
+ * own file, so a 3 × 10 GB model on 15 GB free would otherwise fail after 10 GB.
+ */
+async function checkWholeModelFits(record: DownloadRecord, parts: readonly PartView[], settings: PartTransferSettings): Promise<void> {
+  const { modelsDir } = settings;
+  let remaining = 0;
+  for (const part of parts) {
+    if (part.sizeBytes === null) continue;
+    const verified = await sizeIfFile(verifiedPartPath(modelsDir, part.fileName));
+    const onDisk = verified ?? (await sizeIfFile(path.join(modelsDir, part.fileName))) ?? (part.partialOwned ? await fileSize(partialPathFor(modelsDir, part.fileName)) : 0);
+    remaining += Math.max(0, part.sizeBytes - onDisk);
+  }
+  let free: number;
+  try {
+    const s = await settings.statfs(modelsDir);
+    free = Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return; // a file system that cannot say: ENOSPC still guards the writes
+  }
+  if (free < remaining + settings.diskMarginBytes) throw diskFullFailure(record.fileName, remaining, free, modelsDir, settings.diskMarginBytes);
+}
 
 /** Fetches and verifies every part in turn, then moves them all into the models folder. */
 export async function runParts(record: DownloadRecord, settings: PartTransferSettings): Promise<void> {
-  const { onBytes, onVerifying, persist, ...common } = settings;
+  const { onBytes, onVerifying, persist, rename = fsRename, ...common } = settings;
   const parts = partsOf(record);
   const total = record.totalBytes;
+  await checkWholeModelFits(record, parts, settings);
+  // Parts an earlier run moved into the models folder before a later move failed (and could not be undone).
+  const inPlace = new Set<PartView>();
   let before = 0;
   for (const part of parts) {
+    if (await placedAlready(common.modelsDir, part, common.signal)) {
+      inPlace.add(part);
+      before += part.sizeBytes ?? 0;
+      continue;
+    }
     await runTransfer({
       ...common,
       url: part.url,
@@ -105,15 +163,24 @@ export async function runParts(record: DownloadRecord, settings: PartTransferSet
   }
   onVerifying();
   for (const part of parts) {
-    if ((await sizeIfFile(path.join(common.modelsDir, part.fileName))) !== null) {
+    if (!inPlace.has(part) && (await sizeIfFile(path.join(common.modelsDir, part.fileName))) !== null) {
       throw new DownloadFailure('file-exists', `A file named ${part.fileName} is already in ${common.modelsDir}; Mai will not overwrite it. The verified download is kept; remove the other file and resume.`);
     }
   }
   // Parts 2…N first: the model appears (part 1) only when all of it is there.
+  const placed = [...inPlace];
   for (const part of [...parts.slice(1), parts[0] as PartView]) {
+    if (inPlace.has(part)) continue;
     try {
-      await rename(verifiedPartPath(common.modelsDir, part.fileName), path.join(common.modelsDir, part.fileName));
+      await moveWithRetry(rename, verifiedPartPath(common.modelsDir, part.fileName), path.join(common.modelsDir, part.fileName), common.signal);
+      placed.push(part);
     } catch (error) {
+      // No orphan parts among the models: what was moved goes back to wait beside the others, and a
+      // resume tries the moves again (a part left in place by a failed undo is recognised by its hash).
+      for (const done of placed.reverse()) {
+        await rename(path.join(common.modelsDir, done.fileName), verifiedPartPath(common.modelsDir, done.fileName)).catch(() => undefined);
+      }
+      if (common.signal.aborted) throw common.signal.reason;
       throw ioFailure(`move ${part.fileName} into ${common.modelsDir}`, error);
     }
   }

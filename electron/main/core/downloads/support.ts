@@ -1,5 +1,14 @@
 /** Small helpers of the download code: HTTP header parsing, abortable waits, file facts. */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { stat, type FileHandle } from 'node:fs/promises';
+
+/** SHA-256 of a file in hex, streamed (a model is GBs); `signal` stops the read. */
+export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 /** Total bytes in a list of chunks. */
 export function byteLength(chunks: readonly Uint8Array[]): number {

@@ -148,4 +148,10 @@ export interface DownloadManagerOptions {
    * becomes 'done' (e.g. to record where the model came from). A throw is logged, not fatal.
    */
   afterVerified?: (info: DownloadInfo, meta: Record<string, unknown> | null) => Promise<void>;
+  /**
+   * Where the manager's own warnings go (a failed save, a throwing listener); default console.warn.
+   * Give it the app's log sink so they are filtered like every other line. Messages never hold a
+   * token: they name files and error messages only.
+   */
+  log?: (message: string) => void;
 }

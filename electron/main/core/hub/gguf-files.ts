@@ -53,6 +53,11 @@ export function splitPart(filePath: string): { prefix: string; index: number; co
 }
 
 /** A vision projector (CLIP/mmproj): needed by multimodal models, never a chat model by itself. */
+/** The name of part `index` of `count` of a split model (`prefix-0000k-of-0000n.gguf`), as llama.cpp's gguf-split writes it. */
+export function splitPartName(prefix: string, index: number, count: number): string {
+  return `${prefix}-${String(index).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.gguf`;
+}
+
 export function isProjector(filePath: string): boolean {
   return /mmproj/i.test(filePath.split('/').pop() ?? filePath);
 }

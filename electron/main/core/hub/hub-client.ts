@@ -113,8 +113,11 @@ export class HubClient {
     return parse(modelInfoSchema, body, `the Hub's description of ${repo}`);
   }
 
-  /** Every file of a repository at a commit (recursive tree, all pages). */
-  async tree(repo: string, commit: string, signal?: AbortSignal): Promise<TreeEntry[]> {
+  /**
+   * Every file of a repository at a commit (recursive tree, all pages up to MAX_PAGES);
+   * `truncated` when the Hub had more pages than that.
+   */
+  async tree(repo: string, commit: string, signal?: AbortSignal): Promise<{ entries: TreeEntry[]; truncated: boolean }> {
     let url: string | null = `${this.endpoint}/api/models/${repoPath(repo)}/tree/${encodeURIComponent(commit)}?recursive=true`;
     const entries: TreeEntry[] = [];
     for (let page = 0; url && page < MAX_PAGES; page++) {
@@ -122,7 +125,7 @@ export class HubClient {
       entries.push(...parse(z.array(treeEntrySchema), body, `the file list of ${repo}`));
       url = this.sameOrigin(nextLink(link));
     }
-    return entries;
+    return { entries, truncated: url !== null };
   }
 
   /** Size and LFS SHA-256 of some files at a commit (POST /api/models/{repo}/paths-info/{rev}). */
@@ -237,9 +240,10 @@ export class HubClient {
         if (init.signal?.aborted) throw init.signal.reason;
         failure = error instanceof DownloadFailure ? error : offline(url, error);
         if (!failure.retryable || attempt >= API_RETRIES) throw failure;
-        if (failure.retryAfterMs !== null && failure.retryAfterMs > API_MAX_RETRY_AFTER_MS) {
-          throw new DownloadFailure(failure.code, `${failure.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(failure.retryAfterMs / 1000)} s, so try again later.`);
-        }
+      }
+      // A 429 or a 5xx asking for a long wait (a 503 with Retry-After: 3600) fails now with the wait named.
+      if (failure.retryAfterMs !== null && failure.retryAfterMs > API_MAX_RETRY_AFTER_MS) {
+        throw new DownloadFailure(failure.code, `${failure.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(failure.retryAfterMs / 1000)} s, so try again later.`);
       }
       const wait = Math.max(this.retryBaseDelayMs * 2 ** attempt, failure.retryAfterMs ?? 0);
       await sleep(wait, init.signal ?? new AbortController().signal);

@@ -10,7 +10,7 @@
  * RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo; a 401 with "Invalid credentials in
  * Authorization header" is a refused token.
  */
-import { DownloadFailure, hostOf, parseRetryAfter } from '../downloads/errors';
+import { DownloadFailure, hostOf, networkFailure, parseRetryAfter } from '../downloads/errors';
 
 /** Redirects followed for one request; the Hub uses one (to the CDN), a renamed repository two. */
 export const MAX_REDIRECTS = 10;
@@ -49,7 +49,15 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
       // Never forward a caller's Authorization either: the token's destination is decided here alone.
       headers.delete('authorization');
       if (token) headers.set('authorization', `Bearer ${token}`);
-      const response = await fetchImpl(url, { ...init, method, body, headers, redirect: 'manual' });
+      let response: Response;
+      try {
+        response = await fetchImpl(url, { ...init, method, body, headers, redirect: 'manual' });
+      } catch (error) {
+        // Only the hop to the CDN failed: the sentence names the CDN's host (not the Hub's, which
+        // answered) and says what a firewall or proxy must let through.
+        if (init.signal?.aborted || hops === 0 || isHubUrl(url, options.endpoint)) throw error;
+        throw cdnUnreachable(url, options.endpoint, error);
+      }
       const location = response.headers.get('location');
       if (follow && response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel().catch(() => undefined);
@@ -74,6 +82,15 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
     }
   };
   return hubFetch as typeof fetch;
+}
+
+function cdnUnreachable(url: string, endpoint: string, error: unknown): DownloadFailure {
+  const failure = networkFailure(url, error);
+  return new DownloadFailure(
+    'offline',
+    `${failure.message.replace(/\.$/, '')}. ${hostOf(endpoint)} answered, but sends the file from ${hostOf(url)}: allow that host too in the firewall or proxy.`,
+    true,
+  );
 }
 
 function redirectLoop(url: string, hops: number): DownloadFailure {
@@ -121,6 +138,11 @@ export function hubFailure(response: Response, url: string, endpoint: string, se
         : new DownloadFailure('gated', `${repo ?? 'This model'} is gated: open ${page}, accept its conditions, then set a Hugging Face token in Settings (or HF_TOKEN) and try again.`);
     default:
       break;
+  }
+  // A 401/403 from the CDN is about its signed URL (expired, or a region it does not serve), never
+  // the token, which it does not get: retried, the Hub hands out a fresh URL.
+  if ((status === 401 || status === 403) && !isHubUrl(url, endpoint)) {
+    return new DownloadFailure('http-error', `${host}, the Hub's download server, refused the file (HTTP ${status}); its link may have expired or the region may be blocked.`, true);
   }
   if (status === 401 && sentToken) return new DownloadFailure('token-refused', `${host} refused the Hugging Face token (HTTP 401${message ? `: ${message}` : ''}); set a valid token in Settings or remove it.`);
   if (status === 401 || status === 403) {

@@ -13,8 +13,9 @@ import type { AppHandlers } from '../../../../shared/contract';
 import type { ArchitectureFigures } from '../catalog/catalog-service';
 import { toDownloadData } from '../catalog/downloads-bridge';
 import type { Fit } from '../catalog/fit';
+import { hostOf } from '../downloads/errors';
 import { DownloadFailure, type DownloadInfo, type DownloadManager, type DownloadErrorCode } from '../downloads';
-import { groupGgufFiles, splitPart, type RepoFile } from './gguf-files';
+import { groupGgufFiles, splitPart, splitPartName, type RepoFile } from './gguf-files';
 import { readGgufArchitecture, type GgufArchitecture } from './gguf-head';
 import { sha256FromEtag, type HubClient, type ModelInfo, type TreeEntry } from './hub-client';
 import { readProvenance, verifyAgainstProvenance, writeProvenance } from './provenance';
@@ -36,7 +37,17 @@ export interface HubServiceDeps {
   installedNames: () => Promise<Set<string>>;
   log: (message: string) => void;
   now?: () => number;
+  /**
+   * Longest time one Hub API step (a listing, a file's metadata, a range read) may take, retries
+   * and waits included, in ms; default 60 000. The IPC handlers have no way to cancel a call, so
+   * this bound is what keeps a silent or slow Hub from hanging the models page.
+   */
+  apiTimeoutMs?: number;
 }
+
+const API_TIMEOUT_MS = 60_000;
+/** Repository layouts remembered (one small object each), least recently used dropped first. */
+const ARCHITECTURE_CACHE = 50;
 
 /** Kept with a Hub download (persisted in the queue file) until its files are verified; parsed when read back. */
 const hubMetaSchema = z.object({ provenance: modelProvenanceSchema.omit({ verifiedAt: true }) });
@@ -67,36 +78,39 @@ export class HubService {
   /** Searches GGUF repositories, most downloaded first; `cursor` continues a previous page. */
   async search(query: string, cursor: string | null): Promise<HubSearchResult> {
     const pageUrl = cursor ? decodeCursor(cursor) : null;
-    const { items, next } = await this.call(() => this.deps.client.searchPage(query.trim(), SEARCH_PAGE, pageUrl));
+    const { items, next } = await this.call((signal) => this.deps.client.searchPage(query.trim(), SEARCH_PAGE, pageUrl, signal));
     const summaries: HubModelSummary[] = items.slice(0, 200).flatMap((info) => (isRepoId(info.id) ? [summaryOf(info)] : []));
     return { items: summaries, nextCursor: next ? encodeCursor(next) : null };
   }
 
   /** A repository's chat models at the head of `main`, with their fit; a sentence when it has none. */
   async repo(repo: string): Promise<HubRepo> {
-    const info = await this.call(() => this.deps.client.modelInfo(repo, 'main'));
+    const info = await this.call((signal) => this.deps.client.modelInfo(repo, 'main', signal));
     const commit = info.sha ?? 'main';
-    const tree = await this.call(() => this.deps.client.tree(repo, commit));
+    const { entries: tree, truncated } = await this.call((signal) => this.deps.client.tree(repo, commit, signal));
+    // Said rather than hidden: a repository with more files than Mai reads may have more models.
+    const truncation = truncated ? `The file list was truncated after ${tree.length} files; some models of this repository may be missing here.` : null;
     const files = tree.filter((e) => e.type === 'file').map(toRepoFile);
     const models = groupGgufFiles(files);
     const base = { repo, commit, licence: licenceOf(info), gated: isGated(info) };
     if (models.length === 0) {
       const onlyProjectors = files.some((f) => f.path.toLowerCase().endsWith('.gguf'));
-      return { ...base, files: [], message: onlyProjectors ? 'This repository has only vision projectors (mmproj), no chat model.' : 'This repository has no GGUF files.' };
+      const message = onlyProjectors ? 'This repository has only vision projectors (mmproj), no chat model.' : 'This repository has no GGUF files.';
+      return { ...base, files: [], message: truncation ? `${message} ${truncation}` : message };
     }
     const smallest = models[0]?.parts[0]?.path as string;
     const architecture = await this.architectureOf(repo, commit, smallest, info);
-    const installed = await this.deps.installedNames();
+    const installed = await this.installedFrom(repo, models.map((m) => m.file));
     return {
       ...base,
-      message: null,
+      message: truncation,
       files: models.slice(0, 2000).map((m) => ({
         file: m.file,
         parts: m.parts.map((p) => p.path),
         quantization: m.quantization,
         sizeBytes: m.sizeBytes,
         fit: this.deps.fit(m.sizeBytes, architecture, architecture?.contextLength ?? info.gguf?.context_length ?? null),
-        installed: installed.has(path.basename(m.file).toLowerCase()),
+        installed: installed.has(m.file),
       })),
     };
   }
@@ -111,11 +125,11 @@ export class HubService {
     if (!downloads) throw new MaiError('bad-request', 'Downloads are not available in this mode.');
     const { repo, file, revision } = request;
     if (!file.toLowerCase().endsWith('.gguf')) throw new MaiError('bad-request', `${file} is not a GGUF file; Mai downloads GGUF models only.`);
-    const info = await this.call(() => this.deps.client.modelInfo(repo, revision));
+    const info = await this.call((signal) => this.deps.client.modelInfo(repo, revision, signal));
     const commit = info.sha;
     if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new MaiError('network', `The Hub did not say which commit "${revision}" of ${repo} is, so Mai cannot pin the download.`);
     const partPaths = partsOf(file);
-    const parts = await this.call(() => this.describeParts(repo, commit, partPaths));
+    const parts = await this.call((signal) => this.describeParts(repo, commit, partPaths, signal));
     if (request.pinnedSha256 && parts.length === 1 && parts[0]?.sha256 !== request.pinnedSha256.toLowerCase()) {
       throw new MaiError(
         'bad-request',
@@ -125,7 +139,7 @@ export class HubService {
     const [first, ...rest] = parts as [RepoFile & { sha256: string }, ...(RepoFile & { sha256: string })[]];
     // The HEAD of the first file is what a download asks first: a gated model or a refused token is
     // said now, and the Hub's headers must agree with its API about the commit and the SHA-256.
-    const head = await this.call(() => this.deps.client.fileMeta(repo, commit, first.path));
+    const head = await this.call((signal) => this.deps.client.fileMeta(repo, commit, first.path, signal));
     if ((head.commit && head.commit !== commit) || (head.sha256 && head.sha256 !== first.sha256)) {
       throw new MaiError('network', `The Hub gave two different answers about ${first.path} of ${repo} (commit or SHA-256); the download was not started. Try again.`);
     }
@@ -174,16 +188,33 @@ export class HubService {
     if (path.dirname(resolved) !== path.resolve(this.deps.modelsDir)) {
       return { ok: false, message: `${name} is not in Mai's models folder, so Mai has no record of where it came from.` };
     }
-    const provenance = await readProvenance(this.deps.modelsDir, name);
+    // Whatever the file's size and time now: hashing it says whether it is still what the Hub stated.
+    const provenance = await readProvenance(this.deps.modelsDir, name, { anyStamp: true });
     if (!provenance) return { ok: false, message: `${name} was not downloaded from the Hub by Mai, so there is no SHA-256 to compare it with.` };
     return verifyAgainstProvenance(resolved, provenance);
   }
 
+  /**
+   * The files of `repo` installed from it: a model of that name in the folder whose provenance names
+   * this repository and file (a same-named file from another repository or from elsewhere is not it).
+   */
+  private async installedFrom(repo: string, files: readonly string[]): Promise<Set<string>> {
+    const names = await this.deps.installedNames();
+    const found = new Set<string>();
+    for (const file of files) {
+      const name = path.basename(file);
+      if (!names.has(name.toLowerCase())) continue;
+      const provenance = await readProvenance(this.deps.modelsDir, name);
+      if (provenance?.repo === repo && provenance.files[0] === file) found.add(file);
+    }
+    return found;
+  }
+
   /** Sizes and SHA-256 of the files at a commit: paths-info, else the HEAD of each file. */
-  private async describeParts(repo: string, commit: string, paths: readonly string[]): Promise<Array<RepoFile & { sha256: string }>> {
+  private async describeParts(repo: string, commit: string, paths: readonly string[], signal: AbortSignal): Promise<Array<RepoFile & { sha256: string }>> {
     let entries: TreeEntry[] | null = null;
     try {
-      entries = await this.deps.client.pathsInfo(repo, commit, paths);
+      entries = await this.deps.client.pathsInfo(repo, commit, paths, signal);
     } catch (error) {
       // Older or self-hosted Hubs may lack paths-info: the HEAD headers say the same.
       if (!(error instanceof DownloadFailure) || error.code !== 'not-found') throw error;
@@ -194,7 +225,7 @@ export class HubService {
       let file: RepoFile | null = entry ? toRepoFile(entry) : null;
       if (!file?.sha256) {
         if (entries && !entry) throw new DownloadFailure('not-found', `${p} is not in ${repo} at commit ${commit.slice(0, 10)}.`);
-        const meta = await this.deps.client.fileMeta(repo, commit, p);
+        const meta = await this.deps.client.fileMeta(repo, commit, p, signal);
         if (meta.commit && meta.commit !== commit) throw new DownloadFailure('http-error', `The Hub answered for commit ${meta.commit.slice(0, 10)} when asked for ${commit.slice(0, 10)}; try again.`);
         file = { path: p, size: meta.size ?? file?.size ?? 0, sha256: meta.sha256 };
       }
@@ -208,19 +239,33 @@ export class HubService {
   private architectureOf(repo: string, commit: string, file: string, info: ModelInfo): Promise<GgufArchitecture | null> {
     const key = `${repo}@${commit}`;
     let found = this.architectures.get(key);
-    if (!found) {
-      found = this.readArchitecture(repo, commit, file).catch((error: Error) => {
+    if (found) {
+      // Least recently used first: a hit moves to the end.
+      this.architectures.delete(key);
+      this.architectures.set(key, found);
+      // Bounded: a long session browsing many repositories keeps only the last ARCHITECTURE_CACHE.
+      for (const oldest of this.architectures.keys()) {
+        if (this.architectures.size <= ARCHITECTURE_CACHE) break;
+        this.architectures.delete(oldest);
+      }
+    } else {
+      found = this.call((signal) => this.readArchitecture(repo, commit, file, signal)).catch((error: Error) => {
         this.deps.log(`the layout of ${repo}/${file} could not be read: ${error.message}`);
         return null;
       });
       this.architectures.set(key, found);
+      // Bounded: a long session browsing many repositories keeps only the last ARCHITECTURE_CACHE.
+      for (const oldest of this.architectures.keys()) {
+        if (this.architectures.size <= ARCHITECTURE_CACHE) break;
+        this.architectures.delete(oldest);
+      }
     }
     return found.then((a) => (a && a.contextLength === null && info.gguf?.context_length ? { ...a, contextLength: info.gguf.context_length } : a));
   }
 
-  private async readArchitecture(repo: string, commit: string, file: string): Promise<GgufArchitecture | null> {
+  private async readArchitecture(repo: string, commit: string, file: string, signal: AbortSignal): Promise<GgufArchitecture | null> {
     for (const bytes of HEAD_READS) {
-      const head = await this.deps.client.readRange(repo, commit, file, 0, bytes);
+      const head = await this.deps.client.readRange(repo, commit, file, 0, bytes, signal);
       const result = readGgufArchitecture(head);
       if (result.kind === 'found') return result.value;
       if (result.kind === 'invalid') throw new Error(result.reason);
@@ -229,11 +274,17 @@ export class HubService {
     return null;
   }
 
-  /** Runs a Hub call; its DownloadFailure becomes a MaiError with the same sentence. */
-  private async call<T>(step: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a Hub call with a time limit (apiTimeoutMs); its DownloadFailure becomes a MaiError with
+   * the same sentence, and running out of time a sentence of its own.
+   */
+  private async call<T>(step: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const limitMs = this.deps.apiTimeoutMs ?? API_TIMEOUT_MS;
+    const signal = AbortSignal.timeout(limitMs);
     try {
-      return await step();
+      return await step(signal);
     } catch (error) {
+      if (signal.aborted) throw new MaiError('network', `${hostOf(this.deps.client.endpoint)} did not answer within ${Math.round(limitMs / 1000)} s; try again later.`);
       throw toMaiError(error);
     }
   }
@@ -243,8 +294,7 @@ export class HubService {
 function partsOf(file: string): string[] {
   const part = splitPart(file);
   if (!part) return [file];
-  const width = (n: number) => String(n).padStart(5, '0');
-  return Array.from({ length: part.count }, (_, i) => `${part.prefix}-${width(i + 1)}-of-${width(part.count)}.gguf`);
+  return Array.from({ length: part.count }, (_, i) => splitPartName(part.prefix, i + 1, part.count));
 }
 
 function toRepoFile(entry: TreeEntry): RepoFile {

@@ -14,7 +14,7 @@ export { HubClient } from './hub-client';
 export { createHubFetch, isHubUrl } from './hub-fetch';
 export { FileSecretStore, HubToken, writePrivateFile, type SecretStore } from './token-store';
 export { readProvenance, removeProvenance, PROVENANCE_DIR } from './provenance';
-export { splitPart } from './gguf-files';
+export { splitPart, splitPartName } from './gguf-files';
 
 /**
  * The Hub's origin from HF_ENDPOINT (as huggingface_hub reads it, trailing slashes dropped); a value

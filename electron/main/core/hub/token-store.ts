@@ -3,49 +3,56 @@
  * A token set in Settings wins over HF_TOKEN (the user chose it in Mai). It is never logged and
  * never leaves main except as an Authorization header to the Hub's own origin (hub-fetch.ts).
  */
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubTokenStatus } from '../../../../shared/hub';
+import { writeFileAtomic } from '../store/atomic-file';
 
 /** Where a secret is kept between runs: Electron's safeStorage in the app, a 0600 file in the web host. */
 export interface SecretStore {
   read(): Promise<string | null>;
   /** Saves the secret, or forgets it with null. */
   write(secret: string | null): Promise<void>;
+  /** Whether the secret last read or written is encrypted at rest; null when there is none. */
+  encrypted(): boolean | null;
 }
 
-/** Writes bytes to a file only its owner can read (0600), atomically, creating folders as needed. */
+/**
+ * Writes bytes to a file only its owner can read (0600), atomically, creating folders as needed.
+ * The shared atomic writer creates a fresh temp file (never reused) with that mode and removes it
+ * when the write fails, so no copy of the secret is left behind.
+ */
 export async function writePrivateFile(file: string, data: string | Buffer): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  // The mode applies at creation, so the secret is never readable by others, not even for a moment.
-  const fh = await open(temp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(temp, 0o600); // a umask cannot widen it, but an old temp file might have been wider
-  await rename(temp, file);
+  await writeFileAtomic(file, data, { mode: 0o600 });
 }
 
 /** The web host's store: the token in a file readable only by the user (mode 0600). */
 export class FileSecretStore implements SecretStore {
+  private present = false;
+
   constructor(private readonly file: string) {}
 
   async read(): Promise<string | null> {
+    let text: string | null;
     try {
-      const text = (await readFile(this.file, 'utf8')).trim();
-      return text || null;
+      text = (await readFile(this.file, 'utf8')).trim() || null;
     } catch {
-      return null;
+      text = null;
     }
+    this.present = text !== null;
+    return text;
   }
 
   async write(secret: string | null): Promise<void> {
     if (secret === null) await rm(this.file, { force: true });
     else await writePrivateFile(this.file, secret);
+    this.present = secret !== null;
+  }
+
+  /** Never encrypted: private by its file mode only. */
+  encrypted(): boolean | null {
+    return this.present ? false : null;
   }
 }
 
@@ -76,7 +83,11 @@ export class HubToken {
   }
 
   status(): HubTokenStatus {
-    return { source: this.stored ? 'settings' : this.envToken ? 'environment' : null, endpoint: this.endpoint };
+    return {
+      source: this.stored ? 'settings' : this.envToken ? 'environment' : null,
+      endpoint: this.endpoint,
+      encrypted: this.stored ? (this.store?.encrypted() ?? null) : null,
+    };
   }
 
   /** Stores a token from Settings, or forgets it (HF_TOKEN, if set, is then used again). */

@@ -11,7 +11,13 @@ import type { z } from 'zod';
 /** What a write produces: bytes, or a function called when the write actually starts. */
 export type FileData = string | Uint8Array | (() => string | Uint8Array);
 
-type Operation = { kind: 'write'; data: FileData } | { kind: 'delete' };
+/** Options of writeFileAtomic. */
+export interface WriteOptions {
+  /** Permission bits of the new file, applied when its temp file is created (minus the umask). Default 0o644. */
+  mode?: number;
+}
+
+type Operation = { kind: 'write'; data: FileData; mode: number } | { kind: 'delete' };
 
 interface Waiter {
   resolve: () => void;
@@ -79,13 +85,14 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
   }
 }
 
-async function writeNow(target: string, data: FileData): Promise<void> {
+async function writeNow(target: string, data: FileData, mode: number): Promise<void> {
   const bytes = typeof data === 'function' ? data() : data;
   const temp = tempPathFor(target);
   liveTempFiles.add(temp);
   try {
-    // 'wx' so two writers can never share a temp file even if names collided.
-    const handle = await fs.open(temp, 'wx', 0o644);
+    // 'wx' so two writers can never share a temp file even if names collided, and the mode is the
+    // one given at creation: a secret (mode 0o600) is never readable by others, not even for a moment.
+    const handle = await fs.open(temp, 'wx', mode);
     try {
       await handle.writeFile(bytes);
       await handle.sync();
@@ -113,7 +120,7 @@ async function drain(key: string, queue: PathQueue): Promise<void> {
     const { operation, waiters } = queue.pending;
     queue.pending = null;
     try {
-      if (operation.kind === 'write') await writeNow(key, operation.data);
+      if (operation.kind === 'write') await writeNow(key, operation.data, operation.mode);
       else await deleteNow(key);
       for (const waiter of waiters) waiter.resolve();
     } catch (error) {
@@ -153,8 +160,8 @@ function enqueue(target: string, operation: Operation): Promise<void> {
  * latest data, so the last call wins and intermediate data may never be written. Pass a function
  * to defer serialisation until the write starts (skipped entirely when superseded).
  */
-export function writeFileAtomic(target: string, data: FileData): Promise<void> {
-  return enqueue(target, { kind: 'write', data });
+export function writeFileAtomic(target: string, data: FileData, options: WriteOptions = {}): Promise<void> {
+  return enqueue(target, { kind: 'write', data, mode: options.mode ?? 0o644 });
 }
 
 /**
