@@ -108,6 +108,7 @@ export class AppCore {
           huggingFaceBaseUrl: endpoint,
           fetchImpl: this.hubStack.fetch,
           afterVerified: (info, meta) => this.hub.recordProvenance(info, meta),
+          log: (message) => this.log('warn', message),
           ...options.downloadOptions,
         })
       : null;
@@ -286,8 +287,9 @@ export class AppCore {
     this.suggestions.stop();
     this.models.library.unwatch();
     this.downloadsService.dispose();
-    await this.downloads?.shutdown().catch(() => {});
-    await this.conversations.flush().catch(() => {});
+    // The conversation first: a download verifying a large file on a slow disk must not eat the
+    // quit's time budget before the reply is on disk.
+    await Promise.all([this.conversations.flush().catch(() => {}), this.downloads?.shutdown().catch(() => {})]);
     await this.engine.stop();
     this.relay.clear();
   }
