@@ -12,6 +12,7 @@ export type DecisionPath =
   | 'emergency' // two samples over critical, PSI full stall, or an allocation failure
   | 'step' // a jump over the degrade threshold that held one more sample
   | 'velocity' // a fast sustained climb that would cross before a load could finish
+  | 'ramp' // a fast climb (10 s slope, confirmed sample by sample) crossing within the next load + margin
   | 'climb' // over the line for a few seconds at the end of a significant climb (not a spike)
   | 'level' // the smoothed level held over the threshold
   | 'pressure' // PSI `some` or swap-in held high
