@@ -346,13 +346,15 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       historyStartT: this.firstSampleT ?? now,
       lastDownAt: this.lastDownAt,
       lastUpAt: this.lastUpAt,
-      cooldownUntil: this.cooldownUntil,
+      // While a switch loads, its cooldown ends at the load plus the settle time at the earliest.
+      cooldownUntil: this.switching ? Math.max(this.cooldownUntil, this.switching.startedAt + this.profile(this.switching.decision.to).loadSeconds * 1000 + this.settleMs()) : this.cooldownUntil,
       upgradeGapMs: this.upgradeGapMs,
       busy: pending && !ignoreOwnDecision ? `a switch to ${pending.to} is on its way` : null,
       generating: ignoreOwnDecision ? false : this.generating,
       paused: this.paused,
       healthy: this.performance.isHealthy(this.currentModel().id),
       switchesInLastHour: this.switchesInLastHour(now),
+      oldestSwitchInHourAt: this.switchTimes[0] ?? null,
       failedRoom: this.failedRoom,
       lastPressureSignalAt: this.lastPressureSignalAt,
       onBattery: this.lastSample?.onBattery,
@@ -368,7 +370,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     }
     if (this.modelIndex < this.ladder.length - 1 && !pending) {
       const check = this.upgradeCheck(this.clock.now(), false);
-      if (!check.upgrade) return { kind: 'stabilizing', secondsUntilUpgrade: check.secondsUntilEligible, blockedBy: check.reason };
+      if (!check.upgrade) return { kind: 'stabilizing', secondsUntilUpgrade: check.secondsUntilEligible, blockedBy: check.reason, rule: check.hold?.rule ?? 'stabilization', ...(check.to ? { to: check.to } : {}) };
     }
     return { kind: 'steady' };
   }
