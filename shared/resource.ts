@@ -73,14 +73,47 @@ export type TrendData = z.infer<typeof trendSchema>;
 
 export const scalerStatusSchema = z.looseObject({
   kind: z.enum(['steady', 'degrading', 'stabilizing', 'paused']),
+  /** Stabilizing: the earliest an upgrade can happen, seconds from the snapshot. */
   secondsUntilUpgrade: num.optional(),
+  /** Stabilizing: the holding rule in a sentence. */
   blockedBy: z.string().optional(),
+  /**
+   * Stabilizing: the holding rule's one name — `stabilization`, `cooldown`, `upgrade-gap`,
+   * `revert-backoff`, `hourly-cap`, `stalls`, or a condition with no end time (`reply`, `cpu`,
+   * `rising`, `sensor`, `performance`, `battery`, `failed-load`, `switching`, `paused`).
+   */
+  rule: z.string().optional(),
   reason: z.string().optional(),
   from: z.string().optional(),
   to: z.string().optional(),
   waitingForReply: z.boolean().optional(),
 });
 export type ScalerStatusData = z.infer<typeof scalerStatusSchema>;
+
+/**
+ * The one name the user sees for each rule that can hold an upgrade (`scalerStatusSchema.rule`),
+ * shared by the notices and the resource panel so a timer is never called by another's name.
+ */
+export const UPGRADE_HOLD_LABELS: Readonly<Record<string, string>> = {
+  stabilization: 'Stabilization period',
+  cooldown: 'Cooldown after a switch',
+  'upgrade-gap': 'Minimum gap between upgrades',
+  'revert-backoff': 'Backoff after a reverted upgrade',
+  'hourly-cap': 'Hourly switch limit',
+  stalls: 'Recent memory stalls',
+  paused: 'Scaling paused',
+  switching: 'Switch in progress',
+  reply: 'Reply in progress',
+  cpu: 'CPU busy',
+  performance: 'Slow replies',
+  battery: 'Low battery',
+  sensor: 'Sensor missing',
+  rising: 'Use still rising',
+  'failed-load': 'Failed load',
+};
+
+/** The label of an upgrade-hold rule (the rule's own name when unknown to this version). */
+export const upgradeHoldLabel = (rule: string): string => UPGRADE_HOLD_LABELS[rule] ?? rule;
 
 export const tierSchema = z.object({
   id: z.string(),
@@ -141,6 +174,11 @@ export const capabilityChangeSchema = z.object({
   why: z.string(),
   /** The condition that brings the bigger model back (empty on an upgrade). */
   bringBack: z.string(),
+  /**
+   * On a step down: the earliest an upgrade can happen (seconds from the change) and the rule
+   * that holds it until then (see `scalerStatusSchema.rule`). Absent on an upgrade.
+   */
+  upgradeHold: z.object({ rule: z.string(), seconds: z.number().nullable() }).optional(),
 });
 export type CapabilityChangeData = z.infer<typeof capabilityChangeSchema>;
 

@@ -170,7 +170,10 @@ test('memory pressure from another program drives the panel, the notice, the log
   hog = null;
   const status = page.getByTestId('scaler-status');
   await expect(status).toHaveAttribute('data-kind', 'stabilizing', { timeout: 60_000 });
-  await expect(status.getByTestId('scaler-kind')).toContainText('Stabilizing');
+  // The pill names the rule that holds the upgrade: the stabilization period the setting governs
+  // (600 s here), not the 300 s minimum gap between upgrades.
+  await expect(status.getByTestId('scaler-kind')).toHaveAttribute('data-rule', 'stabilization');
+  await expect(status.getByTestId('scaler-kind')).toContainText('Stabilization period');
   const countdown = page.getByTestId('scaler-countdown');
   await expect(countdown).toHaveText(/^\d+:\d{2}$/);
   const secondsLeft = async () => {

@@ -263,6 +263,43 @@ const scenarios: Scenario[] = [
     vram: (t) => (t < 300 ? 1_000_000_000 : 4_000_000_000),
     seed: 23,
   },
+  {
+    file: 'ramp-30s.json',
+    name: 'ramp-30s',
+    description: 'Memory climbs 24 points in 30 s (0.8 points/s) and stays: the large model crosses the line about 25 s in; the medium one fits. A fast ramp: act before the crossing.',
+    initialModel: 'large',
+    seconds: 900,
+    background: (t) => ramp(t, 300, 330, 0.4, 0.64),
+    noise: 0.004,
+    seed: 25,
+  },
+  {
+    file: 'climb-stops.json',
+    name: 'climb-stops',
+    description: 'Memory climbs 22 points in 30 s and then holds flat: the large model crosses the line, the medium one fits with room. One step down, not two.',
+    initialModel: 'large',
+    seconds: 900,
+    background: (t) => ramp(t, 300, 330, 0.42, 0.645),
+    noise: 0.004,
+    seed: 26,
+  },
+  {
+    file: 'gpu-vram-climb.json',
+    name: 'gpu-vram-climb',
+    description: 'On a GPU machine another program takes VRAM from 1 GB to 5.2 GB over 30 s and then holds: the large model no longer fits, the medium one does with room. One step down, not two.',
+    machine: { cpuCores: 8, memTotalBytes: 32 * GiB, swapTotalBytes: 0, gpus: [{ name: 'RTX 3060', vramTotalBytes: 12 * GiB }] },
+    models: [
+      { id: 'small', memBytes: 1_000_000_000, vramBytes: 2_000_000_000, loadSeconds: 2 },
+      { id: 'medium', memBytes: 1_500_000_000, vramBytes: 4_500_000_000, loadSeconds: 4 },
+      { id: 'large', memBytes: 2_000_000_000, vramBytes: 8_000_000_000, loadSeconds: 7 },
+    ],
+    initialModel: 'large',
+    seconds: 900,
+    background: () => 0.35,
+    noise: 0.005,
+    vram: (t) => ramp(t, 300, 330, 1_000_000_000, 5_200_000_000),
+    seed: 27,
+  },
 ];
 
 function render(scenario: Scenario): string {

@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { GenerationStats } from '../../../shared/domain';
+import { upgradeHoldLabel } from '../../../shared/resource';
 import { call } from '../../ipc/api';
 import { formatBytes, formatCountdown, formatMs, formatPercent, formatRate } from '../../lib/format';
 import { modelLabel } from '../../lib/models';
@@ -72,22 +73,26 @@ function ScalerStatus() {
   if (switching) detail = `Switching from ${modelLabel(switching.from, ladder)} to ${modelLabel(switching.to, ladder)}…`;
   else if (kind === 'paused') detail = 'Automatic scaling is paused. Emergencies still act.';
   else if (kind === 'stabilizing') {
+    // The earliest time and the rule that holds the upgrade until then, by that rule's one name.
     const until = status?.secondsUntilUpgrade;
+    const bigger = status?.to ? modelLabel(status.to, ladder) : 'A bigger model';
     detail =
-      status?.waitingForReply === true
-        ? 'A bigger model fits again; Mai switches once the reply is done.'
-        : until !== null && until !== undefined
-          ? `A bigger model fits again if resources stay good for ${formatCountdown(until)}.`
-          : 'Waiting for resources to stay good before stepping up.';
+      status?.waitingForReply === true || status?.rule === 'reply'
+        ? `${bigger} fits again; Mai switches once the reply is done.`
+        : until !== null && until !== undefined && until > 0
+          ? `${bigger} can come back in ${formatCountdown(until)} at the earliest.`
+          : `${bigger} comes back once the rule below lets go.`;
   } else if (kind === 'degrading') detail = status?.reason ?? 'Moving to a smaller model.';
   else detail = 'Resources are fine for the model in use.';
-  const extra = status?.blockedBy ? `Held back: ${status.blockedBy}` : kind !== 'degrading' && status?.reason ? status.reason : null;
+  const extra = status?.blockedBy ? `Held by: ${status.blockedBy}` : kind !== 'degrading' && status?.reason ? status.reason : null;
+  // While an upgrade is held, the pill names the rule that holds it (not "stabilizing" for every timer).
+  const pill = kind === 'stabilizing' && status?.rule ? upgradeHoldLabel(status.rule) : (STATUS_LABEL[kind] ?? kind);
   return (
     <section className="card scaler" data-testid="scaler-status" data-kind={kind}>
       <div className="card-row">
-        <span className={`pill pill-${kind}`} data-testid="scaler-kind">
+        <span className={`pill pill-${kind}`} data-testid="scaler-kind" data-rule={kind === 'stabilizing' ? (status?.rule ?? '') : undefined}>
           <span className="dot" />
-          {STATUS_LABEL[kind] ?? kind}
+          {pill}
           {kind === 'stabilizing' && typeof status?.secondsUntilUpgrade === 'number' && (
             <span className="countdown" data-testid="scaler-countdown">
               {formatCountdown(status.secondsUntilUpgrade)}

@@ -200,7 +200,11 @@ describe('anti-thrash', () => {
     expect(h.modelDecisions().map((d) => d.action)).toEqual(['upgrade', 'degrade', 'upgrade', 'degrade']);
     const check = h.scaler.shouldUpgradeModel();
     expect(check.upgrade).toBe(false);
-    expect(check.reason).toBe('4 switches in the last hour (limit 3)');
+    expect(check.reason).toContain('4 switches in the last hour (limit 3)');
+    // The cap is the rule that holds the upgrade, and it ends when the oldest counted switch is an hour old.
+    expect(check.hold).toMatchObject({ rule: 'hourly-cap' });
+    expect(check.hold!.seconds!).toBeGreaterThan(0);
+    expect(check.hold!.seconds!).toBeLessThanOrEqual(3600);
   });
 });
 

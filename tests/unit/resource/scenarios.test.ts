@@ -171,11 +171,13 @@ describe('scaler scenarios (proactive vs reactive baseline)', () => {
     expect(result.reactive.summary.switches).toBe(0);
   });
 
-  it('fast ramp (90 s): no forecast gain, but no worse than the baseline', async () => {
+  it('fast ramp (90 s): the fast-ramp rule decides before the crossing, less time over the line than the baseline', async () => {
     const file = 'fast-ramp.json';
     const result = await runBoth(file);
     report(file, result);
-    expect(result.proactive.summary.secondsOverDegradeThreshold).toBeLessThanOrEqual(result.reactive.summary.secondsOverDegradeThreshold);
+    expect(linesOf(result.proactive, 'degrade')[0]!.path).toBe('ramp');
+    expect(result.proactive.summary.leadSeconds!).toBeGreaterThan(0);
+    expect(result.proactive.summary.secondsOverDegradeThreshold).toBeLessThan(result.reactive.summary.secondsOverDegradeThreshold);
   });
 
   it('VRAM taken by another program: steps down to a rung that fits within 2 samples', async () => {

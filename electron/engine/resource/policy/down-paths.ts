@@ -10,7 +10,7 @@ import type { ScalerSettings } from './settings';
 
 /** A rule that fired. */
 export interface DownSignal {
-  path: 'emergency' | 'step' | 'velocity' | 'climb' | 'level' | 'pressure' | 'trend';
+  path: 'emergency' | 'step' | 'velocity' | 'ramp' | 'climb' | 'level' | 'pressure' | 'trend';
   resource: 'memory' | 'vram';
   /** `critical` may interrupt a reply. */
   urgency: 'normal' | 'critical';
@@ -34,7 +34,19 @@ export interface DownContext {
   loadSeconds: number;
   /** Forecast horizon, seconds: switch latency + margin. */
   horizonSeconds: number;
+  /**
+   * Whether the fast-ramp rule may act: from a rung reached in calm (start, upgrade), not right
+   * after a step down (a second step must be confirmed by the slower rules: the climb may have stopped).
+   */
+  rampAllowed: boolean;
 }
+
+/**
+ * The fast-ramp rule acts when its forecast crossing is this close beyond the next rung's load
+ * time, seconds: the decision lands at the next sample, and a wider margin would catch fast
+ * climbs that stop a few points under the line (the oscillation traces' edges).
+ */
+export const RAMP_MARGIN_SECONDS = 5;
 
 /** Runs the rules for `track`; returns the first that fires, or null. */
 export function assessDownPaths(track: ResourceTrack, context: DownContext): DownSignal | null {
@@ -108,6 +120,26 @@ export function assessDownPaths(track: ResourceTrack, context: DownContext): Dow
         reach: 'fit',
         reason: `${name} climbing ${pctRate(rate)} for ${((now - track.riseStartT) / 1000).toFixed(0)} s (now ${pct(latest)}); at this rate it would reach ${pct(projected)}, past the ${pct(th.critical)} critical line, before a ${context.loadSeconds} s load could finish`,
         metrics: { ...base, risePerSecond: round(rate, 6), rise: round(rise), loadSeconds: context.loadSeconds, projectedAtLoad: round(projected) },
+      };
+    }
+  }
+  const ramp = trend.ramp;
+  if (context.rampAllowed && ramp && latest < th.critical) {
+    // A climb too young for the 60 s slope: its 10 s slope, confirmed sample by sample, forecast
+    // to the moment its noise envelope touches the line. Acted on only when the step could not
+    // wait: the crossing comes within the next rung's load time plus a small margin.
+    const from = ramp.fittedLevel + f;
+    const envelope = Math.min(0.05, 2 * trend.noise);
+    const toCross = from >= th.degrade - envelope ? 0 : (th.degrade - envelope - from) / ramp.slopePerSecond;
+    const reach = context.loadSeconds + RAMP_MARGIN_SECONDS;
+    if (toCross <= reach) {
+      return {
+        path: 'ramp',
+        resource: track.kind,
+        urgency: 'normal',
+        reach: 'one',
+        reason: `${name} climbing fast (${pctRate(ramp.slopePerSecond)} over the last ${ramp.seconds.toFixed(0)} s, now ${pct(latest)}): at this rate it reaches ${pct(th.degrade)} in ${toCross.toFixed(0)} s; a switch takes ${context.loadSeconds} s`,
+        metrics: { ...base, rampSlopePerSecond: round(ramp.slopePerSecond, 6), rampSeconds: round(ramp.seconds, 1), secondsToThreshold: round(toCross, 1), loadSeconds: context.loadSeconds },
       };
     }
   }

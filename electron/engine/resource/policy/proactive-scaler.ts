@@ -20,8 +20,8 @@ import { emptySnapshot, recentMedian, snapshotOf } from './trend-snapshot';
 import { checkUpgrade } from './upgrade-check';
 import type { PreflightAnswer, PreflightRequest, ReplyFeedback, ResourceSample } from '../types';
 
-const PATH_RANK: Record<DownSignal['path'], number> = { emergency: 0, step: 1, velocity: 2, climb: 3, level: 4, pressure: 5, trend: 6 };
-const PRESSURE_PATHS = new Set(['step', 'velocity', 'climb', 'level', 'pressure', 'trend', 'preflight']);
+const PATH_RANK: Record<DownSignal['path'], number> = { emergency: 0, step: 1, velocity: 2, ramp: 3, climb: 4, level: 5, pressure: 6, trend: 7 };
+const PRESSURE_PATHS = new Set(['step', 'velocity', 'ramp', 'climb', 'level', 'pressure', 'trend', 'preflight']);
 /**
  * PSI avg10 is a 10 s running average: after the stall that caused an emergency switch it stays
  * over the limit for about 10 s more, plus the load of the smaller model. Acting on it again in
@@ -285,7 +285,11 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   /** Runs every down rule (advancing their timers) and returns the most urgent that fired. */
   private strongestSignal(t: number, sample: ResourceSample): DownSignal | null {
     const next = this.ladder[this.modelIndex - 1];
-    const context = { now: t, settings: this.settings, loadSeconds: next?.loadSeconds ?? 0, horizonSeconds: this.horizonSeconds() };
+    // The fast-ramp rule acts from a rung reached in calm (the start, or an upgrade), or an hour
+    // after the last step down: right after one, the climb that caused it may just have stopped
+    // (or come back, as in an oscillation), and a second step waits for the line to be crossed.
+    const rampAllowed = this.lastDownAt === null || (this.lastUpAt !== null && this.lastUpAt > this.lastDownAt) || t - this.lastDownAt >= 3_600_000;
+    const context = { now: t, settings: this.settings, loadSeconds: next?.loadSeconds ?? 0, horizonSeconds: this.horizonSeconds(), rampAllowed };
     const candidates = [assessDownPaths(this.memory, context), assessDownPaths(this.vram, context)];
     const psiFull = sample.psiFullAvg10 ?? 0;
     if (psiFull >= this.settings.psiFullEmergency && t >= this.psiQuietUntil) {
@@ -342,13 +346,15 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       historyStartT: this.firstSampleT ?? now,
       lastDownAt: this.lastDownAt,
       lastUpAt: this.lastUpAt,
-      cooldownUntil: this.cooldownUntil,
+      // While a switch loads, its cooldown ends at the load plus the settle time at the earliest.
+      cooldownUntil: this.switching ? Math.max(this.cooldownUntil, this.switching.startedAt + this.profile(this.switching.decision.to).loadSeconds * 1000 + this.settleMs()) : this.cooldownUntil,
       upgradeGapMs: this.upgradeGapMs,
       busy: pending && !ignoreOwnDecision ? `a switch to ${pending.to} is on its way` : null,
       generating: ignoreOwnDecision ? false : this.generating,
       paused: this.paused,
       healthy: this.performance.isHealthy(this.currentModel().id),
       switchesInLastHour: this.switchesInLastHour(now),
+      oldestSwitchInHourAt: this.switchTimes[0] ?? null,
       failedRoom: this.failedRoom,
       lastPressureSignalAt: this.lastPressureSignalAt,
       onBattery: this.lastSample?.onBattery,
@@ -364,7 +370,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     }
     if (this.modelIndex < this.ladder.length - 1 && !pending) {
       const check = this.upgradeCheck(this.clock.now(), false);
-      if (!check.upgrade) return { kind: 'stabilizing', secondsUntilUpgrade: check.secondsUntilEligible, blockedBy: check.reason };
+      if (!check.upgrade) return { kind: 'stabilizing', secondsUntilUpgrade: check.secondsUntilEligible, blockedBy: check.reason, rule: check.hold?.rule ?? 'stabilization', ...(check.to ? { to: check.to } : {}) };
     }
     return { kind: 'steady' };
   }

@@ -12,6 +12,7 @@ export type DecisionPath =
   | 'emergency' // two samples over critical, PSI full stall, or an allocation failure
   | 'step' // a jump over the degrade threshold that held one more sample
   | 'velocity' // a fast sustained climb that would cross before a load could finish
+  | 'ramp' // a fast climb (10 s slope, confirmed sample by sample) crossing within the next load + margin
   | 'climb' // over the line for a few seconds at the end of a significant climb (not a spike)
   | 'level' // the smoothed level held over the threshold
   | 'pressure' // PSI `some` or swap-in held high
@@ -115,7 +116,17 @@ export interface ResourceTrends {
 export type ScalerStatus =
   | { kind: 'steady' }
   | { kind: 'degrading'; from: string; to: string; since: number; waitingForReply: boolean }
-  | { kind: 'stabilizing'; secondsUntilUpgrade: number; blockedBy: string }
+  | {
+      kind: 'stabilizing';
+      /** The earliest an upgrade can happen, seconds from now. */
+      secondsUntilUpgrade: number;
+      /** The holding rule's sentence. */
+      blockedBy: string;
+      /** The holding rule's one name (see UpgradeHoldRule). */
+      rule: UpgradeHoldRule;
+      /** The model that would come back, when there is a bigger one. */
+      to?: string;
+    }
   | { kind: 'paused'; reason: string };
 
 /** A snapshot of the scaler for the UI. */
@@ -136,15 +147,55 @@ export interface ScalerState {
   droppedSamples: number;
 }
 
+/**
+ * The one name of each rule that can hold an upgrade (docs/scaling-policy.md, "Timers"):
+ * - `stabilization`: resources must stay good for `stabilizationSeconds` (since the start, since
+ *   the last step down, and over the whole window with the bigger model projected);
+ * - `cooldown`: the last switch's load plus `settleSeconds`;
+ * - `upgrade-gap`: at least `upgradeGapSeconds` between two upgrades;
+ * - `revert-backoff`: that gap, and the calm window, doubled after each reverted upgrade;
+ * - `hourly-cap`: `maxSwitchesPerHour` non-emergency switches in the last hour;
+ * - `stalls`: PSI or swap-in pressure seen within `stabilizationSeconds`;
+ * - without an end time: `paused`, `switching`, `reply`, `cpu`, `performance`, `battery`,
+ *   `sensor`, `rising`, `failed-load`.
+ */
+export type UpgradeHoldRule =
+  | 'stabilization'
+  | 'cooldown'
+  | 'upgrade-gap'
+  | 'revert-backoff'
+  | 'hourly-cap'
+  | 'stalls'
+  | 'paused'
+  | 'switching'
+  | 'reply'
+  | 'cpu'
+  | 'performance'
+  | 'battery'
+  | 'sensor'
+  | 'rising'
+  | 'failed-load';
+
+/** The rule that holds an upgrade: the one that ends last, or one with no end. */
+export interface UpgradeHold {
+  rule: UpgradeHoldRule;
+  /** The rule in a sentence, with its setting's value. */
+  text: string;
+  /** Seconds until this rule lets go; null when it has no end time (a condition, not a timer). */
+  seconds: number | null;
+}
+
 /** The result of `shouldUpgradeModel()`. */
 export interface UpgradeCheck {
   upgrade: boolean;
-  /** The model an upgrade would load. */
+  /** The model an upgrade would load (the largest that fits; one rung while reverted upgrades back off). */
   to: string | null;
-  /** Why not, in a sentence (or why yes). */
+  /** Why not, in a sentence (the holding rule's), or why yes. */
   reason: string;
-  /** Lower bound of the wait before an upgrade may happen, seconds. */
+  /** The earliest an upgrade can happen, seconds from now: when every timed rule has let go. */
   secondsUntilEligible: number;
+  /** What holds it; null when the upgrade may happen now or there is nothing bigger. */
+  hold: UpgradeHold | null;
   metrics: DecisionMetrics;
 }
 

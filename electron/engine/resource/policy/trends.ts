@@ -102,7 +102,7 @@ const SLOPE_Z = 3;
  * MAX_SLOPE_POINTS are thinned evenly. With `withInterval`, also Sen's confidence interval.
  * Returns slope 0 (and an unbounded interval) for a single point.
  */
-export function theilSen(window: SeriesWindow, referenceT: number, withInterval = true): RobustLine {
+export function theilSen(window: SeriesWindow, referenceT: number, withInterval = true, z = SLOPE_Z): RobustLine {
   const n = windowLength(window);
   if (n === 0) return { slopePerSecond: 0, levelAtReference: Number.NaN, slopeLow: -Infinity, slopeHigh: Infinity };
   if (n === 1) return { slopePerSecond: 0, levelAtReference: window.v[window.start]!, slopeLow: -Infinity, slopeHigh: Infinity };
@@ -128,7 +128,7 @@ export function theilSen(window: SeriesWindow, referenceT: number, withInterval 
   if (withInterval && pairs > 0) {
     // Sen (1968): with Kendall's variance n(n−1)(2n+5)/18, the slopes of rank (N ∓ C)/2 bound the
     // slope. Distribution-free, so it holds for light-tailed noise where a median is inefficient.
-    const spread = SLOPE_Z * Math.sqrt((m * (m - 1) * (2 * m + 5)) / 18);
+    const spread = z * Math.sqrt((m * (m - 1) * (2 * m + 5)) / 18);
     const lowRank = Math.floor((pairs - spread) / 2);
     const highRank = Math.ceil((pairs + spread) / 2);
     if (lowRank >= 0) slopeLow = select(scratchValues, pairs, lowRank);
@@ -158,6 +158,23 @@ export function forecastSecondsToThreshold(level: number, slopePerSecond: number
   if (!(slopePerSecond > 0)) return null;
   return (threshold - level) / slopePerSecond;
 }
+
+/**
+ * The recent window (seconds) the forecast must agree with, and the z of that check (one-sided,
+ * about 97.7 %): the climb the 60 s / 180 s slopes describe must not be contradicted by the last
+ * 15 s. After a climb stops, the long slopes keep forecasting it for up to a minute; these samples
+ * show it stopped within about 15 s.
+ */
+export const RECENT_WINDOW_MS = 15_000;
+const RECENT_Z = 2;
+/**
+ * The fast-ramp window, ms: a climb must have risen through all of it (five successive medians
+ * of 3 samples in order, about 14 s at 1 Hz) and be significant (z = 3) over it. Shorter rises
+ * — the 5–9 s bursts of mixed-workload that stop under the line — are left to the rules that
+ * wait for the line to be crossed.
+ */
+export const RAMP_WINDOW_MS = 15_000;
+const RAMP_MEDIANS = 5;
 
 /** How the newest movement of a series reads. */
 export type ChangeKind = 'warming-up' | 'steady' | 'spike' | 'sustained-rise' | 'sustained-fall';
@@ -203,6 +220,16 @@ export interface SeriesTrend {
   change: ChangeKind;
   /** Seconds of history behind the slopes. */
   historySeconds: number;
+  /** Theil–Sen slope of the last RECENT_WINDOW_MS; its upper bound (z = 2) decides `agreesWithRecent`. */
+  recentSlopePerSecond: number;
+  recentSlopeHigh: number;
+  /** False when the last 15 s significantly contradict the short slope (a climb that stopped). */
+  agreesWithRecent: boolean;
+  /**
+   * A fast ramp: the last RAMP_WINDOW_MS rise significantly (z = 3), and three successive medians
+   * of 3 samples over the last 6+ s rise in order. Null when there is none.
+   */
+  ramp: { slopePerSecond: number; fittedLevel: number; seconds: number } | null;
 }
 
 /** Analyses `series` as of `nowMs`. Cost: two Theil–Sen fits of ≤ 60 points and a few medians. */
@@ -227,7 +254,12 @@ export function analyzeSeriesTrend(series: TimeSeries, nowMs: number, options: T
   const agrees =
     Math.sign(long.slopePerSecond) === Math.sign(short.slopePerSecond) &&
     Math.abs(long.slopePerSecond) >= agreement * Math.abs(short.slopePerSecond);
-  const reliable = significant && agrees && historySeconds * 1000 >= options.warmupMs;
+  // The forecast must agree with the most recent samples: the short slope may not be significantly
+  // steeper than what the last 15 s show (their upper bound must reach half of it).
+  const recent = theilSen(series.since(Math.max(options.trendFromT, nowMs - RECENT_WINDOW_MS)), nowMs, true, RECENT_Z);
+  const agreesWithRecent = !(short.slopePerSecond > 0) || recent.slopeHigh >= agreement * short.slopePerSecond;
+  const reliable = significant && agrees && agreesWithRecent && historySeconds * 1000 >= options.warmupMs;
+  const ramp = detectRamp(series, nowMs, Math.max(options.stepMin / 4, 4 * noise));
   const fittedLevel = Number.isFinite(short.levelAtReference) ? short.levelAtReference : level;
   // A reliable trend is forecast to the point where its noise envelope (2 sigma, at most 5 points)
   // starts touching the line: with noise, samples cross well before the mean does.
@@ -260,5 +292,41 @@ export function analyzeSeriesTrend(series: TimeSeries, nowMs: number, options: T
     rising: significant && short.slopePerSecond > 0,
     change,
     historySeconds,
+    recentSlopePerSecond: recent.slopePerSecond,
+    recentSlopeHigh: recent.slopeHigh,
+    agreesWithRecent,
+    ramp,
   };
+}
+
+/** Median of three numbers. */
+const median3 = (a: number, b: number, c: number): number => Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+
+/**
+ * A fast ramp over the last RAMP_WINDOW_MS: a significant slope (z = 3) whose rise over the window
+ * is at least `minRise` (4× the noise: not a wobble of noise), confirmed by consecutive samples —
+ * five successive medians of 3 samples each rising by at least half of what the slope predicts,
+ * so that the climb fills the whole window (a 5–9 s burst does not) and one noisy sample can
+ * neither make nor break it. Null otherwise.
+ */
+function detectRamp(series: TimeSeries, nowMs: number, minRise: number): SeriesTrend['ramp'] {
+  const window = series.since(nowMs - RAMP_WINDOW_MS);
+  const n = windowLength(window);
+  if (n < 3 * RAMP_MEDIANS) return null;
+  const line = theilSen(window, nowMs, true, SLOPE_Z);
+  const seconds = (nowMs - window.t[window.start]!) / 1000;
+  if (!(line.slopeLow > 0) || line.slopePerSecond * seconds < minRise) return null;
+  const v = window.v;
+  const t = window.t;
+  const e = window.end;
+  let previous = Infinity;
+  let previousT = 0;
+  for (let k = 0; k < RAMP_MEDIANS; k++) {
+    const m = median3(v[e - 1 - 3 * k]!, v[e - 2 - 3 * k]!, v[e - 3 - 3 * k]!);
+    const mt = t[e - 2 - 3 * k]!;
+    if (k > 0 && !(previous - m >= (0.5 * line.slopePerSecond * (previousT - mt)) / 1000)) return null;
+    previous = m;
+    previousT = mt;
+  }
+  return { slopePerSecond: line.slopePerSecond, fittedLevel: line.levelAtReference, seconds };
 }
