@@ -34,8 +34,8 @@ export class RemoteServer {
     const url = new URL(engine.baseUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError('refused', `${url.protocol} is not a web address Mai can use for a server; use http:// or https://.`);
     // A base URL given with its /v1 suffix is accepted as the same server.
-    url.pathname = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-    this.baseUrl = `${url.origin}${url.pathname}`;
+    const prefix = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+    this.baseUrl = `${url.origin}${prefix}`;
     this.host = url.host;
     this.apiKey = engine.apiKey || undefined;
   }
