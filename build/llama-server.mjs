@@ -15,8 +15,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = path.join(root, 'node_modules/node-llama-cpp/llama/gitRelease.bundle');
+const BUNDLE = 'node_modules/node-llama-cpp/llama/gitRelease.bundle';
+
+/** The bundle beside this script, else above the working folder (this file may be bundled into a cache elsewhere). */
+function findBundle() {
+  const starts = [path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), process.cwd()];
+  for (const start of starts) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      if (existsSync(path.join(dir, BUNDLE))) return path.join(dir, BUNDLE);
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return path.join(starts[0], BUNDLE);
+}
+const bundle = findBundle();
 const targets = ['llama-server', 'ggml-rpc-server'];
 
 /** The bundle's commit (40 hex digits), read from its head without cloning it. */
@@ -35,6 +47,7 @@ export function cacheDirFor(commit) {
 
 /** Paths of the built binaries for the bundle node_modules holds, or undefined when not built yet. */
 export function builtLlamaServer() {
+  if (!existsSync(bundle)) return undefined;
   const bin = path.join(cacheDirFor(bundleCommit()), 'bin');
   const paths = { bin, llamaServer: path.join(bin, 'llama-server'), rpcServer: path.join(bin, 'ggml-rpc-server') };
   return existsSync(paths.llamaServer) && existsSync(paths.rpcServer) ? paths : undefined;

@@ -11,7 +11,7 @@ import { modelAddress, RuntimeSet } from '../../../electron/engine/models/runtim
 import { FakeRuntime, GiB, fakeMachine, type FakeModel } from './fake-runtime';
 
 class FakeRemote extends FakeRuntime {
-  override readonly id = 'remote:box';
+  override readonly id: string = 'remote:box';
 }
 
 const SMALL: FakeModel = { path: 'small.gguf', memBytes: 1 * GiB, loadMs: 1000 };
