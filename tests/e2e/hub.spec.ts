@@ -1,21 +1,26 @@
 /**
  * Real models from the Hugging Face Hub, through the UI in Debian's Chromium against the real web
  * host and engine, with `HF_ENDPOINT` pointed at the fake Hub (tests/helpers/fake-hub.ts: two real
- * listeners on 127.0.0.1, the Hub and its CDN, serving synthetic GGUF files; the real Hub cannot be
- * reached from the test machines). Covered: search → repository → quantization → progress →
- * verified → installed with its provenance → Verify again → Use → a reply; a gated repository
- * without a token and a file whose bytes do not match the Hub's SHA-256, each refused with its
- * sentence and no file left among the models; a repository with no chat GGUF says so; the chat's
- * first-real-model card (shown with demo models only, downloads on click, gone afterwards, a
- * dismissal remembered across a restart); a token saved in Settings (never shown again, sent to
- * the Hub and never to its CDN, forgotten on request).
+ * listeners on 127.0.0.1, the Hub and its CDN; the real Hub cannot be reached from the test
+ * machines). The chat model it serves is built on Qwen2's real BPE tokenizer and ChatML template
+ * (tests/helpers/real-tokenizer-model.ts, docs/test-models.md), so after "Use" the reply comes from
+ * a model that is not a demo and ends by itself; the other files are synthetic GGUFs. Covered:
+ * search → repository → quantization → progress → verified → installed with its provenance →
+ * Verify again → Use → a reply; a gated repository without a token and a file whose bytes do not
+ * match the Hub's SHA-256, each refused with its sentence and no file left among the models; a
+ * repository that is not on the Hub, a 429 with a long Retry-After and a 5xx that persists, each
+ * with its sentence and no file, and a 5xx that passes, downloaded and verified; a repository with
+ * no chat GGUF says so; the chat's first-real-model card (shown with demo models only, downloads on
+ * click, gone afterwards, a dismissal remembered across a restart); a token saved in Settings
+ * (never shown again, sent to the Hub and never to its CDN, forgotten on request).
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeHub } from '../helpers/fake-hub';
 import { ensureTestModels, type TestModels } from '../helpers/models';
+import { ensureRealTokenizerModel } from '../helpers/real-tokenizer-model';
 import { startHost, type RunningHost } from './web-host';
 
 const CHAT_REPO = 'test-org/Tiny-Chat-GGUF';
@@ -25,12 +30,18 @@ const GATED_REPO = 'test-org/Gated-Chat-GGUF';
 const GATED_FILE = 'Gated-Chat-Q4_K_M.gguf';
 const VISION_REPO = 'test-org/Vision-Projector-GGUF';
 
+/** Generous: a reply of the real-tokenizer model ends by itself well before this. */
+const MAX_TOKENS = 256;
+
 let models: TestModels;
+/** The Q4 file's bytes: a model on a real tokenizer and chat template (about 45 MB). */
+let chatModel: string;
 let hub: FakeHub;
 let host: RunningHost | null = null;
 
 test.beforeAll(async () => {
   models = await ensureTestModels();
+  chatModel = await ensureRealTokenizerModel();
   hub = await FakeHub.start([
     {
       id: CHAT_REPO,
@@ -38,7 +49,7 @@ test.beforeAll(async () => {
       downloads: 12_345,
       likes: 67,
       files: [
-        { path: Q4, content: models.small },
+        { path: Q4, content: chatModel },
         { path: Q8, content: models.medium },
         // A vision projector is not a chat model: never offered.
         { path: 'mmproj-Tiny-Chat-f16.gguf', content: models.tiny },
@@ -60,7 +71,7 @@ test.afterAll(async () => {
 test.afterEach(async () => {
   await host?.stop();
   host = null;
-  hub.faults = { ...hub.faults, wrongBytesFrom: null, throttleBytesPerSecond: null };
+  hub.faults = { ...hub.faults, wrongBytesFrom: null, throttleBytesPerSecond: null, rateLimited: null, serverError: null };
   hub.pageSize = 50;
   delete process.env.MAI_TEST_CATALOG;
   delete process.env.MAI_TEST_HOOKS;
@@ -75,34 +86,30 @@ function demoFolder(): { dir: string; tiny: string } {
 }
 
 async function start(dir: string, model: string, userData = mkdtempSync(path.join(os.tmpdir(), 'mai-hub-user-'))): Promise<RunningHost> {
-  return startHost(['--models-dir', dir, '--user-data', userData, '--model', model, '--max-tokens', '12']);
+  return startHost(['--models-dir', dir, '--user-data', userData, '--model', model, '--max-tokens', String(MAX_TOKENS)]);
 }
 
-function memUsedBytes(): number {
-  const info = readFileSync('/proc/meminfo', 'utf8');
-  const total = Number(/MemTotal:\s+(\d+) kB/.exec(info)?.[1] ?? 0) * 1024;
-  const available = Number(/MemAvailable:\s+(\d+) kB/.exec(info)?.[1] ?? 0) * 1024;
-  return total - available;
-}
+/** "45 MiB": a size as the page writes it (renderer/lib/format.ts). */
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 
 /**
- * Settings that leave about 0.75 GB of room below the 80 % line, whatever the test machine's size:
- * the 30 MB test entry (~0.35 GB with its KV cache and the runtime) fits, the smallest real catalog
- * entry (~1.24 GB) does not, so the test entry is the one recommended (the test catalog is added
- * after the real one, whose tier pick would win where it fits).
+ * Sends `text` and checks what a user sees of a real model's reply: done by itself (nobody pressed
+ * Stop) in fewer tokens than the limit, some text, no replacement characters, no demo label.
  */
-function tightBudget(): Record<string, unknown> {
-  const used = memUsedBytes();
-  const act = Object.fromEntries(['minimal', 'small', 'medium', 'large', 'workstation'].map((tier) => [tier, 0.8]));
-  // room = 0.8 × (used + extra) − used = 0.75 GB
-  return { memoryBudgetBytes: Math.round(used + (0.75e9 + 0.2 * used) / 0.8), actThresholds: act };
-}
-
-/** A user folder whose settings.json holds `settings`. */
-function userFolder(settings: Record<string, unknown>): string {
-  const userData = mkdtempSync(path.join(os.tmpdir(), 'mai-hub-user-'));
-  writeFileSync(path.join(userData, 'settings.json'), JSON.stringify(settings, null, 2));
-  return userData;
+async function expectRealReply(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.keyboard.press('Enter');
+  const reply = page.getByTestId('message-assistant').last();
+  await expect(reply).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('stop-button')).toHaveCount(0);
+  const body = (await reply.locator('.message-body').innerText()).trim();
+  expect(body.length).toBeGreaterThan(0);
+  expect(body).not.toContain('\uFFFD');
+  const tokens = Number(/(\d+) tokens ·/.exec(await reply.locator('.message-stats').innerText())?.[1]);
+  expect(tokens).toBeGreaterThan(0);
+  expect(tokens).toBeLessThan(MAX_TOKENS);
+  await expect(page.getByTestId('model-name')).toContainText('Mai test model');
+  await expect(page.getByTestId('model-name')).not.toContainText('demo');
 }
 
 async function ready(page: Page, running: RunningHost): Promise<void> {
@@ -164,10 +171,10 @@ test('search → repository → quantization → progress → verified and insta
   await expect(view.locator('[data-testid="hub-quant-group"][data-quantization="Q8_0"]')).toBeVisible();
   await expect(view.getByText(/mmproj/)).toHaveCount(0);
   const q4 = view.locator(`[data-testid="hub-file"][data-file="${Q4}"]`);
-  await expect(q4.getByTestId('hub-file-size')).toHaveText('29 MiB');
+  await expect(q4.getByTestId('hub-file-size')).toHaveText(mib(hub.fileInfo(CHAT_REPO, Q4).size));
   await expect(q4.getByTestId('fit-badge')).toHaveText(/^(Full GPU|Partly on GPU|Fits on CPU|Does not fit|Measuring…)$/);
 
-  // Slow enough to see the bar move (~6 s for 30 MB).
+  // Slow enough to see the bar move (~9 s for 45 MB).
   hub.faults.throttleBytesPerSecond = 5e6;
   await q4.getByRole('button', { name: `Download ${Q4}` }).click();
   const download = dialog.locator('[data-testid^="download-"][data-state]').filter({ hasText: Q4 });
@@ -195,12 +202,12 @@ test('search → repository → quantization → progress → verified and insta
   await row.getByRole('button', { name: 'Use Tiny-Chat-Q4_K_M' }).click();
   await expect(row).toHaveAttribute('data-in-use', 'true', { timeout: 60_000 });
   await page.screenshot({ path: path.join('test-results', 'screenshots', 'hub-installed.png') });
+  // Installed from the Hub, it is not a demo.
+  await expect(row.getByText('Demo · gibberish')).toHaveCount(0);
   await dialog.getByTestId('models-close').click();
-  await page.getByTestId('composer-input').fill('Hello');
-  await page.keyboard.press('Enter');
-  const reply = page.getByTestId('message-assistant').last();
-  await expect(reply).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   await expect(page.getByTestId('model-select')).toHaveValue(landed);
+  // The downloaded model answers with its own tokenizer and template, and stops by itself.
+  await expectRealReply(page, 'Hello! Café 🎉');
 });
 
 test('results page with More results; a gated repository without a token and a file with the wrong bytes are refused with their sentences, and no file is left among the models', async ({ page }) => {
@@ -257,11 +264,75 @@ test('results page with More results; a gated repository without a token and a f
   await page.screenshot({ path: path.join('test-results', 'screenshots', 'hub-errors.png') });
 });
 
-/** A test catalog whose only entry is the fake Hub's Q4 file, recommended for every tier. */
+test('a repository that is not on the Hub, a 429 with a long Retry-After and a 5xx that persists each say so, and leave no file; a 5xx that passes is retried and the file verified', async ({ page }) => {
+  test.setTimeout(150_000);
+  // A catalog entry whose repository has gone from the Hub (renamed or deleted since it was listed).
+  const gone = { ...hub.fileInfo(CHAT_REPO, Q8) };
+  process.env.MAI_TEST_HOOKS = '1';
+  process.env.MAI_TEST_CATALOG = JSON.stringify({
+    huggingFaceBaseUrl: hub.endpoint,
+    replace: true,
+    entries: [{ id: 'gone-chat', name: 'Gone Chat', repo: 'test-org/Gone-Chat-GGUF', file: 'Gone-Chat-Q8_0.gguf', revision: hub.head(CHAT_REPO), sha256: gone.sha256, sizeBytes: gone.size }],
+  });
+  const folder = demoFolder();
+  host = await start(folder.dir, folder.tiny);
+  await ready(page, host);
+  const dialog = await openModels(page);
+  const before = ggufFiles(folder.dir);
+  const host127 = new URL(hub.endpoint).host.replace(/\./g, '\\.');
+
+  const entry = dialog.getByTestId('catalog-gone-chat');
+  await entry.getByTestId('catalog-download').click();
+  await expect(entry.getByTestId('download-start-error')).toHaveText(
+    new RegExp(`^The repository test-org/Gone-Chat-GGUF was not found on ${host127}; check its name \\(a private repository also needs a token that can read it\\)\\.$`),
+    { timeout: 30_000 },
+  );
+  expect(ggufFiles(folder.dir)).toEqual(before);
+  expect(partials(folder.dir)).toEqual([]);
+
+  const chat = await openRepo(dialog, 'Tiny-Chat', CHAT_REPO);
+  const q8 = chat.locator(`[data-testid="hub-file"][data-file="${Q8}"]`);
+  const cdnBefore = hub.cdnRequests.length;
+
+  // 429 asking for ten minutes: said at once with the wait, not waited out with the page hanging.
+  hub.faults.rateLimited = { count: 100, retryAfterSeconds: 600 };
+  await q8.getByRole('button', { name: `Download ${Q8}` }).click();
+  await expect(q8.getByTestId('hub-download-error')).toHaveText(new RegExp(`^${host127} is limiting requests \\(HTTP 429 Too Many Requests\\); it asks to wait 600 s, so try again later\\.$`), { timeout: 30_000 });
+  hub.faults.rateLimited = null;
+
+  // 503 on every request: retried with backoff, then said.
+  hub.faults.serverError = { count: 100, status: 503 };
+  await q8.getByRole('button', { name: `Download ${Q8}` }).click();
+  await expect(q8.getByTestId('hub-download-error')).toHaveText(new RegExp(`^${host127} had a server error \\(HTTP 503 Service Unavailable\\)`), { timeout: 30_000 });
+  expect(hub.hubRequests.filter((r) => r.status === 503).length).toBeGreaterThan(1);
+  hub.faults.serverError = null;
+  // Neither reached the CDN, and nothing is among the models.
+  expect(hub.cdnRequests.length).toBe(cdnBefore);
+  expect(ggufFiles(folder.dir)).toEqual(before);
+  expect(partials(folder.dir)).toEqual([]);
+  await page.screenshot({ path: path.join('test-results', 'screenshots', 'hub-http-errors.png') });
+
+  // Two 503s, then the Hub recovers: the download goes through, verified.
+  hub.faults.serverError = { count: 2, status: 503 };
+  await q8.getByRole('button', { name: `Download ${Q8}` }).click();
+  const download = dialog.locator('[data-testid^="download-"][data-state]').filter({ hasText: Q8 });
+  await expect(download).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(download.getByTestId('download-state')).toHaveText('Verified and installed');
+  await expect(q8.getByTestId('hub-download-error')).toHaveCount(0);
+  expect(hub.faults.serverError?.count).toBe(0);
+  expect(ggufFiles(folder.dir).sort()).toEqual([...before, Q8].sort());
+  expect(partials(folder.dir)).toEqual([]);
+});
+
+/**
+ * A test catalog that replaces the real one: its only entry is the fake Hub's Q4 file (the
+ * real-tokenizer model), recommended for every tier, so the card offers it on any machine.
+ */
 function firstModelCatalog(): string {
   const { sha256, size } = hub.fileInfo(CHAT_REPO, Q4);
   return JSON.stringify({
     huggingFaceBaseUrl: hub.endpoint,
+    replace: true,
     entries: [
       {
         id: 'tiny-chat-q4',
@@ -272,6 +343,9 @@ function firstModelCatalog(): string {
         sha256,
         sizeBytes: size,
         licence: 'apache-2.0',
+        parameters: '0.01B',
+        // The real-tokenizer model's shape (tests/fixtures/real-tokenizer-model.ts): 2 layers, 4 heads of 16.
+        architecture: { layers: 2, kvHeads: 4, headDim: 16 },
         recommendedFor: ['minimal', 'small', 'medium', 'large', 'workstation'],
       },
     ],
@@ -284,12 +358,12 @@ test('the first-real-model card: shown with demo models only, nothing downloads 
   process.env.MAI_TEST_CATALOG = firstModelCatalog();
   const folder = demoFolder();
   const cdnBefore = hub.cdnRequests.length;
-  host = await start(folder.dir, folder.tiny, userFolder(tightBudget()));
+  host = await start(folder.dir, folder.tiny);
   await ready(page, host);
   const card = page.getByTestId('first-model-card');
   await expect(card).toBeVisible();
   await expect(card.getByTestId('first-model-name')).toHaveText('Tiny Chat');
-  await expect(card.getByTestId('first-model-size')).toHaveText('29 MiB');
+  await expect(card.getByTestId('first-model-size')).toHaveText(mib(hub.fileInfo(CHAT_REPO, Q4).size));
   await expect(card.getByTestId('first-model-licence')).toHaveText('apache-2.0');
   await expect(card.getByTestId('fit-badge')).toBeVisible();
   // Nothing was fetched from the CDN, and nothing is queued, before the click.
@@ -307,9 +381,7 @@ test('the first-real-model card: shown with demo models only, nothing downloads 
   const landed = path.join(folder.dir, Q4);
   await expect(page.getByTestId('model-select')).toHaveValue(landed, { timeout: 90_000 });
   await expect(card).toHaveCount(0);
-  await page.getByTestId('composer-input').fill('Hello');
-  await page.keyboard.press('Enter');
-  await expect(page.getByTestId('message-assistant').last()).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expectRealReply(page, 'Hello');
   await expect(page.getByTestId('first-model-card')).toHaveCount(0);
 });
 
@@ -318,7 +390,7 @@ test('dismissing the first-real-model card is remembered across a restart', asyn
   process.env.MAI_TEST_HOOKS = '1';
   process.env.MAI_TEST_CATALOG = firstModelCatalog();
   const folder = demoFolder();
-  const userData = userFolder(tightBudget());
+  const userData = mkdtempSync(path.join(os.tmpdir(), 'mai-hub-user-'));
   host = await start(folder.dir, folder.tiny, userData);
   await ready(page, host);
   const card = page.getByTestId('first-model-card');

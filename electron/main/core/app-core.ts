@@ -11,7 +11,7 @@ import { CatalogService } from './catalog/catalog-service';
 import { CATALOG } from './catalog/catalog-data';
 import { bridgeDownloads, toDownloadData } from './catalog/downloads-bridge';
 import { ModelFiles } from './catalog/model-files';
-import { testCatalogFromEnv } from './catalog/test-catalog';
+import { testCatalogFromEnv, withTestCatalog } from './catalog/test-catalog';
 import { ConversationService } from './conversations';
 import { DownloadManager, type DownloadManagerOptions } from './downloads';
 import { ConversationStore } from './store/conversation-store';
@@ -173,7 +173,7 @@ export class AppCore {
       log: (message) => this.log('warn', message),
     });
     this.catalog = new CatalogService({
-      ...(testCatalog ? { entries: [...CATALOG, ...testCatalog.entries] } : {}),
+      ...(testCatalog ? { entries: withTestCatalog(CATALOG, testCatalog) } : {}),
       downloads: this.downloads,
       snapshot: () => this.lastSnapshot,
       ladder: () => this.models.ladder,

@@ -28,7 +28,7 @@ export interface SuggestionDeps {
   listProcesses?: () => Promise<ProcessUse[]>;
   /**
    * Cores inference threads can use (physical cores: llama.cpp runs one math thread per core);
-   * default read once with systeminformation, `os.availableParallelism()` until then.
+   * default read once with systeminformation when first asked, `os.availableParallelism()` until then.
    */
   cores?: () => number;
   now?: () => number;
@@ -229,13 +229,22 @@ export class SuggestionEngine {
 
   private machineCores(): () => number {
     let cores = os.availableParallelism();
-    void import('systeminformation')
-      .then((si) => si.cpu())
-      .then((cpu) => {
-        if (cpu.physicalCores > 0) cores = cpu.physicalCores;
-      })
-      .catch(() => {});
-    return () => cores;
+    let asked = false;
+    return () => {
+      // Read when first needed, not when the core is built: si.cpu() starts several programs
+      // (lscpu and others) that competed for the CPU with whatever ran next — in the Hub
+      // benchmark a download started at once ran markedly slower (docs/benchmarks.md).
+      if (!asked) {
+        asked = true;
+        void import('systeminformation')
+          .then((si) => si.cpu())
+          .then((cpu) => {
+            if (cpu.physicalCores > 0) cores = cpu.physicalCores;
+          })
+          .catch(() => {});
+      }
+      return cores;
+    };
   }
 
   private sampleProcesses(): void {

@@ -2,7 +2,9 @@
  * Test-only catalog entries. The Hugging Face Hub cannot be reached from the test machines, so an
  * end-to-end test of catalog downloads through the UI needs entries it controls: `MAI_TEST_CATALOG`
  * holds JSON `{huggingFaceBaseUrl, entries}` and is honoured only when `MAI_TEST_HOOKS=1` (like the
- * engine's resource overlay). The entries are added after the real catalog; `huggingFaceBaseUrl`
+ * engine's resource overlay). The entries are added after the real catalog, or replace it with
+ * `replace: true` (so a test's entry is the recommended one whatever the machine's memory, where the
+ * real catalog's pick for the tier would otherwise win); `huggingFaceBaseUrl`
  * points the Hub client at a local stand-in (tests/helpers/fake-hub.ts), so the download goes
  * through the same resolution, manager and checksum as a real one (the pinned revision and SHA-256
  * must agree with what that Hub states).
@@ -30,11 +32,20 @@ const testCatalogSchema = z.object({
   /** Where `hf:` URIs resolve instead of https://huggingface.co (a server the test started). */
   huggingFaceBaseUrl: z.string().url().optional(),
   entries: z.array(entrySchema).max(20),
+  /** True: these entries are the whole catalog. Default false: they follow the real catalog's. */
+  replace: z.boolean().default(false),
 });
 
 export interface TestCatalog {
   huggingFaceBaseUrl: string | null;
   entries: CatalogEntry[];
+  /** The entries replace the real catalog instead of following it. */
+  replace: boolean;
+}
+
+/** The catalog to offer: the real one followed by the test entries, or the test entries alone. */
+export function withTestCatalog(catalog: readonly CatalogEntry[], test: TestCatalog): CatalogEntry[] {
+  return test.replace ? [...test.entries] : [...catalog, ...test.entries];
 }
 
 /**
@@ -63,5 +74,6 @@ export function testCatalogFromEnv(env: NodeJS.ProcessEnv, warn: (message: strin
   return {
     huggingFaceBaseUrl: parsed.data.huggingFaceBaseUrl ?? null,
     entries: parsed.data.entries.map((e) => ({ ...e, sizeIsApproximate: false })),
+    replace: parsed.data.replace,
   };
 }

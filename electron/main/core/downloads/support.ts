@@ -90,10 +90,19 @@ export async function fileSize(file: string): Promise<number> {
   }
 }
 
-/** Writes all of `data` at the file's position (a write may take fewer bytes than asked). */
-export async function writeFully(fh: FileHandle, data: Uint8Array): Promise<void> {
-  for (let written = 0; written < data.byteLength; ) {
-    const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
-    written += bytesWritten;
+/**
+ * Writes `chunks` in order at the file's position with as few gathered writes (writev) as the
+ * system allows, continuing after a short write; the chunks are not copied into one buffer.
+ */
+export async function writevFully(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
+  let rest = chunks.filter((c) => c.byteLength > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest as Uint8Array[]);
+    let skip = bytesWritten;
+    let i = 0;
+    while (i < rest.length && skip >= (rest[i] as Uint8Array).byteLength) skip -= (rest[i++] as Uint8Array).byteLength;
+    rest = rest.slice(i);
+    if (skip > 0 && rest.length > 0) rest[0] = (rest[0] as Uint8Array).subarray(skip);
   }
 }
+

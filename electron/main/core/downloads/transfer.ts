@@ -21,7 +21,7 @@ import {
 } from './errors';
 import type { Validator } from './state-store';
 import { fsyncDir } from './state-store';
-import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep, writeFully } from './support';
+import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep, writevFully } from './support';
 import type { StatFsLike } from './types';
 
 /** Write to disk in batches: fewer syscalls than one per network chunk (~16-64 KB) ... */
@@ -210,6 +210,7 @@ class Transfer {
       // undici ends the body when its signal aborts; an injected fetch might not, so cancel it too.
       request.signal.addEventListener('abort', () => void activeReader.cancel().catch(() => undefined), { once: true });
       let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
       let lastFlush = Date.now();
       for (;;) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -222,10 +223,12 @@ class Transfer {
         }
         if (chunk.done) break;
         pending.push(chunk.value);
-        if (byteLength(pending) >= FLUSH_BYTES || Date.now() - lastFlush >= FLUSH_MS) {
+        pendingBytes += chunk.value.byteLength;
+        if (pendingBytes >= FLUSH_BYTES || Date.now() - lastFlush >= FLUSH_MS) {
           clearTimeout(timer); // a slow disk is not a stalled server
           await this.write(pending);
           pending = [];
+          pendingBytes = 0;
           lastFlush = Date.now();
         }
         armStallTimer();
@@ -302,27 +305,30 @@ class Transfer {
 
   /** Appends received bytes; only bytes that reached the file are hashed and counted. */
   private async write(chunks: Uint8Array[]): Promise<void> {
-    if (byteLength(chunks) === 0) return;
-    const data = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+    const bytes = byteLength(chunks);
+    if (bytes === 0) return;
     try {
       const fh = (this.fh ??= await open(this.o.partialPath, 'a'));
-      // Awaiting each write before reading more from the socket is the backpressure. The write runs
-      // in libuv's thread pool while the hash runs here, so the two overlap. A failed write ends
-      // this transfer and its hash with it (a resume hashes the partial file again), so hashing
-      // bytes before they are on disk is safe. (A hash on a worker thread was tried: on two busy
-      // cores it made downloads slower, not faster; see docs/benchmarks.md.)
-      const writing = writeFully(fh, data);
-      this.hash.update(data);
+      // One gathered write of the network's chunks as they came (writev): joining them into one
+      // buffer first cost a copy of every byte and a 1 MiB allocation per batch, which showed in
+      // CPU profiles as copying and garbage collection (docs/benchmarks.md). Awaiting each write
+      // before reading more from the socket is the backpressure. The write runs in libuv's thread
+      // pool while the hash runs here, so the two overlap. A failed write ends this transfer and
+      // its hash with it (a resume hashes the partial file again), so hashing bytes before they are
+      // on disk is safe. (A hash on a worker thread was tried: on two busy cores it made downloads
+      // slower, not faster; see docs/benchmarks.md.)
+      const writing = writevFully(fh, chunks);
+      for (const chunk of chunks) this.hash.update(chunk);
       await writing;
     } catch (error) {
       if (!isDiskFullError(error)) throw ioFailure(`write ${this.o.partialPath}`, error);
       const free = await this.freeBytes();
-      const remaining = this.total !== null ? this.remainingBytes() : data.byteLength;
+      const remaining = this.total !== null ? this.remainingBytes() : bytes;
       // Never leave a half file among the models (and free the space it took).
       await this.discardPartial();
       throw diskFullFailure(this.o.fileName, remaining, free, this.o.modelsDir, 0);
     }
-    this.offset += data.byteLength;
+    this.offset += bytes;
     this.o.hooks.onBytes(this.offset, this.total);
   }
 
