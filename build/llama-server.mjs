@@ -98,8 +98,18 @@ function main() {
     run('git', ['-c', 'advice.detachedHead=false', 'checkout', '-q', commit], source);
   }
   run('cmake', [
-    '-S', source, '-B', buildDir, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_SHARED_LIBS=OFF',
-    '-DLLAMA_CURL=OFF', '-DGGML_RPC=ON', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF',
+    '-S',
+    source,
+    '-B',
+    buildDir,
+    '-G',
+    'Ninja',
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DBUILD_SHARED_LIBS=OFF',
+    '-DLLAMA_CURL=OFF',
+    '-DGGML_RPC=ON',
+    '-DLLAMA_BUILD_TESTS=OFF',
+    '-DLLAMA_BUILD_EXAMPLES=OFF',
     // Portable: the binaries may be cached and reused on another CPU of the same architecture.
     '-DGGML_NATIVE=OFF',
   ]);

@@ -35,7 +35,13 @@ export interface RunningProcess {
 }
 
 /** Spawns `command` and resolves once `ready(output)` holds (rejects when it exits first or after `timeoutMs`). */
-async function spawnUntil(command: string, args: string[], port: number, ready: (output: string) => boolean | Promise<boolean>, timeoutMs: number): Promise<RunningProcess> {
+async function spawnUntil(
+  command: string,
+  args: string[],
+  port: number,
+  ready: (output: string) => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<RunningProcess> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -77,20 +83,60 @@ async function spawnUntil(command: string, args: string[], port: number, ready: 
 }
 
 /** Starts llama-server on `model` (alias `alias`), one slot, one thread, context `contextSize`. */
-export async function startLlamaServer(options: { model: string; alias: string; contextSize?: number; apiKey?: string; rpc?: string; extraArgs?: string[] }): Promise<RunningProcess> {
+export async function startLlamaServer(options: {
+  model: string;
+  alias: string;
+  contextSize?: number;
+  apiKey?: string;
+  rpc?: string;
+  extraArgs?: string[];
+}): Promise<RunningProcess> {
   if (!llamaServerBinaries) throw new Error(llamaServerMissing!);
   const port = await freePort();
-  const args = ['-m', options.model, '--alias', options.alias, '--host', '127.0.0.1', '--port', String(port), '-c', String(options.contextSize ?? 2048), '-np', '1', '-t', '1', '--no-webui'];
+  const args = [
+    '-m',
+    options.model,
+    '--alias',
+    options.alias,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '-c',
+    String(options.contextSize ?? 2048),
+    '-np',
+    '1',
+    '-t',
+    '1',
+    '--no-webui',
+  ];
   if (options.apiKey) args.push('--api-key', options.apiKey);
   if (options.rpc) args.push('--rpc', options.rpc, '-ngl', '99');
   args.push(...(options.extraArgs ?? []));
   // The log line says the socket is open; /health 200 says the model is loaded.
-  return spawnUntil(llamaServerBinaries.llamaServer, args, port, async (output) => /server is listening/.test(output) && (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false)), 120_000);
+  return spawnUntil(
+    llamaServerBinaries.llamaServer,
+    args,
+    port,
+    async (output) =>
+      /server is listening/.test(output) &&
+      (await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      )),
+    120_000,
+  );
 }
 
 /** Starts ggml-rpc-server on 127.0.0.1 (CPU backend). */
 export async function startRpcServer(): Promise<RunningProcess> {
   if (!llamaServerBinaries) throw new Error(llamaServerMissing!);
   const port = await freePort();
-  return spawnUntil(llamaServerBinaries.rpcServer, ['-H', '127.0.0.1', '-p', String(port)], port, (output) => /Starting RPC server|listening|endpoint/i.test(output), 60_000);
+  return spawnUntil(
+    llamaServerBinaries.rpcServer,
+    ['-H', '127.0.0.1', '-p', String(port)],
+    port,
+    (output) => /Starting RPC server|listening|endpoint/i.test(output),
+    60_000,
+  );
 }

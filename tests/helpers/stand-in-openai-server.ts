@@ -21,7 +21,8 @@ export interface StandInServer {
   close(): Promise<void>;
 }
 
-const chunk = (content: string, finish: string | null = null) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+const chunk = (content: string, finish: string | null = null) =>
+  `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
 
 /** Starts the stand-in; `apiKey` set: requests without `Bearer <apiKey>` get 401. */
 export async function startStandInServer(apiKey?: string): Promise<StandInServer> {

@@ -26,14 +26,29 @@ afterAll(async () => {
 
 function runtimeFor(server: RunningProcess, options: { apiKey?: string; idleTimeoutMs?: number } = {}) {
   const logs: string[] = [];
-  const runtime = new RemoteRuntime({ engine: { baseUrl: server.url, ...(options.apiKey ? { apiKey: options.apiKey } : {}) }, idleTimeoutMs: options.idleTimeoutMs ?? 20_000, log: (level, message) => logs.push(`${level} ${message}`) });
+  const runtime = new RemoteRuntime({
+    engine: { baseUrl: server.url, ...(options.apiKey ? { apiKey: options.apiKey } : {}) },
+    idleTimeoutMs: options.idleTimeoutMs ?? 20_000,
+    log: (level, message) => logs.push(`${level} ${message}`),
+  });
   return { runtime, logs };
 }
 
 let nextId = 0;
 function ask(runtime: RemoteRuntime, onText: (text: string, requestId: string) => void = () => {}, maxTokens = 64): Promise<GenerateResult> {
   const requestId = `r${nextId++}`;
-  return runtime.generate({ requestId, history: [{ role: 'system', text: 'You are Mai.' }, { role: 'user', text: 'Tell me about the river.' }], maxTokens, seed: 1 }, (text) => onText(text, requestId));
+  return runtime.generate(
+    {
+      requestId,
+      history: [
+        { role: 'system', text: 'You are Mai.' },
+        { role: 'user', text: 'Tell me about the river.' },
+      ],
+      maxTokens,
+      seed: 1,
+    },
+    (text) => onText(text, requestId),
+  );
 }
 
 describe.skipIf(llamaServerMissing !== null)('RemoteRuntime on a real llama-server', () => {

@@ -108,8 +108,12 @@ export class RemoteRuntime implements ModelRuntime {
       gpuLayers: 0,
       loadMs: performance.now() - started,
     };
-    this.options.log('info', `remote model ${this.loaded.name} ready: ${this.loaded.contextSize}-token context${probe.slots ? `, ${probe.slots} slots` : ''}, ${probe.rttMs.toFixed(1)} ms round trip`);
-    if (this.server.unencryptedOverNetwork) this.options.log('warn', `${this.server.host} is reached over plain http: the conversation crosses the network unencrypted.`);
+    this.options.log(
+      'info',
+      `remote model ${this.loaded.name} ready: ${this.loaded.contextSize}-token context${probe.slots ? `, ${probe.slots} slots` : ''}, ${probe.rttMs.toFixed(1)} ms round trip`,
+    );
+    if (this.server.unencryptedOverNetwork)
+      this.options.log('warn', `${this.server.host} is reached over plain http: the conversation crosses the network unencrypted.`);
     return this.loaded;
   }
 
@@ -238,7 +242,10 @@ export function fitHistory(history: readonly ChatTurn[], contextSize: number, ma
   const total = (turns: readonly ChatTurn[]) => turns.reduce((sum, turn) => sum + estimateTokens(turn), 0);
   const kept = history.filter((turn, i) => turn.role === 'system' || i === history.length - 1);
   if (total(kept) > contextSize - MIN_REPLY_ROOM) {
-    throw new RemoteError('context', `The message is about ${total(kept)} tokens long but ${name} holds ${contextSize} tokens of context (${MIN_REPLY_ROOM} kept for the reply). Shorten the message.`);
+    throw new RemoteError(
+      'context',
+      `The message is about ${total(kept)} tokens long but ${name} holds ${contextSize} tokens of context (${MIN_REPLY_ROOM} kept for the reply). Shorten the message.`,
+    );
   }
   let turns = [...history];
   let dropped = 0;

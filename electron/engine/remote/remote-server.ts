@@ -32,7 +32,8 @@ export class RemoteServer {
 
   constructor(engine: RemoteEngine) {
     const url = new URL(engine.baseUrl);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError('refused', `${url.protocol} is not a web address Mai can use for a server; use http:// or https://.`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new RemoteError('refused', `${url.protocol} is not a web address Mai can use for a server; use http:// or https://.`);
     // A base URL given with its /v1 suffix is accepted as the same server.
     const prefix = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.baseUrl = `${url.origin}${prefix}`;
@@ -82,18 +83,24 @@ export class RemoteServer {
     const detail = serverMessage(body);
     const { status } = response;
     if (status === 401 || status === 403) {
-      throw new RemoteError('unauthorized', `The server at ${this.host} refused the API key${this.apiKey ? '' : ' (none was given)'} (HTTP ${status}). Check the key in Mai's settings.`);
+      throw new RemoteError(
+        'unauthorized',
+        `The server at ${this.host} refused the API key${this.apiKey ? '' : ' (none was given)'} (HTTP ${status}). Check the key in Mai's settings.`,
+      );
     }
-    if (status === 404 && what === 'model') throw new RemoteError('model-missing', `The server at ${this.host} does not serve that model${detail ? `: ${detail}` : ''}.`);
+    if (status === 404 && what === 'model')
+      throw new RemoteError('model-missing', `The server at ${this.host} does not serve that model${detail ? `: ${detail}` : ''}.`);
     if (status >= 500) throw new RemoteError('server-error', `The server at ${this.host} failed (HTTP ${status})${detail ? `: ${detail}` : ''}.`);
-    if (/context|too long|exceed/i.test(detail)) throw new RemoteError('context', `The conversation does not fit the server's context at ${this.host}: ${detail}`);
+    if (/context|too long|exceed/i.test(detail))
+      throw new RemoteError('context', `The conversation does not fit the server's context at ${this.host}: ${detail}`);
     throw new RemoteError('refused', `The server at ${this.host} refused the ${what} request (HTTP ${status})${detail ? `: ${detail}` : ''}.`);
   }
 
   /** Refuses an answer that is a web page instead of the API. */
   assertNotHtml(response: Response): void {
     const type = response.headers.get('content-type') ?? '';
-    if (/text\/html/i.test(type)) throw new RemoteError('html', `${this.host} answered with a web page, not an OpenAI-compatible API. Check the address (and the port).`);
+    if (/text\/html/i.test(type))
+      throw new RemoteError('html', `${this.host} answered with a web page, not an OpenAI-compatible API. Check the address (and the port).`);
   }
 
   /** GETs JSON from `path` and parses it with `schema`, within `timeoutMs`. */
@@ -108,7 +115,8 @@ export class RemoteServer {
       if (!parsed.success) throw new RemoteError('malformed', `${this.host}${path} did not answer as an OpenAI-compatible server does.`);
       return parsed.data;
     } catch (error) {
-      if (timeout.aborted && !signal?.aborted) throw new RemoteError('timeout', `The server at ${this.host} did not answer ${path} within ${Math.round(timeoutMs / 1000)} s.`);
+      if (timeout.aborted && !signal?.aborted)
+        throw new RemoteError('timeout', `The server at ${this.host} did not answer ${path} within ${Math.round(timeoutMs / 1000)} s.`);
       throw error;
     }
   }
@@ -121,7 +129,8 @@ export class RemoteServer {
     const timeout = AbortSignal.timeout(DEFAULT_PROBE_TIMEOUT_MS);
     const health = await this.request('/health', { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((error: unknown) => error as Error);
     if (health instanceof Error) {
-      if (timeout.aborted && !signal?.aborted) throw new RemoteError('timeout', `The server at ${this.host} did not answer /health within ${DEFAULT_PROBE_TIMEOUT_MS / 1000} s.`);
+      if (timeout.aborted && !signal?.aborted)
+        throw new RemoteError('timeout', `The server at ${this.host} did not answer /health within ${DEFAULT_PROBE_TIMEOUT_MS / 1000} s.`);
       throw health;
     }
     // 503 is llama-server still loading its model; 404 a server without /health.

@@ -56,7 +56,18 @@ export async function streamChat(server: RemoteServer, request: StreamRequest, o
     clearTimeout(idle);
     idle = setTimeout(() => hang.abort(), request.idleTimeoutMs);
   };
-  const outcome: StreamOutcome = { text: '', finishReason: null, aborted: false, chunks: 0, startedAt: performance.now(), firstAt: 0, lastAt: 0, endedAt: 0, completionTokens: null, timings: null };
+  const outcome: StreamOutcome = {
+    text: '',
+    finishReason: null,
+    aborted: false,
+    chunks: 0,
+    startedAt: performance.now(),
+    firstAt: 0,
+    lastAt: 0,
+    endedAt: 0,
+    completionTokens: null,
+    timings: null,
+  };
   const signal = AbortSignal.any([request.signal, hang.signal]);
   const body = {
     model: request.model,
@@ -89,13 +100,19 @@ export async function streamChat(server: RemoteServer, request: StreamRequest, o
       if (done) break;
     }
     if (!done) {
-      throw new RemoteError('incomplete', `The reply from ${server.host} stopped before it was finished (the stream ended without [DONE]${reader.midEvent ? ', in the middle of an event' : ''}).`);
+      throw new RemoteError(
+        'incomplete',
+        `The reply from ${server.host} stopped before it was finished (the stream ended without [DONE]${reader.midEvent ? ', in the middle of an event' : ''}).`,
+      );
     }
   } catch (error) {
     if (request.signal.aborted) {
       outcome.aborted = true;
     } else if (hang.signal.aborted) {
-      throw new RemoteError('timeout', `The server at ${server.host} sent nothing for ${Math.round(request.idleTimeoutMs / 1000)} s; Mai gave up on the reply.`);
+      throw new RemoteError(
+        'timeout',
+        `The server at ${server.host} sent nothing for ${Math.round(request.idleTimeoutMs / 1000)} s; Mai gave up on the reply.`,
+      );
     } else if (error instanceof RemoteError) {
       throw error;
     } else {
@@ -124,7 +141,8 @@ function take(server: RemoteServer, data: string, outcome: StreamOutcome, onText
     throw new RemoteError('server-error', server.redact(`The server at ${server.host} failed during the reply: ${message}`));
   }
   const parsed = chatChunkSchema.safeParse(json);
-  if (!parsed.success) throw new RemoteError('malformed', `The server at ${server.host} sent an event that is not a chat-completion chunk; Mai stopped reading the reply.`);
+  if (!parsed.success)
+    throw new RemoteError('malformed', `The server at ${server.host} sent an event that is not a chat-completion chunk; Mai stopped reading the reply.`);
   const chunk = parsed.data;
   const choice = chunk.choices[0];
   const text = choice?.delta?.content;
