@@ -5,8 +5,8 @@
  * group that throws is reported as `{ error }` and the others still run.
  *
  * Groups: fullStack, threads, switchLatency, memory (bench/model-bench.ts), scaler
- * (bench/scaler-bench.ts), renderer (bench/renderer-bench.ts) and hub (bench/hub-bench.ts); the
- * last three are loaded at run time so that a missing or broken file only skips its group.
+ * (bench/scaler-bench.ts), renderer (bench/renderer-bench.ts), hub (bench/hub-bench.ts) and remote
+ * (bench/remote-bench.ts); the last four are loaded at run time so that a missing or broken file only skips its group.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -48,8 +48,9 @@ function bundledGroup(fileName: string, exportName: string, label: string): Grou
 const scaler = bundledGroup('scaler-bench.ts', 'runScalerBenchmarks', 'scaler');
 const renderer = bundledGroup('renderer-bench.ts', 'runRendererBenchmarks', 'renderer');
 const hub = bundledGroup('hub-bench.ts', 'runHubBenchmarks', 'hub');
+const remote = bundledGroup('remote-bench.ts', 'runRemoteBenchmarks', 'remote');
 
-const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler, renderer, hub };
+const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler, renderer, hub, remote };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
   const quick = argv.includes('--quick');
@@ -77,6 +78,8 @@ function nestedTargets(result: unknown, root: string): TargetResult[] {
     chartUpdate: 'p95Ms',
     chatIsolation: 'chatDomMutationsDuringSamplesOnly',
     hashedDownload: 'ratio',
+    tokensPerSecondRatio: 'ratio',
+    ttftOverhead: 'overheadMs',
   };
   const found: TargetResult[] = [];
   const walk = (value: unknown, at: string[], depth: number) => {

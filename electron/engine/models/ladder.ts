@@ -38,7 +38,7 @@ export async function buildLadder(request: ConfigureRequest, runtime: ModelRunti
     const footprint = await footprints.estimate(estimate, model.path, model.sizeBytes, contextSize ?? DEFAULT_CONTEXT, 0);
     rungs.push({
       id: model.path,
-      runtimeId: runtime.id,
+      runtimeId: runtime.runtimeIdOf?.(model.path) ?? runtime.id,
       model: { path: model.path, name: footprint.name ?? path.basename(model.path, '.gguf'), synthetic: model.synthetic },
       cost: contextSize ? { contextSize } : {},
       footprint,

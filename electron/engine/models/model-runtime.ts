@@ -48,6 +48,8 @@ export interface RuntimeMeasure {
 export interface ModelRuntime {
   /** The runtime's id on rungs (`llama` for node-llama-cpp in the engine process). */
   readonly id: string;
+  /** The id of the runtime that serves `path`, for a runtime made of several (runtime-set.ts); absent: `id`. */
+  runtimeIdOf?(path: string): string;
   /** The model loaded and ready, or null. */
   readonly model: LoadedModel | null;
   /** Refuses (MaiError) a model this runtime cannot load, before anything is unloaded; resolves with its size, bytes. */

@@ -35,7 +35,7 @@ export interface FakeTiming {
 }
 
 export class FakeRuntime implements ModelRuntime {
-  readonly id = 'fake';
+  readonly id: string = 'fake';
   loaded: LoadedModel | null = null;
   /** What happened, in order: `load:<path>`, `swap:<path>`, `unload:<path>`, `prepare:<path>`, `discard:<path>`. */
   readonly calls: string[] = [];
