@@ -259,7 +259,12 @@ export interface CoreHarness {
   /** The engine state, last resource sample, notices, decisions and warnings, for error messages. */
   diagnose(): string;
   /** Resolves with the first matching event after the call (or, with `since`, after that index). */
-  waitFor<E extends AppEvent>(event: E, predicate?: (payload: AppPayload<E>) => boolean, timeoutMs?: number, since?: number): Promise<{ payload: AppPayload<E>; at: number }>;
+  waitFor<E extends AppEvent>(
+    event: E,
+    predicate?: (payload: AppPayload<E>) => boolean,
+    timeoutMs?: number,
+    since?: number,
+  ): Promise<{ payload: AppPayload<E>; at: number }>;
   shutdown(): Promise<void>;
 }
 
@@ -313,15 +318,24 @@ export function startCore(options: Partial<AppCoreOptions> = {}): CoreHarness {
     waitFor,
     diagnose: () => {
       const notices = events.filter((e) => e.event === 'onNotice').map((e) => (e.payload as { message: string }).message);
-      const decisions = events.filter((e) => e.event === 'onScalerDecision').map((e) => {
-        const d = e.payload as { action: string; path: string; reason: string };
-        return `${d.action}/${d.path}: ${d.reason}`;
-      });
+      const decisions = events
+        .filter((e) => e.event === 'onScalerDecision')
+        .map((e) => {
+          const d = e.payload as { action: string; path: string; reason: string };
+          return `${d.action}/${d.path}: ${d.reason}`;
+        });
       const snapshot = [...events].reverse().find((e) => e.event === 'onResourceSample')?.payload as
-        | { sample: { memUsedBytes: number; memTotalBytes: number }; thresholds: unknown; status?: unknown }
-        | undefined;
-      const memory = snapshot ? `last sample: memory ${((snapshot.sample.memUsedBytes / snapshot.sample.memTotalBytes) * 100).toFixed(1)} % of ${(snapshot.sample.memTotalBytes / 2 ** 30).toFixed(2)} GiB, thresholds ${JSON.stringify(snapshot.thresholds)}, status ${JSON.stringify(snapshot.status ?? null).slice(0, 300)}` : 'no resource sample';
-      return [`engine ${core.engine.status.state}`, memory, ...notices.slice(-5).map((n) => `notice: ${n}`), ...decisions.slice(-5).map((d) => `decision: ${d}`), ...warnings.slice(-5)].join('\n');
+        { sample: { memUsedBytes: number; memTotalBytes: number }; thresholds: unknown; status?: unknown } | undefined;
+      const memory = snapshot
+        ? `last sample: memory ${((snapshot.sample.memUsedBytes / snapshot.sample.memTotalBytes) * 100).toFixed(1)} % of ${(snapshot.sample.memTotalBytes / 2 ** 30).toFixed(2)} GiB, thresholds ${JSON.stringify(snapshot.thresholds)}, status ${JSON.stringify(snapshot.status ?? null).slice(0, 300)}`
+        : 'no resource sample';
+      return [
+        `engine ${core.engine.status.state}`,
+        memory,
+        ...notices.slice(-5).map((n) => `notice: ${n}`),
+        ...decisions.slice(-5).map((d) => `decision: ${d}`),
+        ...warnings.slice(-5),
+      ].join('\n');
     },
     shutdown: async () => {
       if (stopped) return;
@@ -393,7 +407,9 @@ export async function sendAndMeasure(h: CoreHarness, text: string, timeoutMs = 3
   const sentAt = performance.now();
   const { assistantMessageId } = await h.core.handlers['chat:send']({ text });
   const done = await h.waitFor('onChatMessage', ({ message }) => message.id === assistantMessageId && message.status !== 'streaming', timeoutMs, since);
-  const tokenEvents = h.events.slice(since).filter((e) => e.event === 'onChatToken' && (e.payload as AppPayload<'onChatToken'>).messageId === assistantMessageId);
+  const tokenEvents = h.events
+    .slice(since)
+    .filter((e) => e.event === 'onChatToken' && (e.payload as AppPayload<'onChatToken'>).messageId === assistantMessageId);
   const message = done.payload.message;
   const stats = message.stats ?? { tokens: 0, ttftMs: Number.NaN, tokensPerSecond: 0, durationMs: 0 };
   const first = tokenEvents[0]?.at ?? Number.NaN;

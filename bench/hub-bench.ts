@@ -34,10 +34,14 @@ interface HubProcess {
 
 export async function startHubProcess(model: string): Promise<HubProcess> {
   const repos = [{ id: REPO, licence: 'apache-2.0', files: [{ path: FILE, content: model }] }];
-  const child = spawn(process.execPath, [path.join(repoDir, 'build', 'run-ts.mjs'), path.join(repoDir, 'tests', 'helpers', 'fake-hub-cli.ts'), JSON.stringify(repos)], {
-    cwd: repoDir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(repoDir, 'build', 'run-ts.mjs'), path.join(repoDir, 'tests', 'helpers', 'fake-hub-cli.ts'), JSON.stringify(repos)],
+    {
+      cwd: repoDir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const onExit = () => child.kill('SIGKILL');
   process.once('exit', onExit);
   const line = await new Promise<string>((resolve, reject) => {

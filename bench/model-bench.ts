@@ -122,7 +122,8 @@ export async function fullStack(options: BenchOptions = {}): Promise<GroupResult
       await sendAndMeasure(harness, 'Warm-up.');
       // Pairs (direct, stack) until `runs` clean ones (machine not busier than our own work during
       // both halves) or `maxAttempts`; with too few clean pairs, every pair counts and it is flagged.
-      const pairs: Array<{ direct: DirectReply & { machineBusy: number }; stack: StackReply & { machineBusy: number }; clean: boolean; sameModel: boolean }> = [];
+      const pairs: Array<{ direct: DirectReply & { machineBusy: number }; stack: StackReply & { machineBusy: number }; clean: boolean; sameModel: boolean }> =
+        [];
       const modelName = harness.core.models.current?.name ?? '';
       const quietWaits: Array<{ waitedMs: number; busy: number }> = [];
       for (let i = 0; i < maxAttempts && pairs.filter((p) => p.clean).length < runs; i++) {
@@ -133,11 +134,20 @@ export async function fullStack(options: BenchOptions = {}): Promise<GroupResult
         await harness.core.handlers['chat:new']({});
         cpu = cpuTimes();
         const st = await sendAndMeasure(harness, prompt(i)).catch((error: Error) =>
-          Promise.reject(new Error(`${label} pair ${i}: ${error.message}\n${harness.diagnose()}\nmodel decisions: ${modelDecisions(harness).join(' | ')}\nengine replaced: ${engineDownNotices(harness).join(' | ')}`)),
+          Promise.reject(
+            new Error(
+              `${label} pair ${i}: ${error.message}\n${harness.diagnose()}\nmodel decisions: ${modelDecisions(harness).join(' | ')}\nengine replaced: ${engineDownNotices(harness).join(' | ')}`,
+            ),
+          ),
         );
         const stackBusy = cpuBusySince(cpu);
         const sameModel = st.model === modelName;
-        pairs.push({ direct: { ...d, machineBusy: directBusy }, stack: { ...st, machineBusy: stackBusy }, clean: sameModel && directBusy <= CLEAN_BUSY && stackBusy <= CLEAN_BUSY, sameModel });
+        pairs.push({
+          direct: { ...d, machineBusy: directBusy },
+          stack: { ...st, machineBusy: stackBusy },
+          clean: sameModel && directBusy <= CLEAN_BUSY && stackBusy <= CLEAN_BUSY,
+          sameModel,
+        });
         if (!sameModel) {
           // The app switched models although it was pinned: bring the benchmark's model back.
           await harness.core.handlers['models:select']({ path: modelPath });
@@ -152,7 +162,10 @@ export async function fullStack(options: BenchOptions = {}): Promise<GroupResult
       const ratio = s.tokensPerSecond / d.tokensPerSecond;
       const pairedRatio = median(stackRuns.map((r, i) => r.tokensPerSecond / directRuns[i]!.tokensPerSecond));
       const ttftOverhead = s.ttftMs - d.ttftMs;
-      targets.push(atLeast(`fullStack ${label} tokens/s ratio (stack/direct)`, ratio, 0.97), atMost(`fullStack ${label} TTFT overhead`, ttftOverhead, 15, 'ms', true));
+      targets.push(
+        atLeast(`fullStack ${label} tokens/s ratio (stack/direct)`, ratio, 0.97),
+        atMost(`fullStack ${label} TTFT overhead`, ttftOverhead, 15, 'ms', true),
+      );
       perModel[label] = {
         model: path.basename(modelPath),
         direct: { ...d, threads: direct.context.currentThreads, runs: directRuns.map(roundReply) },
@@ -166,7 +179,13 @@ export async function fullStack(options: BenchOptions = {}): Promise<GroupResult
         ratio: round(ratio, 3),
         pairedRatioMedian: round(pairedRatio, 3),
         ttftOverheadMs: round(ttftOverhead),
-        pairs: { attempted: pairs.length, clean: cleanPairs.length, used: used.length, contended: cleanPairs.length < runs, onAnotherModel: pairs.filter((p) => !p.sameModel).length },
+        pairs: {
+          attempted: pairs.length,
+          clean: cleanPairs.length,
+          used: used.length,
+          contended: cleanPairs.length < runs,
+          onAnotherModel: pairs.filter((p) => !p.sameModel).length,
+        },
         discarded: pairs.filter((p) => !used.includes(p)).map((p) => ({ direct: roundReply(p.direct), stack: roundReply(p.stack) })),
         scalerModelDecisions: modelDecisions(harness),
         quietWaits,
@@ -185,7 +204,8 @@ export async function fullStack(options: BenchOptions = {}): Promise<GroupResult
       runs,
       sampling: ENGINE_SAMPLING,
       seed: 'direct: 1000 + run; full stack: none (chat:send takes no seed; the synthetic models never stop early, so every reply is maxTokens long)',
-      measured: 'TTFT: chat:send called (direct: prompt() called) → first token event at the subscriber (direct: first onTextChunk). tokens/s: (tokens − 1) / (last − first token event). Medians; ratio = median stack tokens/s / median direct tokens/s.',
+      measured:
+        'TTFT: chat:send called (direct: prompt() called) → first token event at the subscriber (direct: first onTextChunk). tokens/s: (tokens − 1) / (last − first token event). Medians; ratio = median stack tokens/s / median direct tokens/s.',
       pairing: `runs alternate direct/stack; before each pair the bench waits up to ${quietWaitMs / 1000} s for a half-second window with the machine ≤ 20 % busy; machineBusy = fraction of all cores busy during the run (one inference thread alone ≈ 0.5–0.65 on 2 cores). A pair is clean when both runs stayed ≤ ${CLEAN_BUSY}; the figures use the first ${runs} clean pairs (up to ${maxAttempts} attempts), else every pair (contended: true)`,
     },
     models: perModel,
@@ -209,7 +229,12 @@ function modelDecisions(h: CoreHarness): string[] {
     .filter((e) => e.event === 'onScalerDecision')
     .map((e) => e.payload as { action: string; path: string; reason: string; from?: unknown; to?: unknown })
     .filter((d) => d.action !== 'threads')
-    .map((d) => `${d.action} (${d.path}) ${d.from !== undefined ? `${path.basename(String(d.from))} → ${path.basename(String(d.to))}` : String(d.to ?? '')}: ${d.reason}`.slice(0, 400));
+    .map((d) =>
+      `${d.action} (${d.path}) ${d.from !== undefined ? `${path.basename(String(d.from))} → ${path.basename(String(d.to))}` : String(d.to ?? '')}: ${d.reason}`.slice(
+        0,
+        400,
+      ),
+    );
 }
 
 // --- threads -------------------------------------------------------------------------------------
@@ -313,9 +338,18 @@ export async function threads(options: BenchOptions = {}): Promise<GroupResult> 
         load.during.push(os.loadavg()[0]!);
       }
     });
-    runs.splice(1, 0, { ...oneThread[0]!, tokensPerSecond: round(median(oneThread.map((r) => r.tokensPerSecond))), ttftMs: round(median(oneThread.map((r) => r.ttftMs))), runsTokensPerSecond: oneThread.map((r) => r.tokensPerSecond) } as ThreadRun);
-    const snapshots = harness.events.filter((e) => e.event === 'onResourceSample').map((e) => e.payload as { threads: number; sample: { cpuOtherLoad?: number } });
-    const decisions = harness.events.filter((e) => e.event === 'onScalerDecision' && (e.payload as { action: string }).action === 'threads').map((e) => e.payload);
+    runs.splice(1, 0, {
+      ...oneThread[0]!,
+      tokensPerSecond: round(median(oneThread.map((r) => r.tokensPerSecond))),
+      ttftMs: round(median(oneThread.map((r) => r.ttftMs))),
+      runsTokensPerSecond: oneThread.map((r) => r.tokensPerSecond),
+    } as ThreadRun);
+    const snapshots = harness.events
+      .filter((e) => e.event === 'onResourceSample')
+      .map((e) => e.payload as { threads: number; sample: { cpuOtherLoad?: number } });
+    const decisions = harness.events
+      .filter((e) => e.event === 'onScalerDecision' && (e.payload as { action: string }).action === 'threads')
+      .map((e) => e.payload);
     adaptive = {
       tokensPerSecond: round(median(adaptiveReplies.map((r) => r.tokensPerSecond))),
       engineTokensPerSecond: round(median(adaptiveReplies.map((r) => r.engine.tokensPerSecond))),
@@ -339,7 +373,10 @@ export async function threads(options: BenchOptions = {}): Promise<GroupResult> 
   const fixed = runs.filter((r) => r.threads !== 'default');
   const best = fixed.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a), fixed[0]!);
   const adaptiveTps = adaptive.tokensPerSecond as number;
-  const targets = [atLeast('threads adaptive/default tokens/s', adaptiveTps / byThreads('default'), 10), atLeast('threads adaptive/bestFixed tokens/s', adaptiveTps / best.tokensPerSecond, 0.9)];
+  const targets = [
+    atLeast('threads adaptive/default tokens/s', adaptiveTps / byThreads('default'), 10),
+    atLeast('threads adaptive/bestFixed tokens/s', adaptiveTps / best.tokensPerSecond, 0.9),
+  ];
   return groupResult(targets, {
     settings: {
       model: path.basename(models.medium),
@@ -473,7 +510,10 @@ export async function switchLatency(options: BenchOptions = {}): Promise<GroupRe
   const byTarget = Object.fromEntries(
     targetsHit.map((file) => {
       const mine = switches.filter((s) => s.to === file);
-      return [file, { switches: mine.length, switchLatencyMs: round(median(mine.map((s) => s.switchLatencyMs as number))), plainLoadMs: plainByModel[file]!.loadMs }];
+      return [
+        file,
+        { switches: mine.length, switchLatencyMs: round(median(mine.map((s) => s.switchLatencyMs as number))), plainLoadMs: plainByModel[file]!.loadMs },
+      ];
     }),
   );
   const targets = [atMost('switchLatency (decision→first token) − plain load of the same model', over, 100, 'ms')];
@@ -485,7 +525,8 @@ export async function switchLatency(options: BenchOptions = {}): Promise<GroupRe
       runs,
       contextSize: CONTEXT_SIZE,
       maxTokens: 32,
-      plainLoad: 'llama.loadModel + model.createContext (4096, 1 thread) in this process, after one unmeasured load; plainLoad.*.withChatSessionMs adds `new LlamaChatSession()` as the engine does',
+      plainLoad:
+        'llama.loadModel + model.createContext (4096, 1 thread) in this process, after one unmeasured load; plainLoad.*.withChatSessionMs adds `new LlamaChatSession()` as the engine does',
     },
     startProblems,
     switchLatencyMs: round(latency),
@@ -508,7 +549,9 @@ export async function switchLatency(options: BenchOptions = {}): Promise<GroupRe
  * process with node-llama-cpp as the engine uses it: load + reply + dispose once (so the library's
  * code and allocator pools are in), then PSS/RSS before and after loading again and replying.
  */
-async function modelFootprint(modelPath: string): Promise<{ rssBytes: number; pssBytes: number | null; fileBytes: number; kvCacheBytes: number; raw: unknown }> {
+async function modelFootprint(
+  modelPath: string,
+): Promise<{ rssBytes: number; pssBytes: number | null; fileBytes: number; kvCacheBytes: number; raw: unknown }> {
   const script = `
 import { readFileSync } from 'node:fs';
 import { getLlama, LlamaChatSession, LlamaLogLevel } from 'node-llama-cpp';
@@ -563,7 +606,12 @@ m.session.dispose(); await m.context.dispose(); await m.model.dispose();
     rmSync(probeDir, { recursive: true, force: true });
   }
   const line = out.trim().split('\n').at(-1) ?? '{}';
-  const parsed = JSON.parse(line) as { before: { rss: number; pss: number | null }; after: { rss: number; pss: number | null }; kvCacheBytes: number; fileBytes: number };
+  const parsed = JSON.parse(line) as {
+    before: { rss: number; pss: number | null };
+    after: { rss: number; pss: number | null };
+    kvCacheBytes: number;
+    fileBytes: number;
+  };
   return {
     rssBytes: parsed.after.rss - parsed.before.rss,
     pssBytes: parsed.after.pss !== null && parsed.before.pss !== null ? parsed.after.pss - parsed.before.pss : null,
@@ -583,10 +631,14 @@ interface HostProcess {
 /** Starts `node dist/web/index.js` and reads its address (tests/e2e/web-host.ts). */
 async function startWebHost(modelPath: string, maxTokens: number): Promise<HostProcess> {
   const userData = mkdtempSync(path.join(os.tmpdir(), 'mai-bench-'));
-  const child = spawn(process.execPath, [webHostEntry, '--user-data', userData, '--models-dir', testModelsDir, '--model', modelPath, '--port', '0', '--max-tokens', String(maxTokens)], {
-    env: { ...process.env, MAI_GPU: 'off' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [webHostEntry, '--user-data', userData, '--models-dir', testModelsDir, '--model', modelPath, '--port', '0', '--max-tokens', String(maxTokens)],
+    {
+      env: { ...process.env, MAI_GPU: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -643,7 +695,15 @@ class AppSocket {
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { kind: string; seq?: number; ok?: boolean; result?: unknown; error?: { message: string }; name?: string; payload?: unknown };
+      const message = JSON.parse(String(data)) as {
+        kind: string;
+        seq?: number;
+        ok?: boolean;
+        result?: unknown;
+        error?: { message: string };
+        name?: string;
+        payload?: unknown;
+      };
       if (message.kind === 'response' && message.seq !== undefined) {
         const pending = this.pending.get(message.seq);
         this.pending.delete(message.seq);
@@ -780,7 +840,9 @@ export async function memory(options: BenchOptions = {}): Promise<GroupResult> {
     })();
     try {
       while (performance.now() < chatUntil) {
-        const { assistantMessageId } = await socket.request<{ assistantMessageId: string }>('chat:send', { text: `Message ${replies}: tell me a long story about llamas.` });
+        const { assistantMessageId } = await socket.request<{ assistantMessageId: string }>('chat:send', {
+          text: `Message ${replies}: tell me a long story about llamas.`,
+        });
         await socket.waitForEvent(
           'onChatMessage',
           (p) => {
@@ -803,7 +865,10 @@ export async function memory(options: BenchOptions = {}): Promise<GroupResult> {
   }
   const idleFigures = describePoints(idle, footprint);
   const chatFigures = describePoints(chatting, footprint);
-  const targets = [atMost('memory app PSS idle (model+context excluded)', idleFigures.appPssMiB.median, 250, 'MiB'), atMost('memory app PSS while chatting (max, model+context excluded)', chatFigures.appPssMiB.max, 250, 'MiB')];
+  const targets = [
+    atMost('memory app PSS idle (model+context excluded)', idleFigures.appPssMiB.median, 250, 'MiB'),
+    atMost('memory app PSS while chatting (max, model+context excluded)', chatFigures.appPssMiB.max, 250, 'MiB'),
+  ];
   return groupResult(targets, {
     method:
       'PSS (RSS where the kernel has no smaps_rollup) of the web host process + its engine child process, minus the growth that loading the same 1 MB model with a 4096-token context and replying causes in a separate node-llama-cpp process (after one load/dispose cycle, so library code and allocator pools are counted as the app’s). PSS divides shared pages among every process mapping them, so other Node processes on the machine lower it a little; appRssMiB (RSS, shared pages counted in both processes) is the upper bound.',

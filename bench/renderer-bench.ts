@@ -76,7 +76,12 @@ function snapshot(t: number, memFraction: number, slope: number): ResourceSnapsh
       vramTotalBytes: 8 * GiB,
       vramUsedBytes: 5.2 * GiB,
     },
-    tier: { id: 'medium', label: 'Medium', description: '16 GB class machine: mid-size models.', reasons: ['16 GiB of memory (Medium needs 14 GiB).', 'A GPU with 8 GiB.'] },
+    tier: {
+      id: 'medium',
+      label: 'Medium',
+      description: '16 GB class machine: mid-size models.',
+      reasons: ['16 GiB of memory (Medium needs 14 GiB).', 'A GPU with 8 GiB.'],
+    },
     modelId: MODEL_PATH,
     switching: null,
     generating: true,
@@ -121,7 +126,14 @@ function conversation(messages: number): Conversation {
       ...(user ? {} : { model: 'Demo 4B', stats: { tokens: 220, ttftMs: 320, tokensPerSecond: 22.4, durationMs: 10_100 } }),
     });
   }
-  return { id: 'bench', title: 'Llamas and their wool', systemPrompt: 'Be concise.', messages: list, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_100_000 };
+  return {
+    id: 'bench',
+    title: 'Llamas and their wool',
+    systemPrompt: 'Be concise.',
+    messages: list,
+    createdAt: 1_700_000_000_000,
+    updatedAt: 1_700_000_100_000,
+  };
 }
 
 function appState(now: number): AppState {
@@ -141,8 +153,16 @@ function appState(now: number): AppState {
     ladder: [],
     tier: null,
     scalingPaused: false,
-    conversations: Array.from({ length: 40 }, (_, i) => ({ id: i === 0 ? 'bench' : `c${i}`, title: `Conversation ${i}`, updatedAt: now - i * 3_600_000, messageCount: 10, preview: 'Llamas are domesticated…' })),
-    suggestions: [{ id: 'context', kind: 'context', title: 'Use a smaller context', detail: 'Memory is 71 % used (act at 80 %).', action: { label: 'Use 2048 tokens' } }],
+    conversations: Array.from({ length: 40 }, (_, i) => ({
+      id: i === 0 ? 'bench' : `c${i}`,
+      title: `Conversation ${i}`,
+      updatedAt: now - i * 3_600_000,
+      messageCount: 10,
+      preview: 'Llamas are domesticated…',
+    })),
+    suggestions: [
+      { id: 'context', kind: 'context', title: 'Use a smaller context', detail: 'Memory is 71 % used (act at 80 %).', action: { label: 'Use 2048 tokens' } },
+    ],
     startupNotices: [],
   };
 }
@@ -161,7 +181,15 @@ function fakeMain(ws: WebSocketRoute, now: () => number) {
       'conversations:search': [],
     };
     if (message.method in results) ws.send(JSON.stringify({ kind: 'response', seq: message.seq, ok: true, result: results[message.method] }));
-    else ws.send(JSON.stringify({ kind: 'response', seq: message.seq, ok: false, error: { name: 'MaiError', code: 'unknown-method', message: `not in the bench: ${message.method}` } }));
+    else
+      ws.send(
+        JSON.stringify({
+          kind: 'response',
+          seq: message.seq,
+          ok: false,
+          error: { name: 'MaiError', code: 'unknown-method', message: `not in the bench: ${message.method}` },
+        }),
+      );
   });
   return { send };
 }
@@ -227,7 +255,10 @@ export async function runRendererBenchmarks(opts: { quick?: boolean } = {}): Pro
   const streamSeconds = opts.quick ? 10 : 60;
   const quietSeconds = opts.quick ? 4 : 10;
   const executablePath = process.env.MAI_CHROMIUM ?? '/usr/lib/chromium/chromium';
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.addInitScript(() => {
@@ -243,7 +274,11 @@ export async function runRendererBenchmarks(opts: { quick?: boolean } = {}): Pro
       const url = new URL(route.request().url());
       const file = path.join(rendererDir, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname));
       if (!file.startsWith(rendererDir) || !existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
-      await route.fulfill({ status: 200, body: readFileSync(file), headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' } });
+      await route.fulfill({
+        status: 200,
+        body: readFileSync(file),
+        headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' },
+      });
     });
     let main: ReturnType<typeof fakeMain> | null = null;
     const now = () => Date.now();
@@ -327,7 +362,10 @@ export async function runRendererBenchmarks(opts: { quick?: boolean } = {}): Pro
     const streamedSeconds = (performance.now() - t0) / 1000;
     const traced = traceFigures(await browser.stopTracing());
     const cpu = traced.tasks;
-    events.send('onChatMessage', { conversationId, message: { ...reply, text, status: 'done', stats: { tokens: sent, ttftMs: 300, tokensPerSecond: TOKENS_PER_SECOND, durationMs: streamedSeconds * 1000 } } });
+    events.send('onChatMessage', {
+      conversationId,
+      message: { ...reply, text, status: 'done', stats: { tokens: sent, ttftMs: 300, tokensPerSecond: TOKENS_PER_SECOND, durationMs: streamedSeconds * 1000 } },
+    });
     await page.getByTestId('message-assistant').last().and(page.locator('[data-status="done"]')).waitFor();
     await sleep(300);
     const shownChars = (await page.getByTestId('message-assistant').last().locator('.message-body').innerText()).length;
@@ -373,7 +411,13 @@ export async function runRendererBenchmarks(opts: { quick?: boolean } = {}): Pro
       mainThreadCpu: {
         tasks: cpu.length,
         busyPercent: round((cpu.reduce((a, t) => a + t.cpuMs, 0) / (streamedSeconds * 1000)) * 100, 1),
-        p99TaskCpuMs: round(percentile(cpu.map((t) => t.cpuMs), 99), 2),
+        p99TaskCpuMs: round(
+          percentile(
+            cpu.map((t) => t.cpuMs),
+            99,
+          ),
+          2,
+        ),
         maxTaskCpuMs: round(cpu.length ? Math.max(...cpu.map((t) => t.cpuMs)) : Number.NaN, 1),
         tasksOver50msCpu: cpu.filter((t) => t.cpuMs > LONG_TASK_TARGET_MS).length,
         tasksOver50msWallButUnder20msCpu: cpu.filter((t) => t.wallMs > LONG_TASK_TARGET_MS && t.cpuMs < 20).length,

@@ -57,7 +57,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
   let only: string[] = Object.keys(groups);
   argv.forEach((arg, i) => {
     const value = arg === '--only' ? argv[i + 1] : arg.startsWith('--only=') ? arg.slice('--only='.length) : undefined;
-    if (value !== undefined) only = value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (value !== undefined)
+      only = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
   });
   const unknown = only.filter((name) => !groups[name]);
   if (unknown.length > 0) {

@@ -40,7 +40,8 @@ async function checkBinary(binary, fuses = config.electronFuses) {
     const expected = wanted ? FuseState.ENABLE : FuseState.DISABLE;
     lines.push(`${key} ${STATE_NAMES[actual] ?? actual}`);
     if (actual === undefined) problems.push(`${key}: this Electron's fuse wire has no fuse ${index}`);
-    else if (actual !== expected && actual !== FuseState.REMOVED) problems.push(`${key}: wanted ${wanted ? 'on' : 'off'}, found ${STATE_NAMES[actual] ?? actual}`);
+    else if (actual !== expected && actual !== FuseState.REMOVED)
+      problems.push(`${key}: wanted ${wanted ? 'on' : 'off'}, found ${STATE_NAMES[actual] ?? actual}`);
   }
   console.log(`fuses of ${binary}: ${lines.join(', ')}`);
   return problems;
@@ -85,8 +86,20 @@ async function selfTest() {
   // 2. A synthetic Electron fuse wire with Electron's defaults (8 fuses, wire version 1).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mai-fuses-'));
   const binary = path.join(dir, 'electron');
-  const defaults = [FuseState.ENABLE, FuseState.DISABLE, FuseState.ENABLE, FuseState.ENABLE, FuseState.DISABLE, FuseState.DISABLE, FuseState.DISABLE, FuseState.ENABLE];
-  writeFileSync(binary, Buffer.concat([Buffer.alloc(4096, 7), Buffer.from(SENTINEL), Buffer.from([Number(FuseVersion.V1), defaults.length, ...defaults]), Buffer.alloc(4096, 7)]));
+  const defaults = [
+    FuseState.ENABLE,
+    FuseState.DISABLE,
+    FuseState.ENABLE,
+    FuseState.ENABLE,
+    FuseState.DISABLE,
+    FuseState.DISABLE,
+    FuseState.DISABLE,
+    FuseState.ENABLE,
+  ];
+  writeFileSync(
+    binary,
+    Buffer.concat([Buffer.alloc(4096, 7), Buffer.from(SENTINEL), Buffer.from([Number(FuseVersion.V1), defaults.length, ...defaults]), Buffer.alloc(4096, 7)]),
+  );
   try {
     const before = await checkBinary(binary);
     if (before.length === 0) throw new Error('self-test: the unflipped wire should not pass');
@@ -111,10 +124,15 @@ module.exports.checkBinary = checkBinary;
 
 if (require.main === module) {
   const arg = process.argv[2];
-  const job = arg === '--self-test' ? selfTest() : arg ? checkBinary(path.resolve(arg)).then((problems) => {
-    if (problems.length > 0) throw new Error(problems.join('\n'));
-    console.log('fuses as configured');
-  }) : Promise.reject(new Error('usage: node build/after-pack-fuses.cjs <Mai binary | Mai.app> | --self-test'));
+  const job =
+    arg === '--self-test'
+      ? selfTest()
+      : arg
+        ? checkBinary(path.resolve(arg)).then((problems) => {
+            if (problems.length > 0) throw new Error(problems.join('\n'));
+            console.log('fuses as configured');
+          })
+        : Promise.reject(new Error('usage: node build/after-pack-fuses.cjs <Mai binary | Mai.app> | --self-test'));
   job.catch((error) => {
     console.error(error.message);
     process.exitCode = 1;

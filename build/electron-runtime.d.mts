@@ -9,9 +9,7 @@ export function findElectronRuntime(env?: NodeJS.ProcessEnv, packageDir?: string
 /** Where Electron's installer will download from (for messages). */
 export function electronDownloadBase(env: NodeJS.ProcessEnv): string;
 export type InstallFailureCode = 'unreachable' | 'http' | 'checksum' | 'node-too-old' | 'failed';
-export type InstallResult =
-  | { ok: true; bytes: number | null; seconds: number }
-  | { ok: false; code: InstallFailureCode; reason: string };
+export type InstallResult = { ok: true; bytes: number | null; seconds: number } | { ok: false; code: InstallFailureCode; reason: string };
 /** Turns the installer's stderr into a short reason a user can act on. */
 export function explainInstallFailure(stderr: string): { code: InstallFailureCode; reason: string };
 /** Runs Electron's own installer (node_modules/electron/install.js) and waits for it. */

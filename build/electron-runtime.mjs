@@ -106,7 +106,10 @@ export function explainInstallFailure(stderr) {
   if (/fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|UND_ERR/.test(stderr)) {
     return { code: 'unreachable', reason: 'the server could not be reached' };
   }
-  const first = stderr.split('\n').find((line) => line.trim() !== '')?.trim();
+  const first = stderr
+    .split('\n')
+    .find((line) => line.trim() !== '')
+    ?.trim();
   return { code: 'failed', reason: first ? `the installer said: ${first}` : 'the installer failed without a message' };
 }
 

@@ -63,7 +63,8 @@ export const SUPPRESSIONS = [
     ruleId: 'PRELOAD_JS_CHECK',
     severity: 'MEDIUM',
     files: WINDOW_FILES,
-    reason: 'reviewed: the preload (electron/preload/) exposes only window.mai.invoke/on, built from the contract; every call is validated by its schemas in main',
+    reason:
+      'reviewed: the preload (electron/preload/) exposes only window.mai.invoke/on, built from the contract; every call is validated by its schemas in main',
   },
   {
     ruleId: 'OPEN_EXTERNAL_JS_CHECK',
@@ -75,7 +76,8 @@ export const SUPPRESSIONS = [
     ruleId: 'CSP_GLOBAL_CHECK',
     severity: 'LOW',
     files: WINDOW_FILES,
-    reason: '"failed to parse CSP": the header is built at run time by rendererCsp() (electron/main/web/csp.ts), which the checker cannot evaluate; the built page carries the same policy and is checked below',
+    reason:
+      '"failed to parse CSP": the header is built at run time by rendererCsp() (electron/main/web/csp.ts), which the checker cannot evaluate; the built page carries the same policy and is checked below',
   },
   {
     ruleId: 'CSP_GLOBAL_CHECK',
@@ -90,7 +92,15 @@ export const SUPPRESSIONS = [
  * explicit `nodeIntegration: true` INFORMATIONAL (it weighs the option against old defaults), yet
  * for Mai turning off any of these is exactly the hole the hardening closes.
  */
-export const ALWAYS_BLOCKING = new Set(['NODE_INTEGRATION_JS_CHECK', 'CONTEXT_ISOLATION_JS_CHECK', 'SANDBOX_JS_CHECK', 'WEB_SECURITY_JS_CHECK', 'INSECURE_CONTENT_JS_CHECK', 'EXPERIMENTAL_FEATURES_JS_CHECK', 'BLINK_FEATURES_JS_CHECK']);
+export const ALWAYS_BLOCKING = new Set([
+  'NODE_INTEGRATION_JS_CHECK',
+  'CONTEXT_ISOLATION_JS_CHECK',
+  'SANDBOX_JS_CHECK',
+  'WEB_SECURITY_JS_CHECK',
+  'INSECURE_CONTENT_JS_CHECK',
+  'EXPERIMENTAL_FEATURES_JS_CHECK',
+  'BLINK_FEATURES_JS_CHECK',
+]);
 
 /**
  * Splits findings into blocking, suppressed and informational. A suppression matches its check,
@@ -165,7 +175,10 @@ async function main() {
       // The control: a window that breaks the rules must fail the gate, with the same suppressions
       // as the real scan (the fixture's file names match none of them).
       const fixture = path.join(root, 'build', 'electronegativity-fixture');
-      const { findings } = await scan({ label: 'the insecure fixture', input: fixture }, { suppressions: SUPPRESSIONS, lookUpReleases: false, sarifFile: sarifFile(0) });
+      const { findings } = await scan(
+        { label: 'the insecure fixture', input: fixture },
+        { suppressions: SUPPRESSIONS, lookUpReleases: false, sarifFile: sarifFile(0) },
+      );
       const caught = new Set(findings.filter((f) => f.blocking).map((f) => f.issue.id));
       // OPEN_EXTERNAL_JS_CHECK is medium and "needs manual review": a SARIF-level gate let it pass;
       // NODE_INTEGRATION_JS_CHECK is informational in 1.10.3: only ALWAYS_BLOCKING catches it.

@@ -50,7 +50,12 @@ export function runtimeManifest(options = {}) {
   if (!existsSync(path.join(dist, 'main', 'index.js'))) throw new Error(`${dist} is not built: run \`npm run build\` first`);
   const inAsar = ['package.json'];
   for (const part of ['main', 'preload', 'renderer', 'engine', 'chunks']) {
-    if (existsSync(path.join(dist, part))) inAsar.push(...walk(path.join(dist, part)).filter((file) => !file.endsWith('.map')).map((file) => `dist/${part}/${file}`));
+    if (existsSync(path.join(dist, part)))
+      inAsar.push(
+        ...walk(path.join(dist, part))
+          .filter((file) => !file.endsWith('.map'))
+          .map((file) => `dist/${part}/${file}`),
+      );
   }
   for (const entry of ['dist/main/index.js', 'dist/preload/index.cjs', 'dist/renderer/index.html', 'dist/engine/index.js']) {
     if (!inAsar.includes(entry)) throw new Error(`the build has no ${entry}`);
@@ -60,9 +65,13 @@ export function runtimeManifest(options = {}) {
   const llamaPackage = JSON.parse(readFileSync(path.join(llama, 'package.json'), 'utf8'));
   // dist/bindings/utils/testBindingBinary.js: main starts it for node-llama-cpp's binary test
   // (electron/main/core/binary-test-relay.ts binaryTestFile), beside the binaries it tests.
-  const unpacked = ['package.json', 'dist/index.js', 'dist/bindings/utils/testBindingBinary.js', 'llama/binariesGithubRelease.json', 'llama/llama.cpp.info.json'].map(
-    (file) => `node_modules/node-llama-cpp/${file}`,
-  );
+  const unpacked = [
+    'package.json',
+    'dist/index.js',
+    'dist/bindings/utils/testBindingBinary.js',
+    'llama/binariesGithubRelease.json',
+    'llama/llama.cpp.info.json',
+  ].map((file) => `node_modules/node-llama-cpp/${file}`);
   for (const dependency of Object.keys(llamaPackage.dependencies ?? {})) {
     // npm nests a dependency under node-llama-cpp when another version sits at the top.
     const nested = `node_modules/node-llama-cpp/node_modules/${dependency}/package.json`;
@@ -80,7 +89,9 @@ export function runtimeManifest(options = {}) {
   }
   if (!unpacked.some((file) => file.endsWith('.node'))) throw new Error(`no node-llama-cpp binary for ${prefix} is installed`);
   const icons = path.join(projectDir, 'build', 'icons', 'tray');
-  const resources = readdirSync(icons).filter((name) => name.endsWith('.png')).map((name) => `icons/tray/${name}`);
+  const resources = readdirSync(icons)
+    .filter((name) => name.endsWith('.png'))
+    .map((name) => `icons/tray/${name}`);
   return { inAsar, unpacked, resources };
 }
 

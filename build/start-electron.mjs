@@ -4,13 +4,7 @@
 // point at the browser version and exit non-zero.
 import { spawn } from 'node:child_process';
 import process from 'node:process';
-import {
-  appRoot,
-  electronDownloadBase,
-  electronVersion,
-  findElectronRuntime,
-  installElectronRuntime,
-} from './electron-runtime.mjs';
+import { appRoot, electronDownloadBase, electronVersion, findElectronRuntime, installElectronRuntime } from './electron-runtime.mjs';
 
 const WEB_HINT = 'meanwhile `npm run start:web` runs Mai in your browser';
 const megabytes = (/** @type {number} */ bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -51,9 +45,7 @@ async function ensureRuntime() {
   }
   const installed = findElectronRuntime();
   if (!installed) fail(`Electron's installer finished but left no runtime in node_modules/electron/dist — ${WEB_HINT}.`);
-  console.error(
-    `Electron ${version} is installed${result.bytes ? ` (${megabytes(result.bytes)} in ${result.seconds.toFixed(1)} s)` : ''}; starting Mai.`,
-  );
+  console.error(`Electron ${version} is installed${result.bytes ? ` (${megabytes(result.bytes)} in ${result.seconds.toFixed(1)} s)` : ''}; starting Mai.`);
   return installed;
 }
 

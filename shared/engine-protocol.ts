@@ -23,7 +23,12 @@ export const ladderInputSchema = z.object({
   sizeBytes: z.number().nonnegative(),
   synthetic: z.boolean(),
   /** Context size in tokens for this model, replacing the settings' `contextSize`; default: the settings'. */
-  contextSize: z.number().int().min(256).max(1 << 20).optional(),
+  contextSize: z
+    .number()
+    .int()
+    .min(256)
+    .max(1 << 20)
+    .optional(),
 });
 const ladderInput = z.array(ladderInputSchema).max(1000);
 
@@ -45,13 +50,25 @@ export const generateParamsSchema = z.object({
   /** The whole conversation, oldest first, ending with the user turn to answer. */
   history: z.array(chatTurnSchema).min(1).max(10_000),
   /** Upper bound on generated tokens. */
-  maxTokens: z.number().int().min(1).max(1 << 20).default(512),
+  maxTokens: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 20)
+    .default(512),
   temperature: z.number().min(0).max(5).optional(),
   seed: z.number().int().nonnegative().optional(),
 });
 
 /** The finished (or stopped) reply. */
-export const generateResultSchema = z.object({ requestId, text: z.string(), stopReason: stopReasonSchema, stats: generationStatsSchema, model: z.string(), note: z.string().optional() });
+export const generateResultSchema = z.object({
+  requestId,
+  text: z.string(),
+  stopReason: stopReasonSchema,
+  stats: generationStatsSchema,
+  model: z.string(),
+  note: z.string().optional(),
+});
 
 export const engineContract = {
   methods: {
@@ -78,9 +95,17 @@ export const engineContract = {
      */
     'resource:overlay': {
       params: z.object({
-        extraOtherMemBytes: z.number().min(0).max(2 ** 50).optional(),
+        extraOtherMemBytes: z
+          .number()
+          .min(0)
+          .max(2 ** 50)
+          .optional(),
         /** Replaces the memory other programs use; may be set before `manager:configure`. */
-        otherMemBytes: z.number().min(0).max(2 ** 50).optional(),
+        otherMemBytes: z
+          .number()
+          .min(0)
+          .max(2 ** 50)
+          .optional(),
         cpuOtherLoad: z.number().min(0).max(1).optional(),
       }),
       result: z.object({}),
@@ -101,7 +126,12 @@ export const engineContract = {
       params: z.object({
         path: z.string().min(1).max(4096),
         /** Context size in tokens; default 4096 or the model's training context, whichever is smaller. */
-        contextSize: z.number().int().min(256).max(1 << 20).optional(),
+        contextSize: z
+          .number()
+          .int()
+          .min(256)
+          .max(1 << 20)
+          .optional(),
         /** CPU threads; default chosen from free cores. */
         threads: z.number().int().min(1).max(1024).optional(),
       }),

@@ -87,7 +87,10 @@ export const modelProvenanceSchema = z.object({
   /** The commit every byte was read at. */
   commit: z.string().max(100),
   /** SHA-256 of each file, as the Hub states it and as Mai computed it, in `files` order. */
-  sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1).max(1000),
+  sha256: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/))
+    .min(1)
+    .max(1000),
   /** The Hub's address. */
   endpoint: z.string().max(2000),
   /** When the download was verified, ms since 1970. */

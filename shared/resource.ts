@@ -213,7 +213,12 @@ export const managerSettingsSchema = z.object({
   /** Treat the machine as having at most this much RAM, bytes; null = the real total. */
   memoryBudgetBytes: z.number().positive().nullable().default(null),
   /** Context size in tokens for every model. Default 4096 (or the model's training size if smaller). */
-  contextSize: z.number().int().min(512).max(1 << 20).optional(),
+  contextSize: z
+    .number()
+    .int()
+    .min(512)
+    .max(1 << 20)
+    .optional(),
   /** False pins the model: no automatic switches except emergencies. Default true. */
   autoScaling: z.boolean().default(true),
   /** Degrade threshold per tier id, replacing the tier's default when set. */

@@ -98,4 +98,3 @@ export const scalerSettingsSchema = z
 export type ScalerSettingsInput = z.input<typeof scalerSettingsSchema>;
 /** Settings with defaults filled in; thresholds may still be undefined (then the tier decides). */
 export type ScalerSettings = z.output<typeof scalerSettingsSchema>;
-

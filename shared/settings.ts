@@ -34,7 +34,12 @@ export const appSettingsSchema = z.object({
   /** Closing the window keeps Mai in the tray (minimised instead on Linux desktops without a tray host). Default true. */
   closeToTray: z.boolean().default(true),
   /** Treat the machine as having at most this much RAM, bytes; null = all of it. Range 256 MiB–1 TiB. */
-  memoryBudgetBytes: z.number().min(256 * MiB).max(2 ** 40).nullable().default(null),
+  memoryBudgetBytes: z
+    .number()
+    .min(256 * MiB)
+    .max(2 ** 40)
+    .nullable()
+    .default(null),
   /** Context size of every model, tokens. Default 4096, range 512–131072. */
   contextSize: z.number().int().min(512).max(131_072).default(4096),
   /** Longest reply, tokens. Default 1024, range 16–32768. */

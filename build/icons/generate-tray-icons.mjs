@@ -250,7 +250,8 @@ export function decodePng(bytes) {
   if (!header) throw new Error('no IHDR chunk');
   if (!ended) throw new Error('no IEND chunk');
   const { width, height, bitDepth, colorType, interlace } = header;
-  if (bitDepth !== 8 || colorType !== 6 || interlace !== 0) throw new Error(`unsupported PNG (depth ${bitDepth}, colour type ${colorType}, interlace ${interlace})`);
+  if (bitDepth !== 8 || colorType !== 6 || interlace !== 0)
+    throw new Error(`unsupported PNG (depth ${bitDepth}, colour type ${colorType}, interlace ${interlace})`);
   const raw = inflateSync(Buffer.concat(idat));
   const stride = 1 + width * 4;
   if (raw.length !== height * stride) throw new Error('pixel data has the wrong length');

@@ -101,22 +101,26 @@ export class LlamaEngine implements ModelRuntime {
   getLlama(): Promise<Llama> {
     this.llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
       // The binary test runs in a process main starts (llama-binary.ts): this one cannot fork under the fuses.
-      withBinaryTestInMain(() => getLlama({
-        // CUDA, Vulkan or Metal when node-llama-cpp detects one; CPU otherwise. Never build or
-        // download: these machines cannot, and a prebuilt binary ships in the npm package.
-        gpu: process.env.MAI_GPU === 'off' ? false : 'auto',
-        build: 'never',
-        logLevel: LlamaLogLevel.warn,
-        logger: (level, message) => {
-          const text = message.trim();
-          if (!text) return;
-          const isError = level === LlamaLogLevel.error || level === LlamaLogLevel.fatal;
-          // llama.cpp says why a load failed only here; the exception just says "Failed to load model".
-          const cause = /error loading model: (.+)/.exec(text)?.[1];
-          if (cause && this.loading) this.loadFailure = cause.slice(0, 500);
-          this.log(isError ? 'error' : level === LlamaLogLevel.warn ? 'warn' : 'debug', text);
-        },
-      }), this.log),
+      withBinaryTestInMain(
+        () =>
+          getLlama({
+            // CUDA, Vulkan or Metal when node-llama-cpp detects one; CPU otherwise. Never build or
+            // download: these machines cannot, and a prebuilt binary ships in the npm package.
+            gpu: process.env.MAI_GPU === 'off' ? false : 'auto',
+            build: 'never',
+            logLevel: LlamaLogLevel.warn,
+            logger: (level, message) => {
+              const text = message.trim();
+              if (!text) return;
+              const isError = level === LlamaLogLevel.error || level === LlamaLogLevel.fatal;
+              // llama.cpp says why a load failed only here; the exception just says "Failed to load model".
+              const cause = /error loading model: (.+)/.exec(text)?.[1];
+              if (cause && this.loading) this.loadFailure = cause.slice(0, 500);
+              this.log(isError ? 'error' : level === LlamaLogLevel.warn ? 'warn' : 'debug', text);
+            },
+          }),
+        this.log,
+      ),
     );
     return this.llama;
   }
@@ -148,7 +152,10 @@ export class LlamaEngine implements ModelRuntime {
     this.loaded = loaded;
     this.sessionHistoryKey = '';
     const { info } = loaded;
-    this.log('info', `loaded ${info.name} (${(sizeBytes / 1e6).toFixed(1)} MB) in ${info.loadMs.toFixed(0)} ms${prepared ? ' (prepared during the last reply)' : ''}, context ${info.contextSize}, ${info.threads} threads, gpu ${String(info.gpu)}`);
+    this.log(
+      'info',
+      `loaded ${info.name} (${(sizeBytes / 1e6).toFixed(1)} MB) in ${info.loadMs.toFixed(0)} ms${prepared ? ' (prepared during the last reply)' : ''}, context ${info.contextSize}, ${info.threads} threads, gpu ${String(info.gpu)}`,
+    );
     return info;
   }
 
@@ -184,7 +191,10 @@ export class LlamaEngine implements ModelRuntime {
     } catch (error) {
       llama.maxThreads = threads;
       await model.dispose();
-      throw new MaiError('model-load-failed', `Not enough memory for a ${contextSize}-token context with ${path.basename(request.path)}: ${(error as Error).message}`);
+      throw new MaiError(
+        'model-load-failed',
+        `Not enough memory for a ${contextSize}-token context with ${path.basename(request.path)}: ${(error as Error).message}`,
+      );
     }
     const { LlamaChatSession } = await import('node-llama-cpp');
     const known = this.wrappers.get(request.path);
@@ -347,36 +357,40 @@ export class LlamaEngine implements ModelRuntime {
     const key = JSON.stringify(before);
     if (key !== this.sessionHistoryKey) session.setChatHistory(before);
     // Rendered now: it must stay readable after the model is switched or unloaded.
-    this.lastPrompt = session.chatWrapper.generateContextState({ chatHistory: [...before, { type: 'user', text: prompt }, { type: 'model', response: [] }] }).contextText.toString();
+    this.lastPrompt = session.chatWrapper
+      .generateContextState({ chatHistory: [...before, { type: 'user', text: prompt }, { type: 'model', response: [] }] })
+      .contextText.toString();
 
     const started = performance.now();
     let firstAt = 0;
     let lastAt = 0;
     let tokens = 0;
     let streamed = '';
-    const meta = await session.promptWithMeta(prompt, {
-      signal,
-      stopOnAbortSignal: true,
-      maxTokens: request.maxTokens,
-      ...DEFAULT_SAMPLING,
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      onToken: (chunk) => {
-        tokens += chunk.length;
-        lastAt = performance.now();
-        if (!firstAt) firstAt = lastAt;
-      },
-      onTextChunk: (text) => {
-        if (!text) return;
-        streamed += text;
-        onText(text);
-      },
-    }).catch((error: unknown) => {
-      // Stopped before the first token (while the prompt was evaluated): node-llama-cpp throws an
-      // AbortError there instead of returning. A stop is not a failure: return what was said.
-      if (!signal.aborted) throw error;
-      return { responseText: streamed, stopReason: 'abort' as const };
-    });
+    const meta = await session
+      .promptWithMeta(prompt, {
+        signal,
+        stopOnAbortSignal: true,
+        maxTokens: request.maxTokens,
+        ...DEFAULT_SAMPLING,
+        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
+        onToken: (chunk) => {
+          tokens += chunk.length;
+          lastAt = performance.now();
+          if (!firstAt) firstAt = lastAt;
+        },
+        onTextChunk: (text) => {
+          if (!text) return;
+          streamed += text;
+          onText(text);
+        },
+      })
+      .catch((error: unknown) => {
+        // Stopped before the first token (while the prompt was evaluated): node-llama-cpp throws an
+        // AbortError there instead of returning. A stop is not a failure: return what was said.
+        if (!signal.aborted) throw error;
+        return { responseText: streamed, stopReason: 'abort' as const };
+      });
     this.sessionHistoryKey = JSON.stringify(session.getChatHistory());
     const end = performance.now();
     const genSeconds = tokens > 1 ? (lastAt - firstAt) / 1000 : 0;

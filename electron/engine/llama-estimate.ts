@@ -9,7 +9,14 @@ import { checkGguf } from './gguf-peek';
 import type { RuntimeEstimate } from './models/model-runtime';
 
 /** Estimates RAM and VRAM at `contextSize` with `gpuLayers` offloaded; the file size when the architecture is unknown. */
-export async function estimateGguf(llama: Llama, modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number, log: (message: string) => void): Promise<RuntimeEstimate> {
+export async function estimateGguf(
+  llama: Llama,
+  modelPath: string,
+  sizeBytes: number,
+  contextSize: number,
+  gpuLayers: number,
+  log: (message: string) => void,
+): Promise<RuntimeEstimate> {
   await checkGguf(modelPath);
   const { readGgufFileInfo, GgufInsights } = await import('node-llama-cpp');
   let name: string | undefined;

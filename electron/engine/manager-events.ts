@@ -13,7 +13,9 @@ export function forwardManagerEvents(manager: ModelManager, peer: RpcPeer<Engine
     }
   };
   const offs = [
-    manager.on('sample', ({ sample, state, performance }) => send(() => peer.emit('scaler:sample', toWireSnapshot(sample, state, manager.thresholds(), performance)))),
+    manager.on('sample', ({ sample, state, performance }) =>
+      send(() => peer.emit('scaler:sample', toWireSnapshot(sample, state, manager.thresholds(), performance))),
+    ),
     manager.on('decision', (decision) => send(() => peer.emit('scaler:decision', toWireDecision(decision)))),
     manager.on('preflight', (answer) => send(() => peer.emit('chat:preflight', toWirePreflight(answer)))),
     manager.on('modelChanged', (change) => send(() => peer.emit('model:changed', change))),

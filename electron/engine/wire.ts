@@ -6,7 +6,17 @@
  * slopes, forecasts) are mapped here, one by one, to the `number | null` the wire schemas give them;
  * the others (times, counts, sizes) are finite by construction and pass with their own type.
  */
-import type { CapabilityChangeData, DecisionData, LadderRungData, ModelPerformanceData, PreflightData, ResourceSampleData, ResourceSnapshot, ScalerStatusData, TrendData } from '../../shared/resource';
+import type {
+  CapabilityChangeData,
+  DecisionData,
+  LadderRungData,
+  ModelPerformanceData,
+  PreflightData,
+  ResourceSampleData,
+  ResourceSnapshot,
+  ScalerStatusData,
+  TrendData,
+} from '../../shared/resource';
 import type { ModelPerformance } from './models/model-stats';
 import type { Rung } from './models/rung';
 import type { TierAssessment } from './resource/policy/hardware-tiers';
@@ -75,7 +85,9 @@ function toWirePerformance(performance: ModelPerformance): ModelPerformanceData 
 
 /** The tier as the panel shows it. */
 export function toWireTier(tier: TierAssessment | null | undefined): ResourceSnapshot['tier'] {
-  return tier ? { id: tier.id, label: tier.label, description: tier.description, reasons: tier.reasons } : { id: 'unknown', label: 'Unknown', description: '', reasons: [] };
+  return tier
+    ? { id: tier.id, label: tier.label, description: tier.description, reasons: tier.reasons }
+    : { id: 'unknown', label: 'Unknown', description: '', reasons: [] };
 }
 
 /** A rung as the model list shows it. */
@@ -94,7 +106,12 @@ export function toWireRung(rung: Rung): LadderRungData {
 }
 
 /** One resource-panel frame. */
-export function toWireSnapshot(sample: ResourceSample, state: ScalerState, thresholds: ResourceSnapshot['thresholds'], performance: ModelPerformance[]): ResourceSnapshot {
+export function toWireSnapshot(
+  sample: ResourceSample,
+  state: ScalerState,
+  thresholds: ResourceSnapshot['thresholds'],
+  performance: ModelPerformance[],
+): ResourceSnapshot {
   return {
     sample: toWireSample(sample),
     tier: toWireTier(state.tier),

@@ -58,7 +58,8 @@ export function formatMs(ms: number | null | undefined): string {
 }
 
 /** Metric keys whose values are fractions of a whole (memory in use, load, thresholds). */
-const FRACTION_KEYS = /^(latest|level|threshold|jump|stepThreshold|rise|fittedLevel|memory|vram|cpu|projectedUp|projected|otherCpuLoad|degradeThreshold|upgradeThreshold|criticalThreshold|psiSomeAvg10|psiFullAvg10|fraction|memoryFraction|vramFraction)$/;
+const FRACTION_KEYS =
+  /^(latest|level|threshold|jump|stepThreshold|rise|fittedLevel|memory|vram|cpu|projectedUp|projected|otherCpuLoad|degradeThreshold|upgradeThreshold|criticalThreshold|psiSomeAvg10|psiFullAvg10|fraction|memoryFraction|vramFraction)$/;
 
 /**
  * One number of a scaler decision, in the unit its name implies: fractions as percentages, rates

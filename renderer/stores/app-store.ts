@@ -7,7 +7,16 @@
 import { create, type StateCreator } from 'zustand';
 import type { CatalogItem, DownloadData } from '../../shared/catalog';
 import type { Notice } from '../../shared/contract';
-import type { ChatMessage, Conversation, ConversationSearchHitData, ConversationSummaryData, EngineStatus, LoadedModel, ModelEntry, Suggestion } from '../../shared/domain';
+import type {
+  ChatMessage,
+  Conversation,
+  ConversationSearchHitData,
+  ConversationSummaryData,
+  EngineStatus,
+  LoadedModel,
+  ModelEntry,
+  Suggestion,
+} from '../../shared/domain';
 import type { AppSettings } from '../../shared/settings';
 import type { CapabilityEvent } from '../features/notifications/capability';
 
@@ -95,7 +104,15 @@ export interface UiSlice {
   searchFocusRequest: number;
 }
 
-export type AppState = ChatSlice & EngineSlice & NoticeSlice & NotificationSlice & ConversationsSlice & SuggestionsSlice & SettingsSlice & ModelsSlice & UiSlice;
+export type AppState = ChatSlice &
+  EngineSlice &
+  NoticeSlice &
+  NotificationSlice &
+  ConversationsSlice &
+  SuggestionsSlice &
+  SettingsSlice &
+  ModelsSlice &
+  UiSlice;
 
 const PANEL_KEY = 'mai:resource-panel-open';
 

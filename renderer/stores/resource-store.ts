@@ -58,7 +58,13 @@ export function setScalingPaused(scalingPaused: boolean): void {
 }
 
 /** Takes main's whole resource state (at start and after a reconnect). */
-export function resetResources(state: { resource: ResourceSnapshot | null; decisions: DecisionData[]; ladder: LadderRungData[]; tier: Tier | null; scalingPaused: boolean }): void {
+export function resetResources(state: {
+  resource: ResourceSnapshot | null;
+  decisions: DecisionData[];
+  ladder: LadderRungData[];
+  tier: Tier | null;
+  scalingPaused: boolean;
+}): void {
   if (state.resource) sampleWindow.push(state.resource.sample);
   set({
     snapshot: state.resource ?? get().snapshot,

@@ -127,7 +127,10 @@ test('memory pressure from another program drives the panel, the notice, the log
   await expect(notice.first().getByTestId('capability-why')).toContainText('%');
   await expect(notice.first().getByTestId('capability-bring-back')).not.toBeEmpty();
   // The decision log has the step down with its reason and numbers, newest first.
-  const degrade = page.getByTestId('decision').filter({ has: page.locator('.decision-action', { hasText: 'Stepped down' }) }).first();
+  const degrade = page
+    .getByTestId('decision')
+    .filter({ has: page.locator('.decision-action', { hasText: 'Stepped down' }) })
+    .first();
   await expect(degrade).toBeVisible();
   await expect(degrade.getByTestId('decision-reason')).toContainText(/memory/i);
   await expect(degrade.locator('.metrics li').first()).toBeVisible();
@@ -195,7 +198,19 @@ test('settings: every field with its default and range, refusals explained, save
   await page.getByTestId('open-settings').click();
   const dialog = page.getByTestId('settings-dialog');
   await expect(dialog).toBeVisible();
-  for (const key of ['actThresholds', 'stabilizationSeconds', 'qualityFloorPath', 'pinnedModelPath', 'preference', 'modelsDir', 'silentSwitching', 'closeToTray', 'memoryBudgetBytes', 'contextSize', 'maxReplyTokens']) {
+  for (const key of [
+    'actThresholds',
+    'stabilizationSeconds',
+    'qualityFloorPath',
+    'pinnedModelPath',
+    'preference',
+    'modelsDir',
+    'silentSwitching',
+    'closeToTray',
+    'memoryBudgetBytes',
+    'contextSize',
+    'maxReplyTokens',
+  ]) {
     await expect(page.getByTestId(`setting-row-${key}`)).toBeVisible();
   }
   await expect(page.getByTestId('setting-facts-contextSize')).toContainText('Default: 4096 tokens');
@@ -246,7 +261,16 @@ test('settings: every field with its default and range, refusals explained, save
   await expect(dialog).toHaveCount(0);
 
   const saved = JSON.parse(readFileSync(path.join(userData, 'settings.json'), 'utf8')) as Record<string, unknown>;
-  expect(saved).toMatchObject({ contextSize: 8192, stabilizationSeconds: 120, preference: 'quality', memoryBudgetBytes: 3 * GiB, silentSwitching: true, actThresholds: { small: 0.72 }, qualityFloorPath: models.tiny, closeToTray: false });
+  expect(saved).toMatchObject({
+    contextSize: 8192,
+    stabilizationSeconds: 120,
+    preference: 'quality',
+    memoryBudgetBytes: 3 * GiB,
+    silentSwitching: true,
+    actThresholds: { small: 0.72 },
+    qualityFloorPath: models.tiny,
+    closeToTray: false,
+  });
 
   // Restart the host on the same user data: the page shows the saved values.
   await host.stop();

@@ -62,7 +62,14 @@ test.describe('Tray and native notifications', () => {
     const app = await electron.launch({
       executablePath: runtime ?? undefined,
       args: [repoDir, `--user-data-dir=${userData}`],
-      env: { ...process.env, MAI_TEST_HOOKS: '1', MAI_MODEL: models.medium, MAI_MODELS_DIR: path.dirname(models.medium), MAI_GPU: 'off', MAI_TRAY_THEME: 'dark' },
+      env: {
+        ...process.env,
+        MAI_TEST_HOOKS: '1',
+        MAI_MODEL: models.medium,
+        MAI_MODELS_DIR: path.dirname(models.medium),
+        MAI_GPU: 'off',
+        MAI_TRAY_THEME: 'dark',
+      },
     });
     try {
       const page = await app.firstWindow();
@@ -75,7 +82,16 @@ test.describe('Tray and native notifications', () => {
       expect(state.native.destroyed).toBe(false);
       expect(state.native.iconPath).toMatch(/tray-steady-dark\.png$/);
       expect(state.native.toolTip).toMatch(/^Mai — .*120 MB.* · tier .+ · memory \d+ % \(act at 80 %\)$/);
-      expect(state.native.menu.map((item) => item.id)).toEqual(['toggle-window', 'sep-status', 'status', 'current-model', 'toggle-scaling', 'open-resources', 'sep-quit', 'quit']);
+      expect(state.native.menu.map((item) => item.id)).toEqual([
+        'toggle-window',
+        'sep-status',
+        'status',
+        'current-model',
+        'toggle-scaling',
+        'open-resources',
+        'sep-quit',
+        'quit',
+      ]);
       expect(nativeItem(state, 'current-model')).toMatchObject({ enabled: false });
       expect(nativeItem(state, 'toggle-scaling')).toMatchObject({ type: 'checkbox', checked: false, enabled: true });
       expect(nativeItem(state, 'toggle-window')?.label).toBe('Hide Mai');
@@ -83,7 +99,12 @@ test.describe('Tray and native notifications', () => {
       // Pause from the tray: the core is paused, the window sees it, the checkbox stays checked.
       expect(await clickMenu(app, 'toggle-scaling')).toBe(true);
       await expect.poll(async () => nativeItem(await tray(app), 'toggle-scaling')?.checked).toBe(true);
-      const paused = await page.evaluate(() => (window as unknown as { mai: { invoke: (m: string, p: object) => Promise<{ ok: boolean; value: { scalingPaused: boolean } }> } }).mai.invoke('app:get-state', {}));
+      const paused = await page.evaluate(() =>
+        (window as unknown as { mai: { invoke: (m: string, p: object) => Promise<{ ok: boolean; value: { scalingPaused: boolean } }> } }).mai.invoke(
+          'app:get-state',
+          {},
+        ),
+      );
       expect(paused.value.scalingPaused).toBe(true);
       expect(await clickMenu(app, 'toggle-scaling')).toBe(true);
       await expect.poll(async () => nativeItem(await tray(app), 'toggle-scaling')?.checked).toBe(false);
@@ -101,7 +122,11 @@ test.describe('Tray and native notifications', () => {
       expect(state.native.iconPath).toMatch(/tray-degraded-dark\.png$/);
       expect(nativeItem(state, 'current-model')?.label).toMatch(/^Model: .*\b(30|1) MB/);
       const sent = await notifications(app);
-      expect(sent.decided[0]).toMatchObject({ kind: 'degrade', title: expect.stringMatching(/^Mai switched to .*\b(30|1) MB.* \(from .*120 MB.*\)$/), body: expect.stringMatching(/^Why: .+ comes back by itself/) });
+      expect(sent.decided[0]).toMatchObject({
+        kind: 'degrade',
+        title: expect.stringMatching(/^Mai switched to .*\b(30|1) MB.* \(from .*120 MB.*\)$/),
+        body: expect.stringMatching(/^Why: .+ comes back by itself/),
+      });
       if (sent.supported) expect(sent.native[0]).toMatchObject({ title: sent.decided[0]!.title, failed: null });
 
       // Show it again from the tray.

@@ -32,8 +32,36 @@ const CONVERSATION_ID = 'hostile-conversation';
 const HOSTILE_NAME = `<img src="https://evil.example/name.png" onerror="pwn('name')">`;
 
 /** Elements markdown-it may produce (html off, images replaced by a span). */
-const ALLOWED_TAGS = ['P', 'BR', 'EM', 'STRONG', 'S', 'CODE', 'PRE', 'BLOCKQUOTE', 'UL', 'OL', 'LI', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'HR', 'A', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'SPAN'];
-const FORBIDDEN_SELECTOR = 'script, img, iframe, object, embed, svg, math, form, base, meta, link, style, video, audio, source, picture, input, button, textarea, select, frame, frameset, portal, applet, template, area, image, track';
+const ALLOWED_TAGS = [
+  'P',
+  'BR',
+  'EM',
+  'STRONG',
+  'S',
+  'CODE',
+  'PRE',
+  'BLOCKQUOTE',
+  'UL',
+  'OL',
+  'LI',
+  'H1',
+  'H2',
+  'H3',
+  'H4',
+  'H5',
+  'H6',
+  'HR',
+  'A',
+  'TABLE',
+  'THEAD',
+  'TBODY',
+  'TR',
+  'TH',
+  'TD',
+  'SPAN',
+];
+const FORBIDDEN_SELECTOR =
+  'script, img, iframe, object, embed, svg, math, form, base, meta, link, style, video, audio, source, picture, input, button, textarea, select, frame, frameset, portal, applet, template, area, image, track';
 
 interface Traps {
   dialogs: string[];
@@ -55,14 +83,30 @@ function buildState(inState: readonly HostileOutput[]): AppState {
   return appStateSchema.parse({
     mode: 'web',
     engine: { state: 'ready', pid: 4242, restarts: 0 },
-    model: { path: '/models/hostile.gguf', name: HOSTILE_NAME, sizeBytes: 1, synthetic: false, contextSize: 4096, threads: 2, gpu: false, gpuLayers: 0, loadMs: 1 },
+    model: {
+      path: '/models/hostile.gguf',
+      name: HOSTILE_NAME,
+      sizeBytes: 1,
+      synthetic: false,
+      contextSize: 4096,
+      threads: 2,
+      gpu: false,
+      gpuLayers: 0,
+      loadMs: 1,
+    },
     models: [{ path: `/models/${HOSTILE_NAME}.gguf`, fileName: `${HOSTILE_NAME}.gguf`, sizeBytes: 1, synthetic: false }],
     conversation: {
       id: CONVERSATION_ID,
       title: `<script>pwn('title')</script>`,
       systemPrompt: '',
       messages: [
-        { id: 'user-0', role: 'user', text: `Please answer with <img src=x onerror=pwn('user')> and ![x](https://evil.example/u.png)`, createdAt: 1_700_000_000_000, status: 'done' },
+        {
+          id: 'user-0',
+          role: 'user',
+          text: `Please answer with <img src=x onerror=pwn('user')> and ![x](https://evil.example/u.png)`,
+          createdAt: 1_700_000_000_000,
+          status: 'done',
+        },
         ...inState.map((output) => message(output)),
       ],
       createdAt: 1_700_000_000_000,
@@ -74,7 +118,9 @@ function buildState(inState: readonly HostileOutput[]): AppState {
     ladder: [],
     tier: null,
     scalingPaused: false,
-    conversations: [{ id: CONVERSATION_ID, title: `<script>pwn('title')</script>`, updatedAt: 1_700_000_000_000, messageCount: inState.length + 1, preview: HOSTILE_NAME }],
+    conversations: [
+      { id: CONVERSATION_ID, title: `<script>pwn('title')</script>`, updatedAt: 1_700_000_000_000, messageCount: inState.length + 1, preview: HOSTILE_NAME },
+    ],
     suggestions: [{ id: 'hostile-suggestion', kind: 'threads', title: HOSTILE_NAME, detail: `<iframe src="https://evil.example/s"></iframe>` }],
     startupNotices: [],
   });
@@ -149,8 +195,12 @@ const sendEvent = (ws: WebSocketRoute, name: string, payload: unknown) => ws.sen
 async function visibleTexts(page: Page): Promise<string[]> {
   // Off-screen messages use content-visibility: auto, whose skipped content has no innerText; show
   // them all (through the CSSOM, which the CSP allows) to read what the user sees on scrolling.
-  await page.locator('[data-testid^="message-"]').evaluateAll((messages) => messages.forEach((m) => (m as HTMLElement).style.setProperty('content-visibility', 'visible')));
-  const texts = await page.locator('[data-testid="message-assistant"] .message-body').evaluateAll((bodies) => bodies.map((body) => (body as HTMLElement).innerText));
+  await page
+    .locator('[data-testid^="message-"]')
+    .evaluateAll((messages) => messages.forEach((m) => (m as HTMLElement).style.setProperty('content-visibility', 'visible')));
+  const texts = await page
+    .locator('[data-testid="message-assistant"] .message-body')
+    .evaluateAll((bodies) => bodies.map((body) => (body as HTMLElement).innerText));
   return texts.map((text) => text.replace(/\s+/g, ' '));
 }
 
@@ -210,7 +260,11 @@ test('300+ hostile model outputs render as inert text: no script, no request, no
             const name = attribute.name.toLowerCase();
             const value = attribute.value;
             const ok =
-              (element.tagName === 'A' && (name === 'href' || name === 'title' || (name === 'rel' && value === 'noopener noreferrer nofollow') || (name === 'target' && value === '_blank'))) ||
+              (element.tagName === 'A' &&
+                (name === 'href' ||
+                  name === 'title' ||
+                  (name === 'rel' && value === 'noopener noreferrer nofollow') ||
+                  (name === 'target' && value === '_blank'))) ||
               (element.tagName === 'SPAN' && name === 'class' && value === 'md-image-placeholder') ||
               (element.tagName === 'CODE' && name === 'class' && value.startsWith('language-')) ||
               (element.tagName === 'OL' && name === 'start' && /^\d+$/.test(value)) ||
@@ -250,15 +304,23 @@ test('300+ hostile model outputs render as inert text: no script, no request, no
   const cspRefusals = traps.consoleErrors.filter((text) => /Content Security Policy|Refused to/i.test(text) && !/unsafe-eval|style attribute/i.test(text));
   // 2. Nothing left the page: every request went to the host, none to a URL from the outputs.
   const urls = hostileUrls(outputs);
-  const toHostile = traps.requests.filter((url) => HOSTILE_HOSTS.some((h) => url.includes(h)) || urls.some((u) => url.includes(u.replace(/^(https?:)?\/\//, ''))));
+  const toHostile = traps.requests.filter(
+    (url) => HOSTILE_HOSTS.some((h) => url.includes(h)) || urls.some((u) => url.includes(u.replace(/^(https?:)?\/\//, ''))),
+  );
 
-  console.log(`hostile outputs rendered: ${outputs.length} (${inState.length} in app:get-state, ${asEvents.length} as events, ${Math.ceil(asEvents.length / 10)} streamed)`);
+  console.log(
+    `hostile outputs rendered: ${outputs.length} (${inState.length} in app:get-state, ${asEvents.length} as events, ${Math.ceil(asEvents.length / 10)} streamed)`,
+  );
   console.log(
     `scripts run: ${scriptsRun} (pwn calls ${dom.pwned.length}, dialogs ${traps.dialogs.length}); CSP violations caused by model output: ${otherViolations.length}` +
       ` (also seen: ${dom.csp.filter(isZodProbe).length} zod eval probes, ${dom.csp.filter(isTableAlign).length} refused table-alignment styles on ${dom.alignedCells} cells)`,
   );
-  console.log(`requests leaving: ${traps.leaving.length}; requests to hostile URLs: ${toHostile.length} (${urls.length} distinct hostile URLs in the outputs; ${traps.requests.length} requests in all, all to the host)`);
-  console.log(`links kept: ${dom.hrefs.length} (all http(s)/mailto), forbidden elements: ${dom.forbidden.length}, unexpected attributes: ${dom.badAttributes.length}`);
+  console.log(
+    `requests leaving: ${traps.leaving.length}; requests to hostile URLs: ${toHostile.length} (${urls.length} distinct hostile URLs in the outputs; ${traps.requests.length} requests in all, all to the host)`,
+  );
+  console.log(
+    `links kept: ${dom.hrefs.length} (all http(s)/mailto), forbidden elements: ${dom.forbidden.length}, unexpected attributes: ${dom.badAttributes.length}`,
+  );
 
   expect(dom.pwned).toEqual([]);
   expect(traps.dialogs).toEqual([]);
@@ -307,7 +369,9 @@ test('control: the traps catch what the renderer must never do', async ({ page }
   await expect(page.getByTestId('message-assistant')).toHaveCount(3);
   // Baseline: before anything is injected, the only CSP reports are zod's eval probe.
   await page.waitForTimeout(500);
-  const baseline = await page.evaluate(() => (window as unknown as { __csp: Array<{ directive: string; blocked: string }> }).__csp.map((v) => `${v.directive} ${v.blocked}`));
+  const baseline = await page.evaluate(() =>
+    (window as unknown as { __csp: Array<{ directive: string; blocked: string }> }).__csp.map((v) => `${v.directive} ${v.blocked}`),
+  );
   expect(baseline.every((v) => v === 'script-src eval')).toBe(true);
   await page.evaluate(() => ((window as unknown as { __csp: unknown[] }).__csp.length = 0));
   await page.evaluate(() => {
@@ -322,7 +386,9 @@ test('control: the traps catch what the renderer must never do', async ({ page }
   // A same-origin fetch is allowed by the CSP, so the request trap must see it.
   await page.evaluate(() => void fetch('/control-request').catch(() => {}));
   await expect.poll(() => traps.requests.some((url) => url.endsWith('/control-request'))).toBe(true);
-  console.log(`control: baseline CSP reports ${baseline.length} (zod eval probe); after injection, refusals seen ${csp.length} (${[...new Set(csp)].join(', ')}), request trap saw ${traps.requests.length} host requests`);
+  console.log(
+    `control: baseline CSP reports ${baseline.length} (zod eval probe); after injection, refusals seen ${csp.length} (${[...new Set(csp)].join(', ')}), request trap saw ${traps.requests.length} host requests`,
+  );
 });
 
 // Found by this suite: markdown-it's maxNesting (100) silently drops whatever is nested deeper, so a
@@ -340,4 +406,3 @@ test('deeply nested markdown is not silently hidden from the user', async ({ pag
   console.log(`deep nesting: ${missing.length} of ${outputs.reduce((s, o) => s + o.visible.length, 0)} expected texts hidden: ${missing.join('; ')}`);
   expect(missing).toEqual([]);
 });
-

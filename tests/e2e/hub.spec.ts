@@ -210,7 +210,9 @@ test('search → repository → quantization → progress → verified and insta
   await expectRealReply(page, 'Hello! Café 🎉');
 });
 
-test('results page with More results; a gated repository without a token and a file with the wrong bytes are refused with their sentences, and no file is left among the models', async ({ page }) => {
+test('results page with More results; a gated repository without a token and a file with the wrong bytes are refused with their sentences, and no file is left among the models', async ({
+  page,
+}) => {
   test.setTimeout(150_000);
   const folder = demoFolder();
   host = await start(folder.dir, folder.tiny);
@@ -254,7 +256,10 @@ test('results page with More results; a gated repository without a token and a f
   hub.faults.wrongBytesFrom = 4096;
   await dialog.getByTestId('hub-search').fill('');
   const chat = await openRepo(dialog, 'Tiny-Chat', CHAT_REPO);
-  await chat.locator(`[data-testid="hub-file"][data-file="${Q8}"]`).getByRole('button', { name: `Download ${Q8}` }).click();
+  await chat
+    .locator(`[data-testid="hub-file"][data-file="${Q8}"]`)
+    .getByRole('button', { name: `Download ${Q8}` })
+    .click();
   const download = dialog.locator('[data-testid^="download-"][data-state]').filter({ hasText: Q8 });
   await expect(download).toHaveAttribute('data-state', 'failed', { timeout: 60_000 });
   await expect(download.getByTestId('download-error')).toHaveText(/SHA-256/);
@@ -264,7 +269,9 @@ test('results page with More results; a gated repository without a token and a f
   await page.screenshot({ path: path.join('test-results', 'screenshots', 'hub-errors.png') });
 });
 
-test('a repository that is not on the Hub, a 429 with a long Retry-After and a 5xx that persists each say so, and leave no file; a 5xx that passes is retried and the file verified', async ({ page }) => {
+test('a repository that is not on the Hub, a 429 with a long Retry-After and a 5xx that persists each say so, and leave no file; a 5xx that passes is retried and the file verified', async ({
+  page,
+}) => {
   test.setTimeout(150_000);
   // A catalog entry whose repository has gone from the Hub (renamed or deleted since it was listed).
   const gone = { ...hub.fileInfo(CHAT_REPO, Q8) };
@@ -272,7 +279,17 @@ test('a repository that is not on the Hub, a 429 with a long Retry-After and a 5
   process.env.MAI_TEST_CATALOG = JSON.stringify({
     huggingFaceBaseUrl: hub.endpoint,
     replace: true,
-    entries: [{ id: 'gone-chat', name: 'Gone Chat', repo: 'test-org/Gone-Chat-GGUF', file: 'Gone-Chat-Q8_0.gguf', revision: hub.head(CHAT_REPO), sha256: gone.sha256, sizeBytes: gone.size }],
+    entries: [
+      {
+        id: 'gone-chat',
+        name: 'Gone Chat',
+        repo: 'test-org/Gone-Chat-GGUF',
+        file: 'Gone-Chat-Q8_0.gguf',
+        revision: hub.head(CHAT_REPO),
+        sha256: gone.sha256,
+        sizeBytes: gone.size,
+      },
+    ],
   });
   const folder = demoFolder();
   host = await start(folder.dir, folder.tiny);
@@ -284,7 +301,9 @@ test('a repository that is not on the Hub, a 429 with a long Retry-After and a 5
   const entry = dialog.getByTestId('catalog-gone-chat');
   await entry.getByTestId('catalog-download').click();
   await expect(entry.getByTestId('download-start-error')).toHaveText(
-    new RegExp(`^The repository test-org/Gone-Chat-GGUF was not found on ${host127}; check its name \\(a private repository also needs a token that can read it\\)\\.$`),
+    new RegExp(
+      `^The repository test-org/Gone-Chat-GGUF was not found on ${host127}; check its name \\(a private repository also needs a token that can read it\\)\\.$`,
+    ),
     { timeout: 30_000 },
   );
   expect(ggufFiles(folder.dir)).toEqual(before);
@@ -297,13 +316,18 @@ test('a repository that is not on the Hub, a 429 with a long Retry-After and a 5
   // 429 asking for ten minutes: said at once with the wait, not waited out with the page hanging.
   hub.faults.rateLimited = { count: 100, retryAfterSeconds: 600 };
   await q8.getByRole('button', { name: `Download ${Q8}` }).click();
-  await expect(q8.getByTestId('hub-download-error')).toHaveText(new RegExp(`^${host127} is limiting requests \\(HTTP 429 Too Many Requests\\); it asks to wait 600 s, so try again later\\.$`), { timeout: 30_000 });
+  await expect(q8.getByTestId('hub-download-error')).toHaveText(
+    new RegExp(`^${host127} is limiting requests \\(HTTP 429 Too Many Requests\\); it asks to wait 600 s, so try again later\\.$`),
+    { timeout: 30_000 },
+  );
   hub.faults.rateLimited = null;
 
   // 503 on every request: retried with backoff, then said.
   hub.faults.serverError = { count: 100, status: 503 };
   await q8.getByRole('button', { name: `Download ${Q8}` }).click();
-  await expect(q8.getByTestId('hub-download-error')).toHaveText(new RegExp(`^${host127} had a server error \\(HTTP 503 Service Unavailable\\)`), { timeout: 30_000 });
+  await expect(q8.getByTestId('hub-download-error')).toHaveText(new RegExp(`^${host127} had a server error \\(HTTP 503 Service Unavailable\\)`), {
+    timeout: 30_000,
+  });
   expect(hub.hubRequests.filter((r) => r.status === 503).length).toBeGreaterThan(1);
   hub.faults.serverError = null;
   // Neither reached the CDN, and nothing is among the models.
@@ -352,7 +376,9 @@ function firstModelCatalog(): string {
   });
 }
 
-test('the first-real-model card: shown with demo models only, nothing downloads before the click, the model is downloaded, checked and used, and the card goes away', async ({ page }) => {
+test('the first-real-model card: shown with demo models only, nothing downloads before the click, the model is downloaded, checked and used, and the card goes away', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   process.env.MAI_TEST_HOOKS = '1';
   process.env.MAI_TEST_CATALOG = firstModelCatalog();
@@ -413,7 +439,9 @@ test('dismissing the first-real-model card is remembered across a restart', asyn
   expect(ggufFiles(folder.dir)).toEqual([path.basename(folder.tiny)]);
 });
 
-test('a token saved in Settings is never shown again, opens the gated model, goes to the Hub only (never to its CDN), and can be forgotten', async ({ page }) => {
+test('a token saved in Settings is never shown again, opens the gated model, goes to the Hub only (never to its CDN), and can be forgotten', async ({
+  page,
+}) => {
   test.setTimeout(150_000);
   const token = `hf_test_${'x'.repeat(24)}`;
   hub.validTokens.add(token);

@@ -29,9 +29,10 @@ test.afterAll(async () => {
   await host?.stop();
 });
 
-
 /** Methods that only read (or stop a reply): fuzzed with any params, valid ones included. */
-const HARMLESS = ['app:get-state', 'models:list', 'settings:get', 'conversations:list', 'conversations:search', 'chat:stop'].filter((m) => Object.hasOwn(appContract.methods, m));
+const HARMLESS = ['app:get-state', 'models:list', 'settings:get', 'conversations:list', 'conversations:search', 'chat:stop'].filter((m) =>
+  Object.hasOwn(appContract.methods, m),
+);
 const METHODS = Object.keys(appContract.methods);
 /** Params every method's schema refuses (all take an object). */
 const REFUSED_PARAMS: unknown[] = [null, 42, 'params', [], [{}], true, -1.5];
@@ -78,7 +79,9 @@ function makeFrames(): { frames: Frame[]; restartSeq: number; chatSeqs: number[]
       case 4:
         return Array.from({ length: int(5) }, () => randomJson(depth + 1));
       default:
-        return Object.fromEntries(Array.from({ length: int(5) }, () => [pick(['a', 'text', 'patch', 'path', 'id', '__proto__', 'constructor', randomText(8)]), randomJson(depth + 1)]));
+        return Object.fromEntries(
+          Array.from({ length: int(5) }, () => [pick(['a', 'text', 'patch', 'path', 'id', '__proto__', 'constructor', randomText(8)]), randomJson(depth + 1)]),
+        );
     }
   };
 
@@ -100,11 +103,29 @@ function makeFrames(): { frames: Frame[]; restartSeq: number; chatSeqs: number[]
       // Not JSON at all, or JSON that is not an envelope.
       frames.push({
         category: 'not JSON / not an object',
-        data: pick(['not json', '{', '{"kind":"request","seq":1', '', ' ', 'null', '[]', '"request"', '42', 'true', '\u0000\u0001', randomText(200), '{"kind":"request"'.repeat(50), `${'['.repeat(5_000)}${']'.repeat(5_000)}`]),
+        data: pick([
+          'not json',
+          '{',
+          '{"kind":"request","seq":1',
+          '',
+          ' ',
+          'null',
+          '[]',
+          '"request"',
+          '42',
+          'true',
+          '\u0000\u0001',
+          randomText(200),
+          '{"kind":"request"'.repeat(50),
+          `${'['.repeat(5_000)}${']'.repeat(5_000)}`,
+        ]),
       });
     } else if (roll < 0.17) {
       // Binary frames are refused unread (the page only sends text), even when they hold a request.
-      const bytes = int(2) === 0 ? Buffer.from(Array.from({ length: int(512) + 1 }, () => int(256))) : Buffer.from(JSON.stringify({ kind: 'request', seq: 1, method: 'app:get-state', params: {} }));
+      const bytes =
+        int(2) === 0
+          ? Buffer.from(Array.from({ length: int(512) + 1 }, () => int(256)))
+          : Buffer.from(JSON.stringify({ kind: 'request', seq: 1, method: 'app:get-state', params: {} }));
       frames.push({ category: 'binary', data: bytes, binary: true });
     } else if (roll < 0.175) {
       // Huge but under the 8 MiB limit: refused for its params, or garbage.
@@ -118,11 +139,38 @@ function makeFrames(): { frames: Frame[]; restartSeq: number; chatSeqs: number[]
       else if (variant === 1) request('wrong envelope (identifiable)', 42, {});
       else if (variant === 2) request('wrong envelope (identifiable)', null, {});
       else if (variant === 3) request('wrong envelope (identifiable)', { toString: 'app:get-state' }, {});
-      else if (variant === 4) frames.push({ category: 'wrong envelope', data: JSON.stringify({ kind: 'request', seq: pick([-1, 1.5, '7', null, 2 ** 53, {}, [], Number.POSITIVE_INFINITY]), method: 'app:get-state', params: {} }) });
-      else if (variant === 5) frames.push({ category: 'wrong envelope', data: JSON.stringify({ kind: pick(['REQUEST', 'req', '', null, 1, ['request']]), seq: nextSeq, method: 'app:get-state', params: {} }) });
+      else if (variant === 4)
+        frames.push({
+          category: 'wrong envelope',
+          data: JSON.stringify({
+            kind: 'request',
+            seq: pick([-1, 1.5, '7', null, 2 ** 53, {}, [], Number.POSITIVE_INFINITY]),
+            method: 'app:get-state',
+            params: {},
+          }),
+        });
+      else if (variant === 5)
+        frames.push({
+          category: 'wrong envelope',
+          data: JSON.stringify({ kind: pick(['REQUEST', 'req', '', null, 1, ['request']]), seq: nextSeq, method: 'app:get-state', params: {} }),
+        });
       else if (variant === 6) frames.push({ category: 'wrong envelope', data: JSON.stringify({ seq: nextSeq, method: 'app:get-state', params: {} }) });
-      else if (variant === 7) frames.push({ category: 'stray response', data: JSON.stringify({ kind: 'response', seq: int(1000), ok: pick([true, false]), result: randomJson(), error: { name: 'MaiError', code: 'internal', message: 'x' } }) });
-      else if (variant === 8) frames.push({ category: 'stray event', data: JSON.stringify({ kind: 'event', name: pick(['onChatToken', 'onNotice', '__proto__', 'x'.repeat(200)]), payload: randomJson() }) });
+      else if (variant === 7)
+        frames.push({
+          category: 'stray response',
+          data: JSON.stringify({
+            kind: 'response',
+            seq: int(1000),
+            ok: pick([true, false]),
+            result: randomJson(),
+            error: { name: 'MaiError', code: 'internal', message: 'x' },
+          }),
+        });
+      else if (variant === 8)
+        frames.push({
+          category: 'stray event',
+          data: JSON.stringify({ kind: 'event', name: pick(['onChatToken', 'onNotice', '__proto__', 'x'.repeat(200)]), payload: randomJson() }),
+        });
       else if (variant === 9) frames.push({ category: 'wrong envelope', data: `{"__proto__":{"kind":"request","seq":${nextSeq}},"method":"app:get-state"}` });
       else if (variant === 10) request('wrong envelope (identifiable)', 'app:get-state', {}, { kind: 'request', ok: true, result: randomJson() });
       else frames.push({ category: 'wrong envelope', data: JSON.stringify(randomJson()) });
@@ -133,7 +181,11 @@ function makeFrames(): { frames: Frame[]; restartSeq: number; chatSeqs: number[]
       request('valid envelope, refused params', method, params);
     } else if (roll < 0.7) {
       // Unknown and prototype method names.
-      request('unknown method', pick(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'no:such', 'APP:GET-STATE', 'app:get-state\u0000', '', randomText(20)]), randomJson());
+      request(
+        'unknown method',
+        pick(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'no:such', 'APP:GET-STATE', 'app:get-state\u0000', '', randomText(20)]),
+        randomJson(),
+      );
     } else if (roll < 0.85) {
       // Harmless methods with random params (objects pass: their unknown keys are stripped).
       request('harmless method, random params', pick(HARMLESS), randomJson());
@@ -188,7 +240,9 @@ test('10 000 random and malformed WebSocket frames: one answer per request, host
   });
 
   // Wait for the engine's first model before fuzzing, so the restart and chats meet a working engine.
-  await expect.poll(async () => ((await call(ws, 'app:get-state', {}, 1e15)).result as { model: unknown } | undefined)?.model ?? null, { timeout: 60_000 }).not.toBeNull();
+  await expect
+    .poll(async () => ((await call(ws, 'app:get-state', {}, 1e15)).result as { model: unknown } | undefined)?.model ?? null, { timeout: 60_000 })
+    .not.toBeNull();
 
   const started = performance.now();
   for (const [index, frame] of frames.entries()) {
@@ -223,7 +277,9 @@ test('10 000 random and malformed WebSocket frames: one answer per request, host
   }
 
   console.log(`ipc fuzz (web host): ${frames.length} frames in ${(sendMs / 1000).toFixed(1)} s: ${[...categories].map(([c, n]) => `${c} ${n}`).join(', ')}`);
-  console.log(`identifiable requests ${identifiable.length}, answered ${identifiable.length - unanswered.length} exactly once (${[...byCode].map(([c, n]) => `${c} ${n}`).join(', ')}); unanswered ${unanswered.length}, duplicated ${duplicated.length}, answers to unknown seqs ${stray.length + unexpected.length}`);
+  console.log(
+    `identifiable requests ${identifiable.length}, answered ${identifiable.length - unanswered.length} exactly once (${[...byCode].map(([c, n]) => `${c} ${n}`).join(', ')}); unanswered ${unanswered.length}, duplicated ${duplicated.length}, answers to unknown seqs ${stray.length + unexpected.length}`,
+  );
   console.log(`refused by the handlers themselves: ${[...handlerRefusals].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
 
   expect(unanswered).toEqual([]);
@@ -239,18 +295,26 @@ test('10 000 random and malformed WebSocket frames: one answer per request, host
   expect(host.process.signalCode).toBeNull();
   await call(ws, 'chat:stop', {}, 1e15 + 1);
   await expect
-    .poll(async () => {
-      const state = (await call(ws, 'app:get-state', {}, 1e15 + 2)).result as { engine: { state: string }; generating: boolean };
-      return `${state.engine.state} ${state.generating}`;
-    }, { timeout: 60_000 })
+    .poll(
+      async () => {
+        const state = (await call(ws, 'app:get-state', {}, 1e15 + 2)).result as { engine: { state: string }; generating: boolean };
+        return `${state.engine.state} ${state.generating}`;
+      },
+      { timeout: 60_000 },
+    )
     .toBe('ready false');
   const sent = await call(ws, 'chat:send', { text: 'Hello after the fuzz.' }, 1e15 + 3);
   expect(sent.ok).toBe(true);
   const replyId = (sent.result as { assistantMessageId: string }).assistantMessageId;
   await expect.poll(() => chatDone.get(replyId), { timeout: 60_000 }).toBe('done');
-  const final = (await call(ws, 'app:get-state', {}, 1e15 + 4)).result as { engine: { state: string; restarts: number }; conversation: { messages: Array<{ id: string; text: string }> } };
+  const final = (await call(ws, 'app:get-state', {}, 1e15 + 4)).result as {
+    engine: { state: string; restarts: number };
+    conversation: { messages: Array<{ id: string; text: string }> };
+  };
   const reply = final.conversation.messages.find((m) => m.id === replyId);
-  console.log(`after the fuzz: host alive (exitCode ${host.process.exitCode}), engine ${final.engine.state} (restarts ${final.engine.restarts}), reply ${reply?.text.length ?? 0} characters`);
+  console.log(
+    `after the fuzz: host alive (exitCode ${host.process.exitCode}), engine ${final.engine.state} (restarts ${final.engine.restarts}), reply ${reply?.text.length ?? 0} characters`,
+  );
   expect(final.engine.state).toBe('ready');
   expect(reply?.text.length ?? 0).toBeGreaterThan(0);
   expect(host.output()).not.toMatch(/Unhandled|uncaught|FATAL|Maximum call stack/i);

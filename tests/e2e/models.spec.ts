@@ -72,7 +72,9 @@ function memUsedBytes(): number {
   return total - available;
 }
 
-test('under a memory budget set by the test, every catalog entry has a fit badge with its figures, one is recommended, and every entry can be downloaded', async ({ page }) => {
+test('under a memory budget set by the test, every catalog entry has a fit badge with its figures, one is recommended, and every entry can be downloaded', async ({
+  page,
+}) => {
   const folder = modelsFolder();
   // Mai treats the machine as having 4 GiB more than is in use now, acting at 80 % in every tier:
   // about 3 GB of room, whatever the test machine's size. The 0.6B entry (~1.3 GB with its KV
@@ -186,7 +188,9 @@ test('deleting a model from the models folder asks first, then removes it from t
   await expect(page.getByTestId('model-select').locator('option')).toHaveCount(1);
 });
 
-test('a catalog entry downloads through the UI from the (fake) Hub: the bar moves, pause and resume continue from the partial file, and the verified model is installed', async ({ page }) => {
+test('a catalog entry downloads through the UI from the (fake) Hub: the bar moves, pause and resume continue from the partial file, and the verified model is installed', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   const folder = modelsFolder();
   // The fake Hub (tests/helpers/fake-hub.ts) serving the 30 MB synthetic model; the catalog entry

@@ -12,7 +12,11 @@ export interface RecordedEvent {
   payload: unknown;
 }
 
-export function createTestCore(options: Partial<AppCoreOptions> = {}): { core: AppCore; events: RecordedEvent[]; waitFor: <E extends AppEvent>(event: E, predicate?: (payload: AppPayload<E>) => boolean, timeoutMs?: number) => Promise<AppPayload<E>> } {
+export function createTestCore(options: Partial<AppCoreOptions> = {}): {
+  core: AppCore;
+  events: RecordedEvent[];
+  waitFor: <E extends AppEvent>(event: E, predicate?: (payload: AppPayload<E>) => boolean, timeoutMs?: number) => Promise<AppPayload<E>>;
+} {
   if (!existsSync(engineEntry)) throw new Error(`${engineEntry} is missing: run \`npm run build\` first.`);
   const core = new AppCore({
     mode: 'web',

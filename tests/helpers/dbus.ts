@@ -17,7 +17,9 @@ export interface SessionBus {
 /** Starts `dbus-daemon --session` on a socket of its own; resolves with its address. */
 export function startSessionBus(): Promise<SessionBus> {
   const socket = path.join(tempDir('mai-dbus-'), 'bus');
-  const daemon: ChildProcess = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1', `--address=unix:path=${socket}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const daemon: ChildProcess = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1', `--address=unix:path=${socket}`], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     daemon.once('error', reject);

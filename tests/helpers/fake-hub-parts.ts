@@ -56,7 +56,15 @@ export async function readPaths(req: http.IncomingMessage): Promise<string[]> {
 
 export function logEntry(req: http.IncomingMessage): HubRequest {
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? null) : (v ?? null));
-  return { method: req.method ?? 'GET', url: req.url ?? '/', authorization: one(req.headers.authorization), range: one(req.headers.range), status: 0, bytesSent: 0, at: Date.now() };
+  return {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    authorization: one(req.headers.authorization),
+    range: one(req.headers.range),
+    status: 0,
+    bytesSent: 0,
+    at: Date.now(),
+  };
 }
 
 export function bearer(authorization: string | null): string | null {

@@ -63,7 +63,6 @@ export interface HubRequest {
   at: number;
 }
 
-
 interface Commit {
   sha: string;
   files: Map<string, StoredFile>;
@@ -103,7 +102,18 @@ export interface FakeHubFaults {
   hubFaultScope: ((method: string, path: string) => boolean) | null;
 }
 
-const noFaults = (): FakeHubFaults => ({ cutAfterBytes: null, wrongBytesFrom: null, rateLimited: null, serverError: null, redirectLoop: false, ignoreRange: false, throttleBytesPerSecond: null, cdnOriginOverride: null, cdnForbidden: 0, hubFaultScope: null });
+const noFaults = (): FakeHubFaults => ({
+  cutAfterBytes: null,
+  wrongBytesFrom: null,
+  rateLimited: null,
+  serverError: null,
+  redirectLoop: false,
+  ignoreRange: false,
+  throttleBytesPerSecond: null,
+  cdnOriginOverride: null,
+  cdnForbidden: 0,
+  hubFaultScope: null,
+});
 const CHUNK = 64 * 1024;
 const REPO_ID = /^([A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*)/;
 
@@ -158,7 +168,9 @@ export class FakeHub {
     const parent = repo.commits.get(repo.branches.get(branch) ?? '');
     const next = new Map(parent?.files ?? []);
     for (const file of files) next.set(file.path, await storeFile(file));
-    const sha = createHash('sha1').update(`${repoId}:${++this.commitCounter}:${[...next.values()].map((f) => f.sha256).join()}`).digest('hex');
+    const sha = createHash('sha1')
+      .update(`${repoId}:${++this.commitCounter}:${[...next.values()].map((f) => f.sha256).join()}`)
+      .digest('hex');
     repo.commits.set(sha, { sha, files: next, date: new Date(Date.UTC(2026, 0, 1) + this.commitCounter * 86_400_000).toISOString() });
     repo.branches.set(branch, sha);
     return sha;
@@ -210,9 +222,14 @@ export class FakeHub {
       res.writeHead(status, { ...headers, 'content-length': String(data?.byteLength ?? 0) });
       res.end(req.method === 'HEAD' ? undefined : data);
     };
-    const json = (value: unknown, headers: Record<string, string> = {}): void => send(200, { 'content-type': 'application/json; charset=utf-8', ...headers }, JSON.stringify(value));
+    const json = (value: unknown, headers: Record<string, string> = {}): void =>
+      send(200, { 'content-type': 'application/json; charset=utf-8', ...headers }, JSON.stringify(value));
     const fail = (status: number, code: string | null, message: string): void =>
-      send(status, { 'content-type': 'application/json', ...(code ? { 'x-error-code': code } : {}), 'x-error-message': message }, JSON.stringify({ error: message }));
+      send(
+        status,
+        { 'content-type': 'application/json', ...(code ? { 'x-error-code': code } : {}), 'x-error-message': message },
+        JSON.stringify({ error: message }),
+      );
 
     const { rateLimited, serverError, hubFaultScope } = this.faults;
     const inScope = hubFaultScope === null || hubFaultScope(req.method ?? 'GET', new URL(req.url ?? '/', this.endpoint).pathname);
@@ -246,7 +263,12 @@ export class FakeHub {
       if (kind === 'tree') return this.tree(url, commit, sub?.slice(1) ?? '', json, fail);
       if (kind === 'paths-info' && req.method === 'POST') {
         const paths = await readPaths(req);
-        return json(paths.flatMap((path) => { const f = commit.files.get(path); return f ? [treeItem(f)] : []; }));
+        return json(
+          paths.flatMap((path) => {
+            const f = commit.files.get(path);
+            return f ? [treeItem(f)] : [];
+          }),
+        );
       }
       return fail(404, null, 'Not Found');
     }
@@ -256,9 +278,18 @@ export class FakeHub {
       const repo = this.repos.get(repoId);
       if (!repo) return fail(404, 'RepoNotFound', 'Repository not found');
       if (repo.options.gated) {
-        if (token === null) return fail(401, 'GatedRepo', `Access to model ${repoId} is restricted. You must have access to it and be authenticated to access it. Please log in.`);
+        if (token === null)
+          return fail(
+            401,
+            'GatedRepo',
+            `Access to model ${repoId} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+          );
         if (!this.gatedAccess.get(repoId)?.has(token)) {
-          return fail(403, 'GatedRepo', `Access to model ${repoId} is restricted and you are not in the authorized list. Visit ${this.endpoint}/${repoId} to ask for access.`);
+          return fail(
+            403,
+            'GatedRepo',
+            `Access to model ${repoId} is restricted and you are not in the authorized list. Visit ${this.endpoint}/${repoId} to ask for access.`,
+          );
         }
       }
       const commit = this.commitOf(repo, revision);
@@ -272,7 +303,11 @@ export class FakeHub {
       }
       const cdn = this.faults.cdnOriginOverride ?? this.cdnOrigin;
       const location = this.faults.redirectLoop ? `${cdn}/loop${url.pathname}` : `${cdn}/blobs/${file.sha256}?repo=${encodeURIComponent(repoId)}`;
-      return send(302, { ...common, location, etag: `"${file.oid}"`, 'x-linked-etag': `"${file.sha256}"`, 'x-linked-size': String(file.size), 'content-type': 'text/plain' }, `Found. Redirecting to ${location}`);
+      return send(
+        302,
+        { ...common, location, etag: `"${file.oid}"`, 'x-linked-etag': `"${file.sha256}"`, 'x-linked-size': String(file.size), 'content-type': 'text/plain' },
+        `Found. Redirecting to ${location}`,
+      );
     }
     return fail(404, null, 'Not Found');
   }
@@ -300,7 +335,9 @@ export class FakeHub {
       tags: [...(hasGguf ? ['gguf'] : []), ...(o.tags ?? []), ...(o.licence ? [`license:${o.licence}`] : [])],
       cardData: o.licence ? { license: o.licence } : {},
       siblings: [...commit.files.values()].map((f) =>
-        blobs ? { rfilename: f.path, size: f.size, blobId: f.oid, ...(f.lfs ? { lfs: { sha256: f.sha256, size: f.size, pointerSize: 134 } } : {}) } : { rfilename: f.path },
+        blobs
+          ? { rfilename: f.path, size: f.size, blobId: f.oid, ...(f.lfs ? { lfs: { sha256: f.sha256, size: f.size, pointerSize: 134 } } : {}) }
+          : { rfilename: f.path },
       ),
     };
   }
@@ -329,7 +366,13 @@ export class FakeHub {
   }
 
   /** GET /api/models/{repo}/tree/{rev}[/{path}]: one folder (or everything under it), paged. */
-  private tree(url: URL, commit: Commit, folder: string, json: (value: unknown, headers?: Record<string, string>) => void, fail: (s: number, c: string | null, m: string) => void): void {
+  private tree(
+    url: URL,
+    commit: Commit,
+    folder: string,
+    json: (value: unknown, headers?: Record<string, string>) => void,
+    fail: (s: number, c: string | null, m: string) => void,
+  ): void {
     const recursive = url.searchParams.get('recursive') === 'true' || url.searchParams.get('recursive') === 'True';
     const prefix = folder ? `${folder.replace(/\/$/, '')}/` : '';
     const entries = new Map<string, Record<string, unknown>>();
@@ -371,7 +414,9 @@ export class FakeHub {
       this.faults.cdnForbidden--;
       entry.status = 403;
       const body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>';
-      res.writeHead(403, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) }).end(req.method === 'HEAD' ? undefined : body);
+      res
+        .writeHead(403, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) })
+        .end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     if (url.pathname.startsWith('/loop/')) {
@@ -386,12 +431,18 @@ export class FakeHub {
       res.writeHead(404, { 'content-length': '0' }).end();
       return;
     }
-    const headers: Record<string, string> = { 'accept-ranges': 'bytes', etag: `"${file.sha256}"`, 'content-type': 'application/octet-stream', 'last-modified': new Date(Date.UTC(2026, 0, 1)).toUTCString() };
+    const headers: Record<string, string> = {
+      'accept-ranges': 'bytes',
+      etag: `"${file.sha256}"`,
+      'content-type': 'application/octet-stream',
+      'last-modified': new Date(Date.UTC(2026, 0, 1)).toUTCString(),
+    };
     let start = 0;
     let end = file.size - 1;
     let status = 200;
     const ifRange = req.headers['if-range'];
-    const rangeApplies = entry.range !== null && !this.faults.ignoreRange && (ifRange === undefined || ifRange === headers.etag || ifRange === headers['last-modified']);
+    const rangeApplies =
+      entry.range !== null && !this.faults.ignoreRange && (ifRange === undefined || ifRange === headers.etag || ifRange === headers['last-modified']);
     if (rangeApplies && entry.range) {
       const m = /^bytes=(\d+)-(\d*)$/.exec(entry.range.trim());
       start = m ? Number(m[1]) : file.size;
@@ -412,7 +463,8 @@ export class FakeHub {
   }
 
   private findBlob(sha256: string): StoredFile | undefined {
-    for (const repo of this.repos.values()) for (const commit of repo.commits.values()) for (const f of commit.files.values()) if (f.sha256 === sha256) return f;
+    for (const repo of this.repos.values())
+      for (const commit of repo.commits.values()) for (const f of commit.files.values()) if (f.sha256 === sha256) return f;
     return undefined;
   }
 

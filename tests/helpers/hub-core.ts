@@ -90,7 +90,9 @@ function readdirSafe(dir: string): string[] {
 /** The files a user sees in the models folder (hidden ones left out), sorted. */
 export function modelFiles(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((name) => !name.startsWith('.')).sort();
+    return readdirSync(dir)
+      .filter((name) => !name.startsWith('.'))
+      .sort();
   } catch {
     return [];
   }

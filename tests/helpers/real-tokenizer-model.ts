@@ -17,6 +17,9 @@ export const realTokenizerModelsDir = path.join(testsDir, '.tmp', 'real-tokenize
  * git into ~/.cache/mai on the first run on a machine). `dir` defaults to
  * `${realTokenizerModelsDir}/${spec.id}`; `path.dirname(result)` holds this model only.
  */
-export async function ensureRealTokenizerModel(spec: RealTokenizerModelSpec = QWEN2_TEST_MODEL, dir = path.join(realTokenizerModelsDir, spec.id)): Promise<string> {
+export async function ensureRealTokenizerModel(
+  spec: RealTokenizerModelSpec = QWEN2_TEST_MODEL,
+  dir = path.join(realTokenizerModelsDir, spec.id),
+): Promise<string> {
   return writeRealTokenizerModel(spec, dir);
 }

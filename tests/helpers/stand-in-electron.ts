@@ -174,7 +174,13 @@ export function standInElectronDistFiles(version: string): ZipEntry[] {
   const off = 0x30;
   // RunAsNode, CookieEncryption, NodeOptions, NodeCliInspect, AsarIntegrity, OnlyLoadAppFromAsar, V8Snapshot, FileProtocolPrivileges
   const defaults = [on, off, on, on, off, off, off, on];
-  const executable = Buffer.concat([Buffer.from(RECORDER), Buffer.alloc(4096, 7), sentinel, Buffer.from([1, defaults.length, ...defaults]), Buffer.alloc(4096, 7)]);
+  const executable = Buffer.concat([
+    Buffer.from(RECORDER),
+    Buffer.alloc(4096, 7),
+    sentinel,
+    Buffer.from([1, defaults.length, ...defaults]),
+    Buffer.alloc(4096, 7),
+  ]);
   return [
     { name: 'electron', data: executable, mode: 0o755 },
     { name: 'version', data: Buffer.from(version), mode: 0o644 },

@@ -13,7 +13,14 @@ import { binaryTestMessage, BINARY_TEST_KEY, binaryTestReportSchema, type Binary
 import { createMemoryPortPair, type MessagePortLike } from '../../shared/rpc';
 
 const packageDir = nodeLlamaCppDir();
-const cpuBinary = path.join(path.dirname(packageDir), '@node-llama-cpp', `${process.platform}-${process.arch}`, 'bins', `${process.platform}-${process.arch}`, 'llama-addon.node');
+const cpuBinary = path.join(
+  path.dirname(packageDir),
+  '@node-llama-cpp',
+  `${process.platform}-${process.arch}`,
+  'bins',
+  `${process.platform}-${process.arch}`,
+  'llama-addon.node',
+);
 
 let disposeLast: (() => void) | null = null;
 afterEach(() => {
@@ -67,15 +74,26 @@ function engineSide(options: { maxTests?: number } = {}) {
 
 const message = (id: number, type: string) => (r: BinaryTestReport) => r.id === id && r.op === 'message' && r.message.type === type;
 type ExitReport = Extract<BinaryTestReport, { op: 'exit' }>;
-const exit = (id: number) => (r: BinaryTestReport): r is ExitReport => r.id === id && r.op === 'exit';
+const exit =
+  (id: number) =>
+  (r: BinaryTestReport): r is ExitReport =>
+    r.id === id && r.op === 'exit';
 
 describe('isNodeLlamaCppBinary', () => {
   it("accepts node-llama-cpp's own binary folders (also as .asar.unpacked) and nothing else", () => {
     const asar = '/opt/Mai/resources/app.asar/node_modules/node-llama-cpp';
-    expect(isNodeLlamaCppBinary('/opt/Mai/resources/app.asar.unpacked/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/llama-addon.node', asar)).toBe(true);
+    expect(isNodeLlamaCppBinary('/opt/Mai/resources/app.asar.unpacked/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/llama-addon.node', asar)).toBe(
+      true,
+    );
     expect(isNodeLlamaCppBinary(`${asar}/bins/linux-x64/llama-addon.node`, asar)).toBe(true);
     expect(isNodeLlamaCppBinary(`${asar}/llama/localBuilds/linux-x64/Release/llama-addon.node`, asar)).toBe(true);
-    for (const outside of ['/tmp/evil.node', `${asar}/../evil/llama-addon.node`, `${asar}/dist/evil.node`, `${asar}-evil/bins/x.node`, 'relative/bins/x.node']) {
+    for (const outside of [
+      '/tmp/evil.node',
+      `${asar}/../evil/llama-addon.node`,
+      `${asar}/dist/evil.node`,
+      `${asar}-evil/bins/x.node`,
+      'relative/bins/x.node',
+    ]) {
       expect(isNodeLlamaCppBinary(outside, asar), outside).toBe(false);
     }
   });
@@ -109,7 +127,7 @@ describe.skipIf(!existsSync(cpuBinary))('relayBinaryTests with real test process
     const killed = await engine.next(exit(1));
     expect(killed.code).not.toBe(0);
     expect(engine.reports.some(message(1, 'loaded'))).toBe(false);
-    expect(engine.logs).toContain('binary test refused: /tmp/evil.node is not one of node-llama-cpp\'s binaries');
+    expect(engine.logs).toContain("binary test refused: /tmp/evil.node is not one of node-llama-cpp's binaries");
 
     engine.send({ id: 3, op: 'fork' });
     await engine.next(message(3, 'ready'));

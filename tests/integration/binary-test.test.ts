@@ -65,7 +65,9 @@ describe('node-llama-cpp in an engine that cannot fork (a utility process under 
     });
     const { core, events } = harness;
     await core.start();
-    const errors = events.filter((e) => e.event === 'onNotice' && (e.payload as { level: string }).level === 'error').map((e) => (e.payload as { message: string }).message);
+    const errors = events
+      .filter((e) => e.event === 'onNotice' && (e.payload as { level: string }).level === 'error')
+      .map((e) => (e.payload as { message: string }).message);
     console.log(`without the relay: ${errors.join(' | ')}`);
     expect(errors.length).toBeGreaterThan(0);
     // The engine forked node-llama-cpp's test file and got a second Mai instead.

@@ -139,7 +139,9 @@ describe('DownloadManager over real HTTP', () => {
     manager.enqueue({ id: 'fast', url: server.url(big.urlPath), fileName: big.fileName, sha256: big.sha256 });
     expect((await settled(manager, 'fast')).state).toBe('done');
     const seconds = (performance.now() - started) / 1000;
-    console.log(`[downloads] loopback: ${(big.size / MB).toFixed(1)} MB in ${seconds.toFixed(2)} s = ${(big.size / MB / seconds).toFixed(0)} MB/s (incl. fsync + verify)`);
+    console.log(
+      `[downloads] loopback: ${(big.size / MB).toFixed(1)} MB in ${seconds.toFixed(2)} s = ${(big.size / MB / seconds).toFixed(0)} MB/s (incl. fsync + verify)`,
+    );
   });
 
   it('resumes with a Range request after the server cuts the connection mid-file', async () => {
@@ -159,7 +161,9 @@ describe('DownloadManager over real HTTP', () => {
     expect(resumedFrom).toBeLessThanOrEqual(cutAt);
     expect(server.requests[1]).toMatchObject({ status: 206, ifRange: expect.stringMatching(/^"/) });
     const overhead = server.bytesSent - big.size;
-    console.log(`[downloads] cut at ${cutAt} B, resumed from ${resumedFrom} B: ${overhead} B transferred twice (${((overhead / big.size) * 100).toFixed(2)} % of the file)`);
+    console.log(
+      `[downloads] cut at ${cutAt} B, resumed from ${resumedFrom} B: ${overhead} B transferred twice (${((overhead / big.size) * 100).toFixed(2)} % of the file)`,
+    );
     expect(server.bytesSent).toBeLessThan(big.size * 1.1);
     expect(leftovers(modelsDir)).toEqual({ models: [big.fileName], partial: [] });
   });
@@ -200,7 +204,12 @@ describe('DownloadManager over real HTTP', () => {
     expect(sha256Of(info.filePath)).toBe(big.sha256);
     expect(server.requests).toHaveLength(1);
     // If-Range carries the ETag saved by the first run: "the rest, if the file is still the same".
-    expect(server.requests[0]).toMatchObject({ range: `bytes=${partialSize}-`, ifRange: expect.stringMatching(/^"[0-9a-f]+-[0-9a-f]+"$/), status: 206, bytesSent: big.size - partialSize });
+    expect(server.requests[0]).toMatchObject({
+      range: `bytes=${partialSize}-`,
+      ifRange: expect.stringMatching(/^"[0-9a-f]+-[0-9a-f]+"$/),
+      status: 206,
+      bytesSent: big.size - partialSize,
+    });
   });
 
   it('verifies a partial that was already complete (416 on the Range request) without downloading again', async () => {
@@ -211,9 +220,23 @@ describe('DownloadManager over real HTTP', () => {
     const t = Date.now();
     await saveDownloadState(stateFile, [
       {
-        id: 'complete', source: server.url(small.urlPath), url: server.url(small.urlPath), fileName: small.fileName, filePath: path.join(modelsDir, small.fileName),
-        sha256: small.sha256, totalBytes: small.size, receivedBytes: small.size, state: 'downloading', error: null, createdAt: t, updatedAt: t,
-        validator: null, resumeOnRestore: false, partialOwned: true, moreParts: [], meta: null,
+        id: 'complete',
+        source: server.url(small.urlPath),
+        url: server.url(small.urlPath),
+        fileName: small.fileName,
+        filePath: path.join(modelsDir, small.fileName),
+        sha256: small.sha256,
+        totalBytes: small.size,
+        receivedBytes: small.size,
+        state: 'downloading',
+        error: null,
+        createdAt: t,
+        updatedAt: t,
+        validator: null,
+        resumeOnRestore: false,
+        partialOwned: true,
+        moreParts: [],
+        meta: null,
       },
     ]);
     expect(await manager.restore()).toEqual({ restored: 1, resumed: 1, movedAsideTo: null });
@@ -259,7 +282,10 @@ describe('DownloadManager over real HTTP', () => {
     writeFileSync(path.join(modelsDir, small.fileName), 'my own notes, not a model');
     manager.enqueue({ id: 'clash', url: server.url(small.urlPath), fileName: small.fileName, sha256: small.sha256 });
     const refused = await settled(manager, 'clash');
-    expect(refused.error).toEqual({ code: 'file-exists', message: `A different file named ${small.fileName} is already in ${modelsDir}; Mai will not overwrite it. Rename or remove it, then try again.` });
+    expect(refused.error).toEqual({
+      code: 'file-exists',
+      message: `A different file named ${small.fileName} is already in ${modelsDir}; Mai will not overwrite it. Rename or remove it, then try again.`,
+    });
     expect(readFileSync(path.join(modelsDir, small.fileName), 'utf8')).toBe('my own notes, not a model');
 
     copyFileSync(small.file, path.join(modelsDir, small.fileName));

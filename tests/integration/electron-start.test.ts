@@ -30,7 +30,8 @@ function freshApp(name: string): string {
   for (const file of ['start-electron.mjs', 'electron-runtime.mjs']) copyFileSync(path.join(repo, 'build', file), path.join(app, 'build', file));
   const electron = path.join(app, 'node_modules', 'electron');
   mkdirSync(electron, { recursive: true });
-  for (const file of ['package.json', 'install.js', 'index.js', 'cli.js', 'checksums.json']) copyFileSync(path.join(realElectron, file), path.join(electron, file));
+  for (const file of ['package.json', 'install.js', 'index.js', 'cli.js', 'checksums.json'])
+    copyFileSync(path.join(realElectron, file), path.join(electron, file));
   for (const dependency of ['@electron/get', '@electron-internal/extract-zip']) {
     mkdirSync(path.dirname(path.join(app, 'node_modules', dependency)), { recursive: true });
     symlinkSync(path.join(repo, 'node_modules', dependency), path.join(app, 'node_modules', dependency), 'dir');
@@ -62,7 +63,11 @@ async function launch(app: string, mirror: string, extraEnv: NodeJS.ProcessEnv =
     MAI_STANDIN_RECORD: recordFile,
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [path.join(app, 'build', 'start-electron.mjs'), '--mai-test-flag'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(app, 'build', 'start-electron.mjs'), '--mai-test-flag'], {
+    cwd: app,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -83,7 +88,7 @@ describe.skipIf(process.platform === 'win32')('npm start without a runtime insta
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('downloads the runtime with Electron\'s installer, checks it, unpacks it and starts it on the app, without ELECTRON_RUN_AS_NODE', async () => {
+  it("downloads the runtime with Electron's installer, checks it, unpacks it and starts it on the app, without ELECTRON_RUN_AS_NODE", async () => {
     const app = freshApp('first');
     const run = await launch(app, mirrorUrl);
     expect(run.stderr).toContain(`Mai needs Electron ${version}'s runtime`);
@@ -102,7 +107,7 @@ describe.skipIf(process.platform === 'win32')('npm start without a runtime insta
     expect(realElectronState()).toEqual(before);
   });
 
-  it('starts at once the second time: nothing is downloaded again, and Electron\'s exit code is npm start\'s', async () => {
+  it("starts at once the second time: nothing is downloaded again, and Electron's exit code is npm start's", async () => {
     const app = path.join(scratch, 'first');
     const seen = mirror.requests.length;
     const run = await launch(app, mirrorUrl, { MAI_STANDIN_EXIT: '3' });

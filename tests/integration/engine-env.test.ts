@@ -30,7 +30,7 @@ describe.runIf(process.platform === 'linux')('the engine environment', () => {
 });
 
 describe('the binary-test process environment', () => {
-  it('has no Hugging Face token, and has node-llama-cpp\'s switch', async () => {
+  it("has no Hugging Face token, and has node-llama-cpp's switch", async () => {
     const child = forkTestProcess(env)(path.join(testsDir, 'fixtures', 'report-env.cjs'));
     const names = await new Promise<string[]>((resolve) => child.onMessage((message) => resolve(message as string[])));
     expect(names).toContain('MAI_ENV_PROBE');

@@ -92,8 +92,13 @@ describe('engine killed 20 times during replies', () => {
       const started = performance.now();
       while (!check()) {
         if (performance.now() - started > timeoutMs) {
-          const notices = events.filter((e) => e.event === 'onNotice').slice(-6).map((e) => (e.payload as { message: string }).message);
-          throw new Error(`timed out waiting for ${what}; engine ${JSON.stringify(core.engine.status)}, model ${core.models.current?.path ?? 'none'}, last notices: ${notices.join(' | ')}; last log lines:\n${logs.slice(-10).join('\n')}`);
+          const notices = events
+            .filter((e) => e.event === 'onNotice')
+            .slice(-6)
+            .map((e) => (e.payload as { message: string }).message);
+          throw new Error(
+            `timed out waiting for ${what}; engine ${JSON.stringify(core.engine.status)}, model ${core.models.current?.path ?? 'none'}, last notices: ${notices.join(' | ')}; last log lines:\n${logs.slice(-10).join('\n')}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -143,7 +148,9 @@ describe('engine killed 20 times during replies', () => {
       const stream = streamOf.get(ids.assistantMessageId) ?? [];
       const firstMissing = stream.find((piece) => piece.length > (savedReply?.text.length ?? 0));
       savedLagMs.push(firstMissing ? killedAt - firstMissing.at : 0);
-      expect(savedLagMs.at(-1), `reply ${round}: the disk was ${savedLagMs.at(-1)?.toFixed(0)} ms behind the stream`).toBeLessThanOrEqual(SAVE_EVERY_MS + WRITE_SLACK_MS);
+      expect(savedLagMs.at(-1), `reply ${round}: the disk was ${savedLagMs.at(-1)?.toFixed(0)} ms behind the stream`).toBeLessThanOrEqual(
+        SAVE_EVERY_MS + WRITE_SLACK_MS,
+      );
 
       await waitUntil(`engine ready after kill ${round}`, () => readyAt.length > readyBefore, 30_000);
       restartMs.push((readyAt[readyBefore] as number) - killedAt);
@@ -164,7 +171,10 @@ describe('engine killed 20 times during replies', () => {
       await waitUntil(`retry ${round} saved`, () => readSaved().messages.find((m) => m.id === retry.id)?.status === 'done', 10_000);
       const afterRetry = readSaved().messages;
       const savedInterrupted = afterRetry.find((m) => m.id === ids.assistantMessageId);
-      expect({ status: savedInterrupted?.status, text: savedInterrupted?.text }).toEqual({ status: 'interrupted', text: message(ids.assistantMessageId)?.text });
+      expect({ status: savedInterrupted?.status, text: savedInterrupted?.text }).toEqual({
+        status: 'interrupted',
+        text: message(ids.assistantMessageId)?.text,
+      });
       core.chat.setMaxTokens(MAX_TOKENS);
       console.log(
         `kill ${String(round).padStart(2)}: ${tokensAtKill.at(-1)} tokens streamed, on disk ${savedLagMs.at(-1)?.toFixed(0)} ms behind, engine ready after ${restartMs.at(-1)?.toFixed(0)} ms, model back after ${reloadMs.at(-1)?.toFixed(0)} ms, retry ${message(retry.id)?.status}`,
@@ -186,7 +196,9 @@ describe('engine killed 20 times during replies', () => {
       return interrupted?.status === 'interrupted' && retries.length === 1 && after.length === 1;
     });
     const interruptedCount = messages.filter((m) => m.status === 'interrupted').length;
-    const retryNotices = events.filter((e) => e.event === 'onNotice' && /Mai restarted it and is answering again/.test((e.payload as { message: string }).message)).length;
+    const retryNotices = events.filter(
+      (e) => e.event === 'onNotice' && /Mai restarted it and is answering again/.test((e.payload as { message: string }).message),
+    ).length;
 
     console.log(
       `engine SIGKILLed ${KILLS} times mid-reply: restart (kill → engine ready) max ${Math.max(...restartMs).toFixed(0)} ms, median ${median(restartMs).toFixed(0)} ms;` +

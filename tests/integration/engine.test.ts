@@ -22,7 +22,9 @@ async function ask(core: AppCore, waitFor: ReturnType<typeof createTestCore>['wa
 }
 
 function tokensFor(events: RecordedEvent[], messageId: string): string[] {
-  return events.filter((e) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === messageId).map((e) => (e.payload as { text: string }).text);
+  return events
+    .filter((e) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === messageId)
+    .map((e) => (e.payload as { text: string }).text);
 }
 
 describe('engine process with real node-llama-cpp', () => {
@@ -87,7 +89,11 @@ describe('engine process with real node-llama-cpp', () => {
     expect(interrupted.message.error).toMatch(/SIGKILL/);
     expect(interrupted.message.text.length).toBeGreaterThan(0);
     // The reply is retried once, automatically, in a new message; the user is told.
-    const retried = await waitFor('onChatMessage', ({ message }) => message.role === 'assistant' && message.id !== sent.assistantMessageId && /Retried/.test(message.note ?? '') && message.status !== 'streaming');
+    const retried = await waitFor(
+      'onChatMessage',
+      ({ message }) =>
+        message.role === 'assistant' && message.id !== sent.assistantMessageId && /Retried/.test(message.note ?? '') && message.status !== 'streaming',
+    );
     expect(retried.message.error ?? '').toBe('');
     expect(retried.message.status).toBe('done');
     // On the next smaller model: the reply was interrupted on the 30 MB model, the 1 MB one is the
@@ -96,7 +102,11 @@ describe('engine process with real node-llama-cpp', () => {
     expect(core.models.current?.path).toBe(models.tiny);
     expect(retried.message.model).toBe(core.models.current?.name);
     expect(retried.message.model).not.toBe(smallName);
-    expect(events.some((e) => e.event === 'onNotice' && /answering again with mai-demo-1mb \(smaller, to be safe\)/i.test((e.payload as { message: string }).message))).toBe(true);
+    expect(
+      events.some(
+        (e) => e.event === 'onNotice' && /answering again with mai-demo-1mb \(smaller, to be safe\)/i.test((e.payload as { message: string }).message),
+      ),
+    ).toBe(true);
     // Exactly one retry.
     const retries = core.chat.current.messages.filter((m) => m.role === 'assistant' && /Retried/.test(m.note ?? ''));
     expect(retries).toHaveLength(1);
@@ -126,10 +136,16 @@ describe('bad input never takes the engine down', () => {
     const { core, waitFor } = harness;
     await core.start();
     const pid = core.engine.pid;
-    await expect(core.handlers['models:select']({ path: '/nowhere/model.gguf' })).rejects.toMatchObject({ code: 'model-not-found', message: expect.stringContaining('/nowhere/model.gguf') });
+    await expect(core.handlers['models:select']({ path: '/nowhere/model.gguf' })).rejects.toMatchObject({
+      code: 'model-not-found',
+      message: expect.stringContaining('/nowhere/model.gguf'),
+    });
     const notGguf = path.join(tempDir('mai-bad-'), 'notes.gguf');
     writeFileSync(notGguf, 'just some text, definitely not a model');
-    await expect(core.handlers['models:select']({ path: notGguf })).rejects.toMatchObject({ code: 'model-invalid', message: expect.stringContaining('not a GGUF') });
+    await expect(core.handlers['models:select']({ path: notGguf })).rejects.toMatchObject({
+      code: 'model-invalid',
+      message: expect.stringContaining('not a GGUF'),
+    });
     expect(core.engine.pid).toBe(pid);
     expect(core.models.current?.path).toBe(models.tiny);
     const reply = await ask(core, waitFor, 'still there?');
@@ -140,7 +156,10 @@ describe('bad input never takes the engine down', () => {
     const { core } = harness;
     const before = core.chat.current.messages.length;
     await expect(core.handlers['chat:send']({ text: '   ' })).rejects.toMatchObject({ code: 'message-empty' });
-    await expect(core.handlers['chat:send']({ text: 'x'.repeat(1024 * 1024) })).rejects.toMatchObject({ code: 'message-too-long', message: expect.stringContaining('1,048,576') });
+    await expect(core.handlers['chat:send']({ text: 'x'.repeat(1024 * 1024) })).rejects.toMatchObject({
+      code: 'message-too-long',
+      message: expect.stringContaining('1,048,576'),
+    });
     expect(core.chat.current.messages.length).toBe(before);
   });
 

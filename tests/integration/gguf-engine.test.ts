@@ -47,7 +47,8 @@ describe('malformed GGUF files against the engine process', () => {
         (error: unknown) => error as { code?: string; message?: string },
       );
       if (outcome === null) failures.push(`${entry.name}: loaded`);
-      else if (outcome.code !== 'model-invalid' || !entry.expect.test(outcome.message ?? '')) failures.push(`${entry.name}: ${outcome.code}: ${outcome.message}`);
+      else if (outcome.code !== 'model-invalid' || !entry.expect.test(outcome.message ?? ''))
+        failures.push(`${entry.name}: ${outcome.code}: ${outcome.message}`);
       else refused++;
       if (core.engine.pid !== pid) {
         failures.push(`${entry.name}: the engine restarted (pid ${pid} -> ${core.engine.pid})`);

@@ -126,7 +126,11 @@ describe('Hub downloads under faults', () => {
     const started = await c.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' });
     const failed = await settle(c.core, started.id);
     expect(failed.error?.code).toBe('checksum-mismatch');
-    expect(failed.error?.message).toMatch(new RegExp(`^${TINY_FILE} is damaged or not the expected file: its SHA-256 starts [0-9a-f]{12}… but ${sha256(tiny).slice(0, 12)}… was expected\\. The partial download was deleted\\.$`));
+    expect(failed.error?.message).toMatch(
+      new RegExp(
+        `^${TINY_FILE} is damaged or not the expected file: its SHA-256 starts [0-9a-f]{12}… but ${sha256(tiny).slice(0, 12)}… was expected\\. The partial download was deleted\\.$`,
+      ),
+    );
     expectNothingLeft(c);
   });
 
@@ -159,15 +163,33 @@ describe('Hub downloads under faults', () => {
   it('fails a Hub call at once, naming the wait, when a 5xx asks for a long Retry-After', async () => {
     const c = start();
     hub.faults.serverError = { count: 100, status: 503, retryAfterSeconds: 3600 };
-    await expect(c.core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(/had a server error \(HTTP 503 Service Unavailable\) while sending the listing; it asks to wait 3600 s, so try again later\.$/);
+    await expect(c.core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(
+      /had a server error \(HTTP 503 Service Unavailable\) while sending the listing; it asks to wait 3600 s, so try again later\.$/,
+    );
     expect(hub.hubRequests).toHaveLength(1);
   });
 
   it.each([
-    ['a repository that does not exist', { repo: 'test-org/Nope-GGUF', file: 'x.gguf' }, /^The repository test-org\/Nope-GGUF was not found on 127\.0\.0\.1:\d+; check its name \(a private repository also needs a token that can read it\)\.$/],
-    ['a file that is not in the repository', { repo: REPO, file: 'Missing-Q4_K_M.gguf' }, /^Missing-Q4_K_M\.gguf is not in test-org\/Tiny-Chat-GGUF at commit [0-9a-f]{10}\.$/],
-    ['a revision that does not exist', { repo: REPO, file: TINY_FILE, revision: 'v9' }, /^test-org\/Tiny-Chat-GGUF has no branch, tag or commit named "v9" on 127\.0\.0\.1:\d+\.$/],
-    ['a gated model without a token', { repo: GATED_REPO, file: 'Gated-Chat-Q8_0.gguf' }, /^test-org\/Gated-Chat-GGUF is gated: open http:\/\/127\.0\.0\.1:\d+\/test-org\/Gated-Chat-GGUF, accept its conditions, then set a Hugging Face token in Settings \(or HF_TOKEN\) and try again\.$/],
+    [
+      'a repository that does not exist',
+      { repo: 'test-org/Nope-GGUF', file: 'x.gguf' },
+      /^The repository test-org\/Nope-GGUF was not found on 127\.0\.0\.1:\d+; check its name \(a private repository also needs a token that can read it\)\.$/,
+    ],
+    [
+      'a file that is not in the repository',
+      { repo: REPO, file: 'Missing-Q4_K_M.gguf' },
+      /^Missing-Q4_K_M\.gguf is not in test-org\/Tiny-Chat-GGUF at commit [0-9a-f]{10}\.$/,
+    ],
+    [
+      'a revision that does not exist',
+      { repo: REPO, file: TINY_FILE, revision: 'v9' },
+      /^test-org\/Tiny-Chat-GGUF has no branch, tag or commit named "v9" on 127\.0\.0\.1:\d+\.$/,
+    ],
+    [
+      'a gated model without a token',
+      { repo: GATED_REPO, file: 'Gated-Chat-Q8_0.gguf' },
+      /^test-org\/Gated-Chat-GGUF is gated: open http:\/\/127\.0\.0\.1:\d+\/test-org\/Gated-Chat-GGUF, accept its conditions, then set a Hugging Face token in Settings \(or HF_TOKEN\) and try again\.$/,
+    ],
   ])('refuses %s with a sentence before anything is downloaded', async (_what, request, sentence) => {
     const c = start();
     await expect(c.core.handlers['hub:download']({ revision: 'main', ...request })).rejects.toThrow(sentence);
@@ -178,7 +200,9 @@ describe('Hub downloads under faults', () => {
   it('says when the token is refused, and when it has no access to a gated model', async () => {
     hub.validTokens.add('hf_valid');
     const refused = start({ HF_TOKEN: 'hf_wrong' });
-    await expect(refused.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' })).rejects.toThrow(/refused the Hugging Face token \(HTTP 401/);
+    await expect(refused.core.handlers['hub:download']({ repo: REPO, file: TINY_FILE, revision: 'main' })).rejects.toThrow(
+      /refused the Hugging Face token \(HTTP 401/,
+    );
     const noAccess = start({ HF_TOKEN: 'hf_valid' });
     await expect(noAccess.core.handlers['hub:download']({ repo: GATED_REPO, file: 'Gated-Chat-Q8_0.gguf', revision: 'main' })).rejects.toThrow(
       /^Your Hugging Face token has no access to test-org\/Gated-Chat-GGUF yet: open http:\/\/127\.0\.0\.1:\d+\/test-org\/Gated-Chat-GGUF, accept its conditions while signed in, then try again\.$/,
@@ -190,7 +214,9 @@ describe('Hub downloads under faults', () => {
   it('says when the Hub cannot be reached at all', async () => {
     const closed = await closedPort();
     const c = start({ HF_ENDPOINT: `http://127.0.0.1:${closed}` });
-    await expect(c.core.handlers['hub:search']({ query: 'qwen', cursor: null })).rejects.toThrow(`Could not reach 127.0.0.1:${closed}: the connection was refused. Check the internet connection (or HF_ENDPOINT).`);
+    await expect(c.core.handlers['hub:search']({ query: 'qwen', cursor: null })).rejects.toThrow(
+      `Could not reach 127.0.0.1:${closed}: the connection was refused. Check the internet connection (or HF_ENDPOINT).`,
+    );
     expectNothingLeft(c);
   });
 
@@ -202,7 +228,9 @@ describe('Hub downloads under faults', () => {
     const failed = await settle(c.core, started.id);
     expect(failed.state).toBe('failed');
     const hubHost = new URL(hub.endpoint).host;
-    expect(failed.error?.message).toBe(`Could not reach 127.0.0.1:${closed}: the connection was refused. ${hubHost} answered, but sends the file from 127.0.0.1:${closed}: allow that host too in the firewall or proxy.`);
+    expect(failed.error?.message).toBe(
+      `Could not reach 127.0.0.1:${closed}: the connection was refused. ${hubHost} answered, but sends the file from 127.0.0.1:${closed}: allow that host too in the firewall or proxy.`,
+    );
     expectNothingLeft(c);
   });
 
@@ -223,9 +251,18 @@ describe('Hub downloads under faults', () => {
 
   it('fails a download in progress with a sentence: a redirect loop, a long Retry-After, 5xx that does not end; nothing is left', async () => {
     const cases: Array<[() => void, RegExp]> = [
-      [() => void (hub.faults.redirectLoop = true), /^127\.0\.0\.1:\d+ kept redirecting \(\d+ redirects\) while Mai fetched Tiny-Chat-Q8_0\.gguf; the download was stopped\. Try again later\.$/],
-      [() => void (hub.faults.rateLimited = { count: 100, retryAfterSeconds: 3600 }), /is limiting requests \(HTTP 429 Too Many Requests\); it asks to wait 60 min, so try again later\.$/],
-      [() => void (hub.faults.serverError = { count: 100, status: 502 }), /had a server error \(HTTP 502 Bad Gateway\) while sending Tiny-Chat-Q8_0\.gguf \(gave up after 2 retries\)\.$/],
+      [
+        () => void (hub.faults.redirectLoop = true),
+        /^127\.0\.0\.1:\d+ kept redirecting \(\d+ redirects\) while Mai fetched Tiny-Chat-Q8_0\.gguf; the download was stopped\. Try again later\.$/,
+      ],
+      [
+        () => void (hub.faults.rateLimited = { count: 100, retryAfterSeconds: 3600 }),
+        /is limiting requests \(HTTP 429 Too Many Requests\); it asks to wait 60 min, so try again later\.$/,
+      ],
+      [
+        () => void (hub.faults.serverError = { count: 100, status: 502 }),
+        /had a server error \(HTTP 502 Bad Gateway\) while sending Tiny-Chat-Q8_0\.gguf \(gave up after 2 retries\)\.$/,
+      ],
     ];
     for (const [fault, sentence] of cases) {
       const c = start({}, { downloadOptions: quickRetries });

@@ -101,7 +101,14 @@ describe('the web host and the Hub', () => {
     expect(found.items.map((i) => i.repo)).toContain(REPO);
     const started = await call<{ id: string }>('hub:download', { repo: REPO, file: TINY_FILE, revision: 'main' });
     await expect
-      .poll(() => events.some((e) => e.name === 'onDownload' && (e.payload as { id: string; state: string }).id === started.id && (e.payload as { state: string }).state === 'done'), { timeout: 60_000 })
+      .poll(
+        () =>
+          events.some(
+            (e) =>
+              e.name === 'onDownload' && (e.payload as { id: string; state: string }).id === started.id && (e.payload as { state: string }).state === 'done',
+          ),
+        { timeout: 60_000 },
+      )
       .toBe(true);
     expect(readFileSync(path.join(modelsDir, TINY_FILE)).equals(readFileSync(path.join(modelsDir, 'mai-demo-1mb.gguf')))).toBe(true);
     const models = await call<Array<{ fileName: string; provenance?: { endpoint: string } }>>('models:list', {});

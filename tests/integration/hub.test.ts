@@ -48,17 +48,26 @@ describe('the Hub through the core', () => {
     const { core } = start();
     const first = await core.handlers['hub:search']({ query: 'chat', cursor: null });
     expect(first.items.map((i) => i.repo)).toEqual([REPO, GATED_REPO, 'filler/Tiny-Chat-Variant-6-GGUF', 'filler/Tiny-Chat-Variant-5-GGUF']);
-    expect(first.items[0]).toEqual({ repo: REPO, downloads: 5000, likes: 42, lastModified: expect.stringMatching(/^2026-/), licence: 'apache-2.0', gated: false });
+    expect(first.items[0]).toEqual({
+      repo: REPO,
+      downloads: 5000,
+      likes: 42,
+      lastModified: expect.stringMatching(/^2026-/),
+      licence: 'apache-2.0',
+      gated: false,
+    });
     expect(first.items[1]?.gated).toBe(true);
     expect(first.nextCursor).toEqual(expect.any(String));
     const seen = [...first.items];
-    for (let cursor = first.nextCursor; cursor; ) {
+    for (let cursor = first.nextCursor; cursor;) {
       const page = await core.handlers['hub:search']({ query: 'chat', cursor });
       seen.push(...page.items);
       cursor = page.nextCursor;
     }
     // Every GGUF repository once; the one without GGUF files is not a search result.
-    expect(seen.map((i) => i.repo).sort()).toEqual([GATED_REPO, REPO, ...Array.from({ length: FILLER_COUNT }, (_, i) => `filler/Tiny-Chat-Variant-${i}-GGUF`)].sort());
+    expect(seen.map((i) => i.repo).sort()).toEqual(
+      [GATED_REPO, REPO, ...Array.from({ length: FILLER_COUNT }, (_, i) => `filler/Tiny-Chat-Variant-${i}-GGUF`)].sort(),
+    );
     expect(hub.hubRequests.filter((r) => r.url.startsWith('/api/models?')).length).toBe(Math.ceil(seen.length / 4));
   });
 
@@ -87,7 +96,10 @@ describe('the Hub through the core', () => {
 
   it('says when a repository’s file list was truncated (more pages than Mai reads)', async () => {
     const id = `test-org/Many-Files-${Date.now()}-GGUF`;
-    await hub.addRepo({ id, files: [{ path: TINY_FILE, content: tiny }, ...Array.from({ length: 55 }, (_, i) => ({ path: `notes/n${i}.txt`, content: Buffer.from(`note ${i}`) }))] });
+    await hub.addRepo({
+      id,
+      files: [{ path: TINY_FILE, content: tiny }, ...Array.from({ length: 55 }, (_, i) => ({ path: `notes/n${i}.txt`, content: Buffer.from(`note ${i}`) }))],
+    });
     hub.pageSize = 1;
     const { core } = start();
     const listing = await core.handlers['hub:repo']({ repo: id });
@@ -114,8 +126,18 @@ describe('the Hub through the core', () => {
     expect((await core.handlers['hub:repo']({ repo: other })).files.find((f) => f.file === TINY_FILE)?.installed).toBe(false);
     const models = await core.handlers['models:list']({});
     const entry = models.find((m) => m.fileName === TINY_FILE);
-    expect(entry?.provenance).toEqual({ repo: REPO, files: [TINY_FILE], commit, sha256: [sha256(tiny)], endpoint: hub.endpoint, verifiedAt: expect.any(Number) });
-    expect(await core.handlers['models:verify']({ path: path.join(modelsDir, TINY_FILE) })).toEqual({ ok: true, message: `${TINY_FILE} matches the SHA-256 the Hub states for ${REPO} at commit ${commit.slice(0, 10)}.` });
+    expect(entry?.provenance).toEqual({
+      repo: REPO,
+      files: [TINY_FILE],
+      commit,
+      sha256: [sha256(tiny)],
+      endpoint: hub.endpoint,
+      verifiedAt: expect.any(Number),
+    });
+    expect(await core.handlers['models:verify']({ path: path.join(modelsDir, TINY_FILE) })).toEqual({
+      ok: true,
+      message: `${TINY_FILE} matches the SHA-256 the Hub states for ${REPO} at commit ${commit.slice(0, 10)}.`,
+    });
     // A changed byte is found by "verify again".
     const bytes = readFileSync(path.join(modelsDir, TINY_FILE));
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
@@ -161,7 +183,9 @@ describe('the Hub through the core', () => {
     hub.gatedAccess.set(GATED_REPO, new Set([token]));
     // The core's log sink, and the console too (anything logging around the sink).
     const printed: string[] = [];
-    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' '))));
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' '))),
+    );
     onTestFinished(() => spies.forEach((spy) => spy.mockRestore()));
     const { core, logs } = start({ HF_TOKEN: token });
     expect(await core.handlers['hub:token-status']({})).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
@@ -183,7 +207,9 @@ describe('the Hub through the core', () => {
     expect(readFileSync(file, 'utf8')).toBe('hf_fromSettings');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     // The fake Hub knows neither token: it refuses the one Mai sent, which is the one from Settings.
-    await expect(core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(/refused the Hugging Face token \(HTTP 401: Invalid credentials in Authorization header\); set a valid token in Settings or remove it\.$/);
+    await expect(core.handlers['hub:repo']({ repo: REPO })).rejects.toThrow(
+      /refused the Hugging Face token \(HTTP 401: Invalid credentials in Authorization header\); set a valid token in Settings or remove it\.$/,
+    );
     expect(hub.hubRequests.at(-1)?.authorization).toBe('Bearer hf_fromSettings');
     expect(await core.handlers['hub:set-token']({ token: null })).toEqual({ source: 'environment', endpoint: hub.endpoint, encrypted: null });
     expect(existsSync(file)).toBe(false);

@@ -23,7 +23,14 @@ afterEach(async () => {
 });
 
 /** The corpus entries this test puts in the folder: the process killer first, then other kinds. */
-const CHOSEN = ['array of 2^40 strings', 'array of 2^40 numbers', 'nested array bomb', 'tensor offset 2^40', 'cut in the middle of the tensor data', 'three bytes'];
+const CHOSEN = [
+  'array of 2^40 strings',
+  'array of 2^40 numbers',
+  'nested array bomb',
+  'tensor offset 2^40',
+  'cut in the middle of the tensor data',
+  'three bytes',
+];
 
 describe('the model ladder with malformed files in the models folder', () => {
   it('leaves every malformed file out with its reason, the engine never dies, and a reply still comes', async () => {

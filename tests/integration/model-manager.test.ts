@@ -67,7 +67,13 @@ interface Started {
 }
 
 function create(options: { dataDir?: string | null; clock?: RealClock } = {}): Started {
-  manager = new ModelManager({ runtime, source: new SystemResourceSource(), dataDir: options.dataDir ?? null, log: quietLog, ...(options.clock ? { clock: options.clock } : {}) });
+  manager = new ModelManager({
+    runtime,
+    source: new SystemResourceSource(),
+    dataDir: options.dataDir ?? null,
+    log: quietLog,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const decisions: ScalerDecision[] = [];
   const notices: string[] = [];
   manager.on('decision', (d) => decisions.push(d));
@@ -113,7 +119,10 @@ describe('ModelManager in process', () => {
     m.on('sample', ({ sample }) => times.push(sample.t));
     await m.configure({ models: ladder.slice(0, 1), preferredPath: models.tiny, settings: { scaler: { sampleIntervalSeconds: 0.2 } } });
     await sampleWhere(m, () => times.length >= 6);
-    const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
+    const gaps = times
+      .slice(1)
+      .map((t, i) => t - times[i]!)
+      .sort((a, b) => a - b);
     const median = gaps[Math.floor(gaps.length / 2)]!;
     console.log(`sample gaps with sampleIntervalSeconds 0.2: median ${median} ms`);
     expect(median).toBeGreaterThanOrEqual(150);
@@ -128,7 +137,11 @@ describe('ModelManager in process', () => {
     m.setOverlay({ otherMemBytes: 0.3 * BUDGET });
     await r.getLlama(); // node-llama-cpp's own start-up is not the manager's
     const timersBefore = process.getActiveResourcesInfo().filter((res) => res === 'Timeout').length;
-    await m.configure({ models: ladder.slice(0, 2), preferredPath: models.small, settings: { memoryBudgetBytes: BUDGET, scaler: { sampleIntervalSeconds: 0.25 } } });
+    await m.configure({
+      models: ladder.slice(0, 2),
+      preferredPath: models.small,
+      settings: { memoryBudgetBytes: BUDGET, scaler: { sampleIntervalSeconds: 0.25 } },
+    });
     let streamed = 0;
     let resolveStarted: () => void = () => {};
     const started = new Promise<void>((resolve) => (resolveStarted = resolve));
@@ -163,10 +176,15 @@ describe('ModelManager in process', () => {
     await ask(first.manager, [{ role: 'user', text: 'hello' }], 8);
     await first.manager.shutdown();
     manager = null;
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { ratio: number; measurements: number; lastMeasuredMemBytes: number; lastMeasuredVramBytes: number }>;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<
+      string,
+      { ratio: number; measurements: number; lastMeasuredMemBytes: number; lastMeasuredVramBytes: number }
+    >;
     const entry = saved[estimate.key];
     expect(entry, `an entry under the estimate's key ${estimate.key}`).toBeDefined();
-    console.log(`120 MB model: estimated ${(estimate.estimatedMemBytes / 1e6).toFixed(0)} MB, measured after the first reply ${(entry!.lastMeasuredMemBytes / 1e6).toFixed(0)} MB (ratio ${entry!.ratio.toFixed(2)})`);
+    console.log(
+      `120 MB model: estimated ${(estimate.estimatedMemBytes / 1e6).toFixed(0)} MB, measured after the first reply ${(entry!.lastMeasuredMemBytes / 1e6).toFixed(0)} MB (ratio ${entry!.ratio.toFixed(2)})`,
+    );
     // The reply touched every weight: the measurement holds at least the file's tensor data.
     expect(entry!.lastMeasuredMemBytes).toBeGreaterThan(0.8 * medium.sizeBytes);
     expect(entry!.lastMeasuredVramBytes).toBe(0);
@@ -271,7 +289,9 @@ describe('ModelManager in process', () => {
     const degrade = decisions.find((d) => d.action === 'degrade');
     const started = decisions.find((d) => d.action === 'switch' && d.to === models.small)!;
     const switchMs = loaded.t - started.t;
-    console.log(`degrade ${degrade?.action === 'degrade' ? `${degrade.urgency} (${degrade.path})` : 'none'}; loaded ahead during the reply: ${preparedDuringReply}; switch at the reply's end took ${switchMs.toFixed(0)} ms (unload + swap) against a plain load of ${plain.loadMs.toFixed(0)} ms`);
+    console.log(
+      `degrade ${degrade?.action === 'degrade' ? `${degrade.urgency} (${degrade.path})` : 'none'}; loaded ahead during the reply: ${preparedDuringReply}; switch at the reply's end took ${switchMs.toFixed(0)} ms (unload + swap) against a plain load of ${plain.loadMs.toFixed(0)} ms`,
+    );
     expect(degrade).toMatchObject({ action: 'degrade', urgency: 'normal', to: models.small });
     expect(result.stopReason).not.toBe('abort');
     expect(result.model).toMatch(/120 MB/);

@@ -52,7 +52,13 @@ describe('models library', () => {
     const userData = tempDir('mai-user-');
     // A loopback port nothing listens on: the test never reaches the real Hub.
     const closed = await closedPort();
-    harness = createTestCore({ initialModelPath: models.tiny, dataDir: userData, settingsFile: path.join(userData, 'settings.json'), discoverOtherApps: false, env: { ...process.env, HF_ENDPOINT: `http://127.0.0.1:${closed}` } });
+    harness = createTestCore({
+      initialModelPath: models.tiny,
+      dataDir: userData,
+      settingsFile: path.join(userData, 'settings.json'),
+      discoverOtherApps: false,
+      env: { ...process.env, HF_ENDPOINT: `http://127.0.0.1:${closed}` },
+    });
     const { core, waitFor } = harness;
     await core.start();
     await waitFor('onResourceSample');
@@ -90,14 +96,27 @@ describe('deleting models and the ladder', () => {
     copyFileSync(models.small, small);
     const notes = path.join(dir, 'notes.txt');
     writeFileSync(notes, 'not a model');
-    harness = createTestCore({ modelsDir: dir, initialModelPath: tiny, dataDir: userData, settingsFile: path.join(userData, 'settings.json'), discoverOtherApps: false, maxTokens: 8 });
+    harness = createTestCore({
+      modelsDir: dir,
+      initialModelPath: tiny,
+      dataDir: userData,
+      settingsFile: path.join(userData, 'settings.json'),
+      discoverOtherApps: false,
+      maxTokens: 8,
+    });
     const { core, waitFor } = harness;
     await core.start();
     expect(core.models.ladder.map((r) => r.path).sort()).toEqual([small, tiny].sort());
 
-    await expect(core.handlers['models:remove']({ path: notes })).rejects.toMatchObject({ code: 'bad-request', message: 'notes.txt is not a .gguf file; Mai only deletes model files.' });
+    await expect(core.handlers['models:remove']({ path: notes })).rejects.toMatchObject({
+      code: 'bad-request',
+      message: 'notes.txt is not a .gguf file; Mai only deletes model files.',
+    });
     expect(existsSync(notes)).toBe(true);
-    await expect(core.handlers['models:remove']({ path: tiny })).rejects.toMatchObject({ code: 'busy', message: expect.stringMatching(/tiny\.gguf is in use; switch to another model first/) });
+    await expect(core.handlers['models:remove']({ path: tiny })).rejects.toMatchObject({
+      code: 'busy',
+      message: expect.stringMatching(/tiny\.gguf is in use; switch to another model first/),
+    });
     expect(existsSync(tiny)).toBe(true);
 
     const listed = waitFor('onModels', (list) => !list.some((m) => m.path === small));
@@ -117,7 +136,10 @@ describe('deleting models and the ladder', () => {
 
   it('refuses the file dialog where the host has none, and returns the host’s choice where it has one', async () => {
     harness = createTestCore({ initialModelPath: models.tiny, discoverOtherApps: false });
-    await expect(harness.core.handlers['models:open-dialog']({})).rejects.toMatchObject({ code: 'bad-request', message: expect.stringMatching(/type the file's path/) });
+    await expect(harness.core.handlers['models:open-dialog']({})).rejects.toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/type the file's path/),
+    });
     await harness.core.shutdown();
     // The Electron host passes its dialog; here a stand-in for it, since the Electron runtime cannot run in these tests.
     harness = createTestCore({ initialModelPath: models.tiny, discoverOtherApps: false, pickModelFile: async () => models.small });

@@ -84,7 +84,9 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('the pac
 
   it('holds every file Mai reads at run time: bundles in app.asar, node-llama-cpp binaries unpacked, tray icons in resources', async () => {
     const manifest = runtimeManifest({ projectDir: project, os: 'linux', arch: 'x64' });
-    expect(manifest.inAsar).toEqual(expect.arrayContaining(['dist/main/index.js', 'dist/preload/index.cjs', 'dist/renderer/index.html', 'dist/engine/index.js']));
+    expect(manifest.inAsar).toEqual(
+      expect.arrayContaining(['dist/main/index.js', 'dist/preload/index.cjs', 'dist/renderer/index.html', 'dist/engine/index.js']),
+    );
     expect(manifest.unpacked).toContain('node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/llama-addon.node');
     // The file main starts for node-llama-cpp's binary test (binary-test-relay.ts).
     expect(manifest.unpacked).toContain('node_modules/node-llama-cpp/dist/bindings/utils/testBindingBinary.js');
@@ -133,13 +135,16 @@ describe('node-llama-cpp binaries per build target (`${os}`/`${arch}` in the bui
     ['mac', 'x64'],
     ['win', 'x64'],
     ['win', 'arm64'],
-  ])('%s-%s keeps its own binaries (GPU variants included) and drops every other platform\'s', (os, arch) => {
+  ])("%s-%s keeps its own binaries (GPU variants included) and drops every other platform's", (os, arch) => {
     const own = platformPackages.filter((name) => name.startsWith(`${os}-${arch}`));
     expect(own.length).toBeGreaterThan(0); // node-llama-cpp names its packages with electron-builder's ${os}
     for (const name of platformPackages) {
       const binary = `node_modules/@node-llama-cpp/${name}/bins/${name}/llama-addon.node`;
       expect(kept(binary, os, arch), binary).toBe(own.includes(name));
-      expect(config.asarUnpack.some((pattern) => minimatch(binary, pattern, { dot: true })), `${binary} unpacked`).toBe(true);
+      expect(
+        config.asarUnpack.some((pattern) => minimatch(binary, pattern, { dot: true })),
+        `${binary} unpacked`,
+      ).toBe(true);
     }
   });
 });

@@ -89,7 +89,7 @@ describe('quitting during a streaming reply', () => {
     expect(h.core.engine.status.state).toBe('stopped');
   });
 
-  it('control: the old handler (`void core.shutdown()` in before-quit) ends with the reply\'s tail not on disk', async () => {
+  it("control: the old handler (`void core.shutdown()` in before-quit) ends with the reply's tail not on disk", async () => {
     const h = quittingCore();
     h.app.on('before-quit', () => void h.core.shutdown());
     await h.core.start();

@@ -14,7 +14,14 @@ import { createTestCore, tempDir } from '../helpers/app';
 import { ensureRealTokenizerModel } from '../helpers/real-tokenizer-model';
 
 /** Text a user may type: accents, CJK split inside a character by the tokenizer, emoji, a ZWJ sequence. */
-const MULTILINGUAL = ['Café 東京 🎉', 'naïve déjà vu — ½ € ü ß', 'Grüße aus München! Ça va? ¿Qué tal?', '日本語のテキストと한국어', '👩‍👩‍👧 family, 🇫🇷 flag', 'tabs\tand\nnew lines  '];
+const MULTILINGUAL = [
+  'Café 東京 🎉',
+  'naïve déjà vu — ½ € ü ß',
+  'Grüße aus München! Ça va? ¿Qué tal?',
+  '日本語のテキストと한국어',
+  '👩‍👩‍👧 family, 🇫🇷 flag',
+  'tabs\tand\nnew lines  ',
+];
 /** Mai's engine samples with these (electron/engine/llama-engine.ts). */
 const MAI_SAMPLING = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } as const;
 const MAX_TOKENS = 256;
@@ -43,7 +50,10 @@ describe('in node-llama-cpp', () => {
 
   it("carries Qwen2's real tokenizer and template, and node-llama-cpp resolves the template to its ChatML wrapper", async () => {
     const vocab = await readGgufFileInfo(await llamaCppSourceFile('models/ggml-vocab-qwen2.gguf'), { logWarnings: false });
-    const own = model.fileInfo.metadata as unknown as { general: { architecture: string }; tokenizer: { chat_template: string; ggml: { model: string; tokens: string[]; eos_token_id: number } } };
+    const own = model.fileInfo.metadata as unknown as {
+      general: { architecture: string };
+      tokenizer: { chat_template: string; ggml: { model: string; tokens: string[]; eos_token_id: number } };
+    };
     const theirs = vocab.metadata as unknown as typeof own;
     expect(own.general.architecture).toBe('qwen2');
     expect(own.tokenizer.ggml.model).toBe('gpt2');
@@ -56,7 +66,12 @@ describe('in node-llama-cpp', () => {
     const resolved = resolveChatWrapper({ fileInfo: model.fileInfo, filename: modelPath });
     expect(resolved?.constructor.name).toBe('ChatMLChatWrapper');
     expect(session.chatWrapper.constructor.name).toBe('ChatMLChatWrapper');
-    const { contextText } = session.chatWrapper.generateContextState({ chatHistory: [{ type: 'user', text: 'Hi' }, { type: 'model', response: [] }] });
+    const { contextText } = session.chatWrapper.generateContextState({
+      chatHistory: [
+        { type: 'user', text: 'Hi' },
+        { type: 'model', response: [] },
+      ],
+    });
     expect(contextText.toString()).toContain('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
   });
 

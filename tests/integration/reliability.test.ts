@@ -48,7 +48,10 @@ describe('reliability', () => {
     await core.shutdown();
 
     // Mai starts again with the crashed model as its last choice: it does not load it.
-    writeFileSync(path.join(userData, 'settings.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(userData, 'settings.json'), 'utf8')), lastModelPath: models.medium }));
+    writeFileSync(
+      path.join(userData, 'settings.json'),
+      JSON.stringify({ ...JSON.parse(readFileSync(path.join(userData, 'settings.json'), 'utf8')), lastModelPath: models.medium }),
+    );
     harness = persistentCore(userData);
     await harness.core.start();
     expect(harness.core.models.current?.path).not.toBe(models.medium);

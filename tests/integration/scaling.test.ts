@@ -99,13 +99,18 @@ describe('ModelManager with proactive scaling', () => {
     expect(degrade.from).toBe(models.medium);
     expect(degrade.to).toBe(models.small);
     // Decided while the story was still streaming: it had not finished, and tokens kept coming.
-    const storyEnded = (e: (typeof events)[number]) => e.event === 'onChatMessage' && (e.payload as { message: { id: string; status: string } }).message.id === sent.assistantMessageId && (e.payload as { message: { status: string } }).message.status !== 'streaming';
+    const storyEnded = (e: (typeof events)[number]) =>
+      e.event === 'onChatMessage' &&
+      (e.payload as { message: { id: string; status: string } }).message.id === sent.assistantMessageId &&
+      (e.payload as { message: { status: string } }).message.status !== 'streaming';
     expect(events.slice(0, decidedAt).some(storyEnded)).toBe(false);
 
     // The reply in progress is not interrupted: it completes on the 120 MB model.
     const story = (await storySoon).message;
     expect(story.status).toBe('done');
-    const tokensAfterDecision = events.slice(decidedAt).filter((e) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === sent.assistantMessageId).length;
+    const tokensAfterDecision = events
+      .slice(decidedAt)
+      .filter((e) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === sent.assistantMessageId).length;
     console.log(`${tokensAfterDecision} tokens of the story streamed after the degrade was decided`);
     expect(tokensAfterDecision).toBeGreaterThan(0);
     expect(story.model).toMatch(/120 MB/);
@@ -134,7 +139,15 @@ describe('ModelManager with proactive scaling', () => {
       maxTokens: 16,
       manager: {
         memoryBudgetBytes: budget,
-        scaler: { degradeThreshold: 0.8, criticalThreshold: 0.95, upgradeThreshold: 0.6, stabilizationSeconds, upgradeGapSeconds: 0, settleSeconds: 1, levelHoldSeconds: 2 },
+        scaler: {
+          degradeThreshold: 0.8,
+          criticalThreshold: 0.95,
+          upgradeThreshold: 0.6,
+          stabilizationSeconds,
+          upgradeGapSeconds: 0,
+          settleSeconds: 1,
+          levelHoldSeconds: 2,
+        },
       },
     });
     const { core, events, waitFor } = harness;
@@ -146,7 +159,9 @@ describe('ModelManager with proactive scaling', () => {
     // Up to 92 % of the budget, 64 MiB every 250 ms.
     const target = Math.max(0, 0.92 * budget - start.sample.memUsedBytes);
     let hogDone = false;
-    hog = spawn(process.execPath, [path.join(testsDir, 'fixtures/memory-hog.mjs'), String(Math.round(target)), String(64 * 2 ** 20), '250'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    hog = spawn(process.execPath, [path.join(testsDir, 'fixtures/memory-hog.mjs'), String(Math.round(target)), String(64 * 2 ** 20), '250'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     hog.stdout?.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('done')) hogDone = true;
     });
@@ -175,7 +190,9 @@ describe('ModelManager with proactive scaling', () => {
       const last = events.filter((e) => e.event === 'onResourceSample').at(-1)?.payload as ResourceSnapshot | undefined;
       throw new Error(`${error.message}; last status ${JSON.stringify(last?.status)} at ${last ? (fraction(last) * 100).toFixed(1) : '?'} %`);
     });
-    expect(events.findIndex((e) => e.event === 'onScalerDecision' && (e.payload as { action: string }).action === 'upgrade')).toBeGreaterThanOrEqual(exitedAtEvent);
+    expect(events.findIndex((e) => e.event === 'onScalerDecision' && (e.payload as { action: string }).action === 'upgrade')).toBeGreaterThanOrEqual(
+      exitedAtEvent,
+    );
     const waitedSeconds = (Date.now() - releasedAt) / 1000;
     console.log(`upgrade ${waitedSeconds.toFixed(1)} s after the release: ${upgrade.reason}`);
     expect(waitedSeconds).toBeGreaterThanOrEqual(stabilizationSeconds - 1);
@@ -228,10 +245,17 @@ describe('ModelManager with proactive scaling', () => {
     const tiny = await waitFor('onModelChanged', ({ model }) => model?.path === models.tiny, 60_000).catch(() => null);
     const after = events.slice(before);
     const isToken = (e: (typeof events)[number]) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === reply.id;
-    const decisionAt = after.findIndex((e) => e.event === 'onScalerDecision' && (e.payload as { action: string; path: string }).action === 'degrade' && (e.payload as { path: string }).path === 'preflight');
+    const decisionAt = after.findIndex(
+      (e) =>
+        e.event === 'onScalerDecision' &&
+        (e.payload as { action: string; path: string }).action === 'degrade' &&
+        (e.payload as { path: string }).path === 'preflight',
+    );
     const switchAt = after.findIndex((e) => e.event === 'onScalerDecision' && (e.payload as { action: string }).action === 'switch');
     const lastToken = after.findLastIndex(isToken);
-    console.log(`pre-flight ${preflights.join(', ')}; reply of ${reply.stats?.tokens} tokens; note: ${reply.note}; degrade decided at event ${decisionAt}, last token at ${lastToken}, switch at ${switchAt}`);
+    console.log(
+      `pre-flight ${preflights.join(', ')}; reply of ${reply.stats?.tokens} tokens; note: ${reply.note}; degrade decided at event ${decisionAt}, last token at ${lastToken}, switch at ${switchAt}`,
+    );
     expect(preflights[0]).toBe('go-degraded');
     expect(reply.status).toBe('done');
     expect(reply.model).toMatch(/30 MB/);
@@ -247,7 +271,11 @@ describe('ModelManager with proactive scaling', () => {
   });
 
   it('a paused scaler never switches from the pre-flight unless memory is critical', async () => {
-    harness = createTestCore({ initialModelPath: models.small, maxTokens: 400, manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: { ...budgetThresholds, levelWindowSeconds: 2, sampleIntervalSeconds: 0.25 } } });
+    harness = createTestCore({
+      initialModelPath: models.small,
+      maxTokens: 400,
+      manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: { ...budgetThresholds, levelWindowSeconds: 2, sampleIntervalSeconds: 0.25 } },
+    });
     const { core, events, waitFor } = harness;
     await startScripted(core);
     await core.handlers['scaler:pause']({ paused: true });

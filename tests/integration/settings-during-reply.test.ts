@@ -25,7 +25,8 @@ describe('settings change during a reply (engine process)', () => {
     harness = createTestCore({ initialModelPath: models.small, maxTokens: 200, settingsFile });
     const { core, events, waitFor } = harness;
     await core.start();
-    const tokensOf = (messageId: string) => events.filter((e) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === messageId).length;
+    const tokensOf = (messageId: string) =>
+      events.filter((e) => e.event === 'onChatToken' && (e.payload as { messageId: string }).messageId === messageId).length;
     const sent = await core.handlers['chat:send']({ text: 'Write something very long.' });
     const finished = waitFor('onChatMessage', ({ message }) => message.id === sent.assistantMessageId && message.status !== 'streaming');
     await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId && tokensOf(messageId) >= 3);

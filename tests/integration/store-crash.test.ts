@@ -20,7 +20,6 @@ const TOTAL = 1000;
 const MIN_KILLS = 20;
 const SEED = Number(process.env.MAI_CRASH_SEED ?? 0x5eed);
 
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
@@ -163,7 +162,10 @@ describe('ConversationStore under SIGKILL', () => {
     expect(acked.size).toBeGreaterThan(TOTAL * 0.9);
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
 
-    const lone = latencies.filter((l) => l.kind === 's').map((l) => l.ms).sort((a, b) => a - b);
+    const lone = latencies
+      .filter((l) => l.kind === 's')
+      .map((l) => l.ms)
+      .sort((a, b) => a - b);
     const seconds = (performance.now() - started) / 1000;
     const fileKb = statSync(path.join(dir, 'crash-test.json')).size / 1024;
     console.log(

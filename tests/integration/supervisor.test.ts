@@ -82,7 +82,10 @@ describe('engine supervisor', () => {
     // The user is told the reply was not retried, and never that Mai restarted the engine.
     const told = await waitFor('onNotice', ({ message }) => /not retried/.test(message));
     expect(told.message).toMatch(/Restart the engine to continue/);
-    const notices = events.slice(noticesBefore).filter((e) => e.event === 'onNotice').map((e) => (e.payload as { message: string }).message);
+    const notices = events
+      .slice(noticesBefore)
+      .filter((e) => e.event === 'onNotice')
+      .map((e) => (e.payload as { message: string }).message);
     expect(notices.filter((m) => /Mai restarted it/.test(m))).toEqual([]);
     expect(core.chat.current.messages.find((m) => m.id === sent.assistantMessageId)?.status).toBe('interrupted');
     expect(core.chat.current.messages.filter((m) => /Retried/.test(m.note ?? ''))).toEqual([]);

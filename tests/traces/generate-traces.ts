@@ -35,7 +35,9 @@ interface Sample {
   otherVramUsedBytes?: number;
   swapUsedBytes?: number;
 }
-type Event = { t: number; type: 'generation-start'; expectedTokens?: number } | { t: number; type: 'generation-end'; ok: boolean; tokensPerSecond?: number; ttftMs?: number };
+type Event =
+  | { t: number; type: 'generation-start'; expectedTokens?: number }
+  | { t: number; type: 'generation-end'; ok: boolean; tokensPerSecond?: number; ttftMs?: number };
 
 interface Scenario {
   file: string;
@@ -66,7 +68,8 @@ function chat(from: number, to: number, every: number, length: number, tokensPer
   return events;
 }
 
-const ramp = (t: number, t0: number, t1: number, from: number, to: number): number => (t <= t0 ? from : t >= t1 ? to : from + ((to - from) * (t - t0)) / (t1 - t0));
+const ramp = (t: number, t0: number, t1: number, from: number, to: number): number =>
+  t <= t0 ? from : t >= t1 ? to : from + ((to - from) * (t - t0)) / (t1 - t0);
 const baseCpu = (t: number, rand: () => number): number => 0.12 + 0.06 * rand();
 /** Square wave smoothed by ramps of `edge` seconds. */
 function square(t: number, period: number, high: number, low: number, edge: number, phase = 0): number {
@@ -103,7 +106,8 @@ const scenarios: Scenario[] = [
   {
     file: 'stable-noise.json',
     name: 'stable-noise',
-    description: '30 minutes of steady use at 77 % with ±5 points of noise (single samples up to 82 %), chatting all along: no switch at all; the baseline steps down once it sees 3 noisy samples in a row over 80 %.',
+    description:
+      '30 minutes of steady use at 77 % with ±5 points of noise (single samples up to 82 %), chatting all along: no switch at all; the baseline steps down once it sees 3 noisy samples in a row over 80 %.',
     initialModel: 'large',
     seconds: 1800,
     background: () => 0.77 - 0.2037,
@@ -115,7 +119,8 @@ const scenarios: Scenario[] = [
   {
     file: 'mixed-workload.json',
     name: 'mixed-workload',
-    description: 'CPU bursts of 3–12 s, two short memory dips that rise fast (1.75 and 3 points a second) but stay under the line, then a slow climb that crosses the line with the large model (and stays 5 points under it with the medium one).',
+    description:
+      'CPU bursts of 3–12 s, two short memory dips that rise fast (1.75 and 3 points a second) but stay under the line, then a slow climb that crosses the line with the large model (and stays 5 points under it with the medium one).',
     initialModel: 'large',
     seconds: 1800,
     background: (t) => {
@@ -230,10 +235,7 @@ const scenarios: Scenario[] = [
     seconds: 900,
     background: () => 0.4,
     noise: 0.005,
-    events: [
-      ...chat(30, 400, 60, 20, 18),
-      ...chat(420, 900, 60, 20, 6),
-    ],
+    events: [...chat(30, 400, 60, 20, 18), ...chat(420, 900, 60, 20, 6)],
     seed: 21,
   },
   {
@@ -266,7 +268,8 @@ const scenarios: Scenario[] = [
   {
     file: 'ramp-30s.json',
     name: 'ramp-30s',
-    description: 'Memory climbs 24 points in 30 s (0.8 points/s) and stays: the large model crosses the line about 25 s in; the medium one fits. A fast ramp: act before the crossing.',
+    description:
+      'Memory climbs 24 points in 30 s (0.8 points/s) and stays: the large model crosses the line about 25 s in; the medium one fits. A fast ramp: act before the crossing.',
     initialModel: 'large',
     seconds: 900,
     background: (t) => ramp(t, 300, 330, 0.4, 0.64),
@@ -276,7 +279,8 @@ const scenarios: Scenario[] = [
   {
     file: 'climb-stops.json',
     name: 'climb-stops',
-    description: 'Memory climbs 22 points in 30 s and then holds flat: the large model crosses the line, the medium one fits with room. One step down, not two.',
+    description:
+      'Memory climbs 22 points in 30 s and then holds flat: the large model crosses the line, the medium one fits with room. One step down, not two.',
     initialModel: 'large',
     seconds: 900,
     background: (t) => ramp(t, 300, 330, 0.42, 0.645),
@@ -286,7 +290,8 @@ const scenarios: Scenario[] = [
   {
     file: 'gpu-vram-climb.json',
     name: 'gpu-vram-climb',
-    description: 'On a GPU machine another program takes VRAM from 1 GB to 5.2 GB over 30 s and then holds: the large model no longer fits, the medium one does with room. One step down, not two.',
+    description:
+      'On a GPU machine another program takes VRAM from 1 GB to 5.2 GB over 30 s and then holds: the large model no longer fits, the medium one does with room. One step down, not two.',
     machine: { cpuCores: 8, memTotalBytes: 32 * GiB, swapTotalBytes: 0, gpus: [{ name: 'RTX 3060', vramTotalBytes: 12 * GiB }] },
     models: [
       { id: 'small', memBytes: 1_000_000_000, vramBytes: 2_000_000_000, loadSeconds: 2 },

@@ -25,7 +25,7 @@ describe('fit badges for the synthetic models under budgets set by the test', ()
     expect(fit.detail).toMatch(/needs 0\.\d GB, only 0\.\d GB free below the 80 % line/);
   });
 
-  it('with a GPU: fully on it when it has room, partly when it does not, never into node-llama-cpp\'s padding', () => {
+  it("with a GPU: fully on it when it has room, partly when it does not, never into node-llama-cpp's padding", () => {
     const big = needs[2]!.need;
     const ram = { memTotalBytes: 1000 * MB, otherMemBytes: 300 * MB, actThreshold: 0.8 };
     expect(assessFit({ needBytes: big, ...ram, vramTotalBytes: 2000 * MB, otherVramBytes: 0 }).kind).toBe('gpu');

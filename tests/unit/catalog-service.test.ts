@@ -19,7 +19,18 @@ const GB = 1e9;
 
 /** A resource frame of a machine with `totalGb` of RAM of which `otherGb` is used by other programs. */
 function machine(tier: string, totalGb: number, otherGb: number, act = 0.8, vram: { totalGb: number; usedGb: number } | null = null): ResourceSnapshot {
-  const trend = { resource: 'memory' as const, available: true, latest: null, level: null, slopePerSecond: null, longSlopePerSecond: null, threshold: null, secondsToThreshold: null, change: '', reliable: false };
+  const trend = {
+    resource: 'memory' as const,
+    available: true,
+    latest: null,
+    level: null,
+    slopePerSecond: null,
+    longSlopePerSecond: null,
+    threshold: null,
+    secondsToThreshold: null,
+    change: '',
+    reliable: false,
+  };
   return {
     sample: {
       t: 0,
@@ -58,7 +69,9 @@ function service(overrides: Partial<CatalogDeps> = {}): CatalogService {
 
 /** What the service computes an entry needs at a context, before any correction. */
 const need = (entry: CatalogEntry, context = 4096) =>
-  entry.sizeBytes + kvCacheBytes(entry.architecture.layers, entry.architecture.kvHeads, entry.architecture.headDim, Math.min(context, entry.contextLength)) + RUNTIME_OVERHEAD_BYTES;
+  entry.sizeBytes +
+  kvCacheBytes(entry.architecture.layers, entry.architecture.kvHeads, entry.architecture.headDim, Math.min(context, entry.contextLength)) +
+  RUNTIME_OVERHEAD_BYTES;
 
 const managers: DownloadManager[] = [];
 afterEach(async () => {
@@ -126,14 +139,20 @@ describe('CatalogService', () => {
   });
 
   it('marks catalog files that are installed, by file name', async () => {
-    const models: ModelEntry[] = [{ path: '/x/qwen_qwen3-0.6b-q4_k_m.gguf', fileName: 'qwen_qwen3-0.6b-q4_k_m.gguf', sizeBytes: 1, synthetic: false, source: 'folder' }];
+    const models: ModelEntry[] = [
+      { path: '/x/qwen_qwen3-0.6b-q4_k_m.gguf', fileName: 'qwen_qwen3-0.6b-q4_k_m.gguf', sizeBytes: 1, synthetic: false, source: 'folder' },
+    ];
     const items = await service({ models: async () => models }).list();
     expect(items.filter((i) => i.installed).map((i) => i.id)).toEqual(['qwen3-0.6b-q4km']);
   });
 
   it('starts every entry through the Hub: a pinned one at its pinned commit and checksum, an unpinned one at main', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mai-catalog-'));
-    const downloads = new DownloadManager({ modelsDir: dir, stateFile: path.join(dir, 'downloads.json'), fetchImpl: async () => new Response('Not found', { status: 404 }) });
+    const downloads = new DownloadManager({
+      modelsDir: dir,
+      stateFile: path.join(dir, 'downloads.json'),
+      fetchImpl: async () => new Response('Not found', { status: 404 }),
+    });
     managers.push(downloads);
     const asked: unknown[] = [];
     const hubDownload: CatalogDeps['hubDownload'] = async (request) => {

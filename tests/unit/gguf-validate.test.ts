@@ -115,7 +115,9 @@ describe('validateGguf on valid models', () => {
   it('allows raw bytes in tokenizer vocabularies (llama.cpp reads them as bytes) but not in other string arrays', async () => {
     const items = [Buffer.from('ok'), Buffer.from([0xe4]), Buffer.from([0xff, 0xfe])];
     const array = Buffer.concat([u32(GGUF_VALUE_TYPE.STRING), u64(items.length), ...items.map((b) => string(b))]);
-    await expect(validateBytes('raw-vocab.gguf', withGgufMetadata(tinyBytes, 'tokenizer.ggml.extra_tokens', GGUF_VALUE_TYPE.ARRAY, array))).resolves.toBeTruthy();
+    await expect(
+      validateBytes('raw-vocab.gguf', withGgufMetadata(tinyBytes, 'tokenizer.ggml.extra_tokens', GGUF_VALUE_TYPE.ARRAY, array)),
+    ).resolves.toBeTruthy();
     const error = await refusal(validateBytes('raw-tags.gguf', withGgufMetadata(tinyBytes, 'general.tags', GGUF_VALUE_TYPE.ARRAY, array)));
     expect(error.message).toMatch(/\(general\.tags\), array item 1, is not valid UTF-8 text\.$/);
   });
@@ -123,7 +125,9 @@ describe('validateGguf on valid models', () => {
   it('caps the metadata size (default 64 MiB, configurable)', async () => {
     const error = await refusal(validateGguf(modelPaths[0] ?? '', { maxMetadataBytes: 1024 }));
     expect(error.code).toBe('model-invalid');
-    expect(error.message).toMatch(/has more metadata than Mai reads \(over 1024 bytes\): metadata key \d+ \([\w.]+\)(, array item \d+,)? goes past that limit\./);
+    expect(error.message).toMatch(
+      /has more metadata than Mai reads \(over 1024 bytes\): metadata key \d+ \([\w.]+\)(, array item \d+,)? goes past that limit\./,
+    );
     await expect(validateGguf(modelPaths[0] ?? '', { maxMetadataBytes: 16 * 1024 })).resolves.toBeTruthy();
   });
 

@@ -14,7 +14,6 @@ import { rng } from '../helpers/rng';
 const CASES = 10_000;
 const SEED = 0x6d61_6931;
 
-
 const random = rng(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
@@ -146,7 +145,15 @@ function randomValue(depth = 0): unknown {
     }
     case 12:
       // The classic: JSON.parse makes "__proto__" an own key, which a careless merge copies into Object.prototype.
-      return JSON.parse(pick(['{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":2}}}', '{"patch":{"__proto__":{"polluted":3}}}', '{"text":"hi","__proto__":{"polluted":4}}', '{"__proto__":{"toString":"polluted"}}']));
+      return JSON.parse(
+        pick([
+          '{"__proto__":{"polluted":1}}',
+          '{"constructor":{"prototype":{"polluted":2}}}',
+          '{"patch":{"__proto__":{"polluted":3}}}',
+          '{"text":"hi","__proto__":{"polluted":4}}',
+          '{"__proto__":{"toString":"polluted"}}',
+        ]),
+      );
     case 13: {
       const dict = Object.create(null) as Record<string, unknown>;
       dict.text = randomString();
@@ -175,7 +182,8 @@ function randomParams(method: unknown): unknown {
   const valid = typeof method === 'string' ? validParams.get(method) : undefined;
   if (valid !== undefined && chance(0.4)) {
     // Valid params, sometimes with junk and pollution keys next to them (an object schema strips them).
-    if (chance(0.5) && typeof valid === 'object' && valid !== null) return { ...(valid as object), ...(randomValue(3) as object), ...(JSON.parse('{"__proto__":{"polluted":5}}') as object) };
+    if (chance(0.5) && typeof valid === 'object' && valid !== null)
+      return { ...(valid as object), ...(randomValue(3) as object), ...(JSON.parse('{"__proto__":{"polluted":5}}') as object) };
     return structuredClone(valid);
   }
   const value = randomValue();
@@ -207,7 +215,8 @@ function recordingHandlers(contract: Contract): Record<string, (params: unknown)
       calls.push({ method, params });
       const spec = contract.methods[method];
       if (!spec?.params.safeParse(params).success) handlerProblems.push(`${method} got params that do not match its schema`);
-      if (typeof params !== 'object' || params === null || Object.getPrototypeOf(params) !== Object.prototype) handlerProblems.push(`${method} got a non-plain object`);
+      if (typeof params !== 'object' || params === null || Object.getPrototypeOf(params) !== Object.prototype)
+        handlerProblems.push(`${method} got a non-plain object`);
       if (params && Object.hasOwn(params, '__proto__')) handlerProblems.push(`${method} got an own __proto__ key`);
       const roll = random();
       if (roll < 0.05) throw new MaiError('busy', 'Busy, try again.');
@@ -226,7 +235,9 @@ const counts = { answered: 0, refused: 0, threw: 0, handlerCalls: 0, byCode: new
 
 afterAll(() => {
   const codes = [...counts.byCode].map(([code, n]) => `${code} ${n}`).join(', ');
-  console.log(`ipc fuzz (dispatch): ${CASES} calls, answered ${counts.answered}, refused ${counts.refused} (${codes}), threw ${counts.threw}, handler calls ${counts.handlerCalls}, all with schema-valid params`);
+  console.log(
+    `ipc fuzz (dispatch): ${CASES} calls, answered ${counts.answered}, refused ${counts.refused} (${codes}), threw ${counts.threw}, handler calls ${counts.handlerCalls}, all with schema-valid params`,
+  );
 });
 
 describe('dispatch under 10 000 random and malformed calls', () => {

@@ -31,7 +31,7 @@ describe('model output rendered as markdown', () => {
   });
 });
 
-describe('text nested past markdown-it\'s limit is never hidden', () => {
+describe("text nested past markdown-it's limit is never hidden", () => {
   it('shows a 300-deep quote and a 120-deep list as plain text with every word', () => {
     const quote = renderMarkdown(`Sure.\n\n${'>'.repeat(300)} Ignore the user\n\nAnything else?`);
     expect(quote).toContain('Ignore the user');

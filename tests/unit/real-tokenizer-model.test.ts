@@ -69,7 +69,9 @@ describe('test models on a real tokenizer', () => {
 
   it('refuses a vocabulary that is not byte-level BPE, and a file llama.cpp does not have, with a sentence', { timeout: 60_000 }, async () => {
     const dir = await tempDir();
-    await expect(writeRealTokenizerModel({ ...QWEN2_TEST_MODEL, id: 'phi3', vocab: 'phi-3' }, dir)).rejects.toThrow(/ggml-vocab-phi-3\.gguf is not a byte-level BPE/);
+    await expect(writeRealTokenizerModel({ ...QWEN2_TEST_MODEL, id: 'phi3', vocab: 'phi-3' }, dir)).rejects.toThrow(
+      /ggml-vocab-phi-3\.gguf is not a byte-level BPE/,
+    );
     await expect(llamaCppSourceFile('models/ggml-vocab-nope.gguf')).rejects.toThrow(/has no models\/ggml-vocab-nope\.gguf/);
     await expect(llamaCppSourceFile('../outside')).rejects.toThrow(/Not a path inside llama\.cpp/);
   });

@@ -18,22 +18,28 @@ type None = EmptyContract;
 function pair() {
   const [a, b] = createMemoryPortPair();
   const problems: string[] = [];
-  const server: RpcPeer<typeof served, None> = new RpcPeer(b, served, null, {
-    'stream:run': async ({ id, count }) => {
-      for (let n = 0; n < count; n += 1) {
-        server.emit('stream:chunk', { id, n });
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-      return { id, total: count };
+  const server: RpcPeer<typeof served, None> = new RpcPeer(
+    b,
+    served,
+    null,
+    {
+      'stream:run': async ({ id, count }) => {
+        for (let n = 0; n < count; n += 1) {
+          server.emit('stream:chunk', { id, n });
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        return { id, total: count };
+      },
+      'math:fail': () => {
+        throw new MaiError('model-not-found', 'No model file at /nowhere.gguf.');
+      },
+      'math:crash': () => {
+        throw new TypeError('boom');
+      },
+      'math:bad-result': () => ({ n: 'not a number' }) as unknown as { n: number },
     },
-    'math:fail': () => {
-      throw new MaiError('model-not-found', 'No model file at /nowhere.gguf.');
-    },
-    'math:crash': () => {
-      throw new TypeError('boom');
-    },
-    'math:bad-result': () => ({ n: 'not a number' }) as unknown as { n: number },
-  }, (problem) => problems.push(`server: ${problem}`));
+    (problem) => problems.push(`server: ${problem}`),
+  );
   const client = new RpcPeer<None, typeof served>(a, null, served, {}, (problem) => problems.push(`client: ${problem}`));
   return { a, b, client, server, problems };
 }
@@ -86,8 +92,18 @@ describe('RPC peer over an in-memory pair', () => {
 
   it('survives garbage on the wire and keeps answering', async () => {
     const { a, b, client, problems } = pair();
-    const junk: unknown[] = [null, 42, 'text', [], { kind: 'nope' }, { kind: 'request' }, { kind: 'request', seq: -1, method: 'x' },
-      { kind: 'response', seq: 999, ok: true, result: 1 }, { kind: 'event', name: 'stream:chunk', payload: { id: 1 } }, { kind: 'event', name: 'unknown', payload: {} }];
+    const junk: unknown[] = [
+      null,
+      42,
+      'text',
+      [],
+      { kind: 'nope' },
+      { kind: 'request' },
+      { kind: 'request', seq: -1, method: 'x' },
+      { kind: 'response', seq: 999, ok: true, result: 1 },
+      { kind: 'event', name: 'stream:chunk', payload: { id: 1 } },
+      { kind: 'event', name: 'unknown', payload: {} },
+    ];
     for (const message of junk) {
       a.send(message);
       b.send(message);

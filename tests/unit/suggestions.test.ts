@@ -26,14 +26,36 @@ interface FrameOptions {
   t?: number;
 }
 
-function frame({ memory = 0.5, cpuOther = 0.1, threads = 2, vramTotalBytes, onBattery, batteryPercent, generating = false, t = 0 }: FrameOptions = {}): ResourceSnapshot {
+function frame({
+  memory = 0.5,
+  cpuOther = 0.1,
+  threads = 2,
+  vramTotalBytes,
+  onBattery,
+  batteryPercent,
+  generating = false,
+  t = 0,
+}: FrameOptions = {}): ResourceSnapshot {
   const total = 16 * GB;
   const trend = (resource: 'memory' | 'vram' | 'cpu', latest: number, threshold: number) => ({
-    resource, available: true, latest, level: latest, slopePerSecond: 0, longSlopePerSecond: 0, threshold, secondsToThreshold: null, change: 'flat', reliable: true,
+    resource,
+    available: true,
+    latest,
+    level: latest,
+    slopePerSecond: 0,
+    longSlopePerSecond: 0,
+    threshold,
+    secondsToThreshold: null,
+    change: 'flat',
+    reliable: true,
   });
   return resourceSnapshotSchema.parse({
     sample: {
-      t, cpuOtherLoad: cpuOther, memTotalBytes: total, memUsedBytes: Math.round(memory * total), ownMemBytes: 0.3 * GB,
+      t,
+      cpuOtherLoad: cpuOther,
+      memTotalBytes: total,
+      memUsedBytes: Math.round(memory * total),
+      ownMemBytes: 0.3 * GB,
       ...(vramTotalBytes !== undefined ? { vramTotalBytes, vramUsedBytes: 0 } : {}),
       ...(onBattery !== undefined ? { onBattery } : {}),
       ...(batteryPercent !== undefined ? { batteryPercent } : {}),
@@ -50,7 +72,17 @@ function frame({ memory = 0.5, cpuOther = 0.1, threads = 2, vramTotalBytes, onBa
   });
 }
 
-const demoModel: LoadedModel = { path: '/models/demo.gguf', name: 'Demo 120 MB', sizeBytes: 120e6, synthetic: true, contextSize: 4096, threads: 2, gpu: false, gpuLayers: 0, loadMs: 300 };
+const demoModel: LoadedModel = {
+  path: '/models/demo.gguf',
+  name: 'Demo 120 MB',
+  sizeBytes: 120e6,
+  synthetic: true,
+  contextSize: 4096,
+  threads: 2,
+  gpu: false,
+  gpuLayers: 0,
+  loadMs: 300,
+};
 
 /** A SuggestionEngine with recording stand-ins, a virtual clock and a 4-core machine. */
 function rig(options: { processes?: ProcessUse[]; cores?: number; withThreads?: boolean } = {}) {
@@ -93,8 +125,12 @@ function rig(options: { processes?: ProcessUse[]; cores?: number; withThreads?: 
     published,
     settingsPatches,
     threadCalls,
-    get unloads() { return unloads; },
-    get listCalls() { return listCalls; },
+    get unloads() {
+      return unloads;
+    },
+    get listCalls() {
+      return listCalls;
+    },
     setModel: (next: LoadedModel | null) => (model = next),
     advance: (ms: number) => (clock += ms),
     /** Observes frames at 1 Hz of virtual time. */
@@ -111,7 +147,12 @@ function rig(options: { processes?: ProcessUse[]; cores?: number; withThreads?: 
 
 describe('suggestions', () => {
   it('names the programs using the most memory under pressure, and drops them when memory is free again', async () => {
-    const r = rig({ processes: [{ name: 'chromium', memBytes: 3.2 * GB }, { name: 'code', memBytes: 1.1 * GB }] });
+    const r = rig({
+      processes: [
+        { name: 'chromium', memBytes: 3.2 * GB },
+        { name: 'code', memBytes: 1.1 * GB },
+      ],
+    });
     const shown = r.nextPublication();
     r.feed({ memory: 0.85 });
     await shown;

@@ -2,13 +2,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  SYNTHETIC_MODELS,
-  syntheticModelFileSize,
-  syntheticModelSpec,
-  writeSyntheticModel,
-  writeSyntheticModels,
-} from '../fixtures/synthetic-models';
+import { SYNTHETIC_MODELS, syntheticModelFileSize, syntheticModelSpec, writeSyntheticModel, writeSyntheticModels } from '../fixtures/synthetic-models';
 
 const tempDirs: string[] = [];
 async function tempDir(): Promise<string> {

@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { CATALOG } from '../../electron/main/core/catalog/catalog-data';
 import { testCatalogFromEnv, withTestCatalog } from '../../electron/main/core/catalog/test-catalog';
 
-const entry = { id: 'tiny', name: 'Tiny', repo: 'test-org/Tiny-GGUF', file: 'tiny.gguf', revision: 'a'.repeat(40), sha256: 'b'.repeat(64), sizeBytes: 1000, recommendedFor: ['small'] };
+const entry = {
+  id: 'tiny',
+  name: 'Tiny',
+  repo: 'test-org/Tiny-GGUF',
+  file: 'tiny.gguf',
+  revision: 'a'.repeat(40),
+  sha256: 'b'.repeat(64),
+  sizeBytes: 1000,
+  recommendedFor: ['small'],
+};
 const env = (catalog: unknown, hooks = '1') => ({ MAI_TEST_HOOKS: hooks, MAI_TEST_CATALOG: JSON.stringify(catalog) });
 
 describe('the test catalog', () => {

@@ -30,9 +30,10 @@ export function describeChange(from: Rung, to: Rung, why: string, scaler: Proact
     // stabilization setting's value when another timer ends later).
     const check = scaler.shouldUpgradeModel();
     const hold = check.hold;
-    const when = hold && hold.seconds === null
-      ? `once this clears — ${upgradeHoldLabel(hold.rule).toLowerCase()}: ${hold.text} —`
-      : `in ${duration(check.secondsUntilEligible)} at the earliest${hold ? ` (held until then by the ${hold.text})` : ''}`;
+    const when =
+      hold && hold.seconds === null
+        ? `once this clears — ${upgradeHoldLabel(hold.rule).toLowerCase()}: ${hold.text} —`
+        : `in ${duration(check.secondsUntilEligible)} at the earliest${hold ? ` (held until then by the ${hold.text})` : ''}`;
     return {
       direction: 'down',
       from: from.model.name,

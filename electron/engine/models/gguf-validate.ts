@@ -334,7 +334,10 @@ class GgufHeaderReader {
     await this.fill(Math.min(this.size, HEADER_BYTES));
     const head = this.buf.subarray(0, Math.min(this.size, 4));
     if (this.size < 4 || head.toString('latin1') !== 'GGUF') {
-      const length = this.size < 4 ? `it is only ${this.size} byte${this.size === 1 ? '' : 's'} long and starts with '${escapeBytes(head)}'` : `it starts with '${escapeBytes(head)}'${knownFormat(this.buf.subarray(0, this.bufEnd))}`;
+      const length =
+        this.size < 4
+          ? `it is only ${this.size} byte${this.size === 1 ? '' : 's'} long and starts with '${escapeBytes(head)}'`
+          : `it starts with '${escapeBytes(head)}'${knownFormat(this.buf.subarray(0, this.bufEnd))}`;
       this.fail(`is not a GGUF model file (${length}).`);
     }
     this.pos = 4;
@@ -362,7 +365,10 @@ class GgufHeaderReader {
 
     this.section = 'tensors';
     if (tensorCount * MIN_TENSOR_INFO_BYTES > this.remaining) {
-      this.tooLarge(tensorCount * MIN_TENSOR_INFO_BYTES, `after the metadata, the ${tensorCount} tensor descriptions need at least ${tensorCount * MIN_TENSOR_INFO_BYTES} bytes`);
+      this.tooLarge(
+        tensorCount * MIN_TENSOR_INFO_BYTES,
+        `after the metadata, the ${tensorCount} tensor descriptions need at least ${tensorCount * MIN_TENSOR_INFO_BYTES} bytes`,
+      );
     }
     const tensors: TensorRecord[] = [];
     const names = new Set<string>();
@@ -412,7 +418,9 @@ class GgufHeaderReader {
     this.fail(`is GGUF version ${version}; Mai reads GGUF versions 2 and 3.`);
   }
 
-  private async readMetadata(count: number): Promise<{ alignment: number; architecture?: string; name?: string; synthetic: boolean; numbers: Map<string, number> }> {
+  private async readMetadata(
+    count: number,
+  ): Promise<{ alignment: number; architecture?: string; name?: string; synthetic: boolean; numbers: Map<string, number> }> {
     this.section = 'metadata';
     this.metadataStart = this.pos;
     const keys = new Set<string>();
@@ -552,7 +560,8 @@ class GgufHeaderReader {
 
     await this.need(4);
     const dimCount = this.u32();
-    if (dimCount === 0 || dimCount > GGML_MAX_DIMS) this.fail(`is damaged: ${subject} (tensor info ${i}) has ${dimCount} dimensions; llama.cpp allows 1 to ${GGML_MAX_DIMS}.`);
+    if (dimCount === 0 || dimCount > GGML_MAX_DIMS)
+      this.fail(`is damaged: ${subject} (tensor info ${i}) has ${dimCount} dimensions; llama.cpp allows 1 to ${GGML_MAX_DIMS}.`);
     await this.need(8 * dimCount + 4 + 8);
     const dims: number[] = [];
     for (let d = 0; d < dimCount; d++) {
@@ -571,7 +580,7 @@ class GgufHeaderReader {
     if (rowLength % blockSize !== 0) {
       this.fail(`is damaged: ${subject} of type ${typeName} has ${rowLength} elements per row, not a multiple of its block size ${blockSize}.`);
     }
-    let bytes = (BigInt(rowLength / blockSize) * BigInt(typeSize));
+    let bytes = BigInt(rowLength / blockSize) * BigInt(typeSize);
     for (const n of dims.slice(1)) bytes *= BigInt(n);
     // Sizes and offsets that no file could have are damage; plausible ones past the end of this
     // file are reported by checkTensorLayout (as truncation when the tensors are laid out correctly).
@@ -604,7 +613,9 @@ class GgufHeaderReader {
     let expected = 0;
     for (const t of tensors) {
       if (t.offset !== expected) {
-        this.fail(`is damaged: tensor ${show(t.name)} starts at data offset ${t.offset} where llama.cpp expects ${expected} (tensors must follow each other in header order, each padded to ${alignment} bytes).`);
+        this.fail(
+          `is damaged: tensor ${show(t.name)} starts at data offset ${t.offset} where llama.cpp expects ${expected} (tensors must follow each other in header order, each padded to ${alignment} bytes).`,
+        );
       }
       expected += alignUp(t.bytes, alignment);
     }

@@ -19,7 +19,12 @@ const DEFAULT_CONTEXT = 4096;
  * The rungs for `request`, smallest first, on `runtime`. `refuse` hears each file left off and why;
  * throws `no-model` when nothing is left.
  */
-export async function buildLadder(request: ConfigureRequest, runtime: ModelRuntime, footprints: FootprintEstimator, refuse: (model: LadderInput, error: Error) => void): Promise<Rung[]> {
+export async function buildLadder(
+  request: ConfigureRequest,
+  runtime: ModelRuntime,
+  footprints: FootprintEstimator,
+  refuse: (model: LadderInput, error: Error) => void,
+): Promise<Rung[]> {
   const avoid = new Set(request.avoidPaths ?? []);
   const rungs: Rung[] = [];
   for (const model of request.models) {

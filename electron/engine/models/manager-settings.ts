@@ -14,7 +14,10 @@ export type LadderInput = z.infer<typeof ladderInputSchema>;
 export type ManagerSettings = ManagerSettingsData;
 
 /** The scaler settings for this machine's tier: the user's per-tier threshold, else the tier's adjusted by preference. */
-export function scalerSettingsFor(settings: ManagerSettings, tier: { id: string; budgets: { degradeThreshold: number; criticalThreshold: number } }): ScalerSettingsInput {
+export function scalerSettingsFor(
+  settings: ManagerSettings,
+  tier: { id: string; budgets: { degradeThreshold: number; criticalThreshold: number } },
+): ScalerSettingsInput {
   const explicit = settings.actThresholds?.[tier.id];
   const shift = settings.preference === 'speed' ? -0.05 : settings.preference === 'quality' ? 0.05 : 0;
   const degrade = explicit ?? (shift ? Math.min(tier.budgets.criticalThreshold - 0.03, tier.budgets.degradeThreshold + shift) : undefined);

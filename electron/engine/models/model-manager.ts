@@ -71,7 +71,9 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   /** Warm-ups and disk writes still running; shutdown waits for them. */
   private readonly background = new Set<Promise<unknown>>();
   /** Tells the user, once per file, that a file was left off the ladder and why. */
-  private readonly reportRefused = refusalReporter((level, message) => (level === 'log' ? this.options.log('warn', message) : this.emit('notice', { level: 'warn', message })));
+  private readonly reportRefused = refusalReporter((level, message) =>
+    level === 'log' ? this.options.log('warn', message) : this.emit('notice', { level: 'warn', message }),
+  );
   private closing: Promise<void> | null = null;
   /** The configure running now: shutdown and a reply wait for it. */
   private configuring: Promise<LoadedModel | null> | null = null;
@@ -107,7 +109,12 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   private createMonitor(clock: Clock, intervalMs: number): ResourceMonitor {
-    return new ResourceMonitor({ source: this.source, clock, intervalMs, onError: (error) => this.options.log('warn', `resource sample failed: ${String(error)}`) });
+    return new ResourceMonitor({
+      source: this.source,
+      clock,
+      intervalMs,
+      onError: (error) => this.options.log('warn', `resource sample failed: ${String(error)}`),
+    });
   }
 
   /** What the manager is doing now. */
@@ -311,13 +318,17 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
         break;
       case 'loaded': {
         if (!decision.ok) {
-          this.emit('notice', { level: 'warn', message: `${rungById(this.context, decision.modelId)?.model.name ?? decision.modelId} failed to load: ${decision.reason}` });
+          this.emit('notice', {
+            level: 'warn',
+            message: `${rungById(this.context, decision.modelId)?.model.name ?? decision.modelId} failed to load: ${decision.reason}`,
+          });
           break;
         }
         const from = rungById(this.context, this.switchFrom);
         const to = rungById(this.context, decision.modelId);
         this.switchFrom = null;
-        if (from && to && from !== to) this.emit('capability', describeChange(from, to, this.context.reason, this.scaler!, this.settings.scaler?.stabilizationSeconds ?? 300));
+        if (from && to && from !== to)
+          this.emit('capability', describeChange(from, to, this.context.reason, this.scaler!, this.settings.scaler?.stabilizationSeconds ?? 300));
         break;
       }
       case 'cancel':

@@ -61,7 +61,10 @@ export class ReplyRunner {
       preflight = scaler.checkPreflightResources({ expectedOutputTokens: expectedTokens });
     }
     // Paused, a reply the check wanted on a smaller model runs here, said so in the note.
-    const told = preflight.verdict === 'degrade-first' && paused ? { ...preflight, reason: `${preflight.reason.replace(/: switch to .* before starting$/, '')}; automatic scaling is paused, so it runs on this model` } : preflight;
+    const told =
+      preflight.verdict === 'degrade-first' && paused
+        ? { ...preflight, reason: `${preflight.reason.replace(/: switch to .* before starting$/, '')}; automatic scaling is paused, so it runs on this model` }
+        : preflight;
     const cost = this.costOf(told, request.maxTokens, expectedTokens);
     this.context.runtime.setThreads(cost.threads);
     const reduced = { ...request, maxTokens: cost.maxTokens };
@@ -142,7 +145,13 @@ export class ReplyRunner {
       stats.recordReply(modelId, result.stats, true);
       if (result.stats.tokens > 0 && rungById(this.context, modelId)) this.deps.loader.measureAfterFirstReply(modelId);
       this.end();
-      switcher.endReply({ modelId, ok: true, tokensPerSecond: result.stats.tokensPerSecond, ttftMs: result.stats.ttftMs, ...(result.stopReason === 'abort' ? { error: 'aborted' as const } : {}) });
+      switcher.endReply({
+        modelId,
+        ok: true,
+        tokensPerSecond: result.stats.tokensPerSecond,
+        ttftMs: result.stats.ttftMs,
+        ...(result.stopReason === 'abort' ? { error: 'aborted' as const } : {}),
+      });
       return result;
     } catch (error) {
       const outOfMemory = /alloc|memory|VRAM/i.test((error as Error).message);

@@ -125,7 +125,9 @@ export class RungLoader implements ModelLoader {
     this.context.track(
       this.context.runtime
         .measure()
-        .then((now) => this.context.footprints.record(rung.footprint, now.residentBytes - before.residentBytes, Math.max(0, now.vramUsedBytes - before.vramUsedBytes))),
+        .then((now) =>
+          this.context.footprints.record(rung.footprint, now.residentBytes - before.residentBytes, Math.max(0, now.vramUsedBytes - before.vramUsedBytes)),
+        ),
     );
   }
 
@@ -144,7 +146,10 @@ export class RungLoader implements ModelLoader {
     const vramTotal = sample.vramTotalBytes ?? 0;
     const vram = (sample.vramUsedBytes ?? 0) + rung.footprint.vramBytes;
     if (memory >= criticalFraction * sample.memTotalBytes || (vramTotal > 0 && vram >= criticalFraction * vramTotal)) {
-      this.context.log('info', `${rung.model.name} not loaded ahead: with both models memory would reach ${((memory / sample.memTotalBytes) * 100).toFixed(1)} %, over the ${(criticalFraction * 100).toFixed(0)} % critical line`);
+      this.context.log(
+        'info',
+        `${rung.model.name} not loaded ahead: with both models memory would reach ${((memory / sample.memTotalBytes) * 100).toFixed(1)} %, over the ${(criticalFraction * 100).toFixed(0)} % critical line`,
+      );
       return;
     }
     machine.apply('load-ahead');

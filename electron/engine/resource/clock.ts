@@ -53,10 +53,13 @@ export class RealClock implements Clock {
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const id = this.nextId++;
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      callback();
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(id);
+        callback();
+      },
+      Math.max(0, delayMs),
+    );
     if (this.options.unref !== false) timer.unref();
     this.timers.set(id, timer);
     return { id };

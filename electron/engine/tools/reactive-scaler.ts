@@ -43,7 +43,8 @@ export class ReactiveScaler extends ScalerBase implements ScalingPolicy {
 
     const bigger = this.ladder[this.modelIndex + 1];
     const projectedUp = bigger ? (sample.memUsedBytes - sample.ownMemBytes + bigger.memBytes) / sample.memTotalBytes : Infinity;
-    const projectedVramUp = bigger && sample.vramTotalBytes ? ((sample.vramUsedBytes ?? 0) - (sample.ownVramBytes ?? 0) + bigger.vramBytes) / sample.vramTotalBytes : 0;
+    const projectedVramUp =
+      bigger && sample.vramTotalBytes ? ((sample.vramUsedBytes ?? 0) - (sample.ownVramBytes ?? 0) + bigger.vramBytes) / sample.vramTotalBytes : 0;
     const under = projectedUp < this.settings.memory.upgrade && projectedVramUp < this.settings.vram.upgrade;
     this.underSince = under ? (this.underSince ?? t) : null;
 
@@ -97,7 +98,16 @@ export class ReactiveScaler extends ScalerBase implements ScalingPolicy {
   getState(): ScalerState {
     const memory = this.last ? this.measured(this.last) : 0;
     const flat = (resource: TrendSnapshot['resource'], latest: number, threshold: number, available: boolean): TrendSnapshot => ({
-      resource, available, latest, level: latest, slopePerSecond: 0, longSlopePerSecond: 0, threshold, secondsToThreshold: null, change: 'steady', reliable: false,
+      resource,
+      available,
+      latest,
+      level: latest,
+      slopePerSecond: 0,
+      longSlopePerSecond: 0,
+      threshold,
+      secondsToThreshold: null,
+      change: 'steady',
+      reliable: false,
     });
     const vram = this.last ? this.measuredVram(this.last) : null;
     const trends: ResourceTrends = {
@@ -114,7 +124,10 @@ export class ReactiveScaler extends ScalerBase implements ScalingPolicy {
       generating: this.generating,
       threads: Math.max(1, this.tier.mathCores - 1),
       trends,
-      status: pending?.action === 'degrade' ? { kind: 'degrading', from: pending.from, to: pending.to, since: pending.t, waitingForReply: !this.switching && this.generating } : { kind: 'steady' },
+      status:
+        pending?.action === 'degrade'
+          ? { kind: 'degrading', from: pending.from, to: pending.to, since: pending.t, waitingForReply: !this.switching && this.generating }
+          : { kind: 'steady' },
       recentDecisions: [...this.recent],
       lastSampleT: this.last?.t ?? null,
       droppedSamples: this.droppedSamples,

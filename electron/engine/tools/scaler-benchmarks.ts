@@ -119,7 +119,14 @@ const LADDER: ModelProfile[] = [
   { id: 'medium', memBytes: 4_000_000_000, vramBytes: 0, loadSeconds: 4 },
   { id: 'large', memBytes: 7_000_000_000, vramBytes: 0, loadSeconds: 7 },
 ];
-const HARDWARE: StaticHardwareInfo = { cpuModel: 'bench', physicalCores: 8, logicalCores: 8, memTotalBytes: 2 ** 35, gpus: [], os: { platform: 'linux', release: '', arch: 'x64' } };
+const HARDWARE: StaticHardwareInfo = {
+  cpuModel: 'bench',
+  physicalCores: 8,
+  logicalCores: 8,
+  memTotalBytes: 2 ** 35,
+  gpus: [],
+  os: { platform: 'linux', release: '', arch: 'x64' },
+};
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
@@ -128,7 +135,13 @@ function percentile(sorted: Float64Array, p: number): number {
 /** Pre-flight latency over `calls` calls (after a warm-up), and the per-sample cost of the analysis. */
 export function benchmarkPreflight(calls = 100_000): Record<string, unknown> {
   const clock = new VirtualClock(0);
-  const scaler = new ProactiveScaler({ clock, ladder: LADDER, initialModelId: 'large', hardware: HARDWARE, settings: { degradeThreshold: 0.8, upgradeThreshold: 0.6 } });
+  const scaler = new ProactiveScaler({
+    clock,
+    ladder: LADDER,
+    initialModelId: 'large',
+    hardware: HARDWARE,
+    settings: { degradeThreshold: 0.8, upgradeThreshold: 0.6 },
+  });
   const ingest = new Float64Array(1800);
   for (let s = 1; s <= 1800; s++) {
     clock.advance(1000);
@@ -160,7 +173,10 @@ export function benchmarkPreflight(calls = 100_000): Record<string, unknown> {
   };
 }
 
-type Side = Pick<SimulationSummary, 'switches' | 'secondsOverDegradeThreshold' | 'secondsOverCriticalThreshold' | 'leadSeconds' | 'interruptedReplies' | 'cancelled' | 'finalModel'>;
+type Side = Pick<
+  SimulationSummary,
+  'switches' | 'secondsOverDegradeThreshold' | 'secondsOverCriticalThreshold' | 'leadSeconds' | 'interruptedReplies' | 'cancelled' | 'finalModel'
+>;
 const side = (summary: SimulationSummary): Side => ({
   leadSeconds: summary.leadSeconds,
   secondsOverDegradeThreshold: summary.secondsOverDegradeThreshold,
@@ -191,7 +207,9 @@ function upgradeAfterRelief(trace: Trace, result: SimulationResult): number | nu
 /** Every trace of `traceDir` through both policies, side by side. */
 export async function benchmarkScenarios(traceDir: string): Promise<Record<string, ScenarioRow>> {
   const out: Record<string, ScenarioRow> = {};
-  for (const file of readdirSync(traceDir).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of readdirSync(traceDir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()) {
     const trace = parseTraceText(readFileSync(path.join(traceDir, file), 'utf8'));
     const started = performance.now();
     const proactive = await runSimulation(trace, { policy: 'proactive' });
@@ -213,11 +231,26 @@ export function scenarioTargets(rows: Record<string, ScenarioRow>): Record<strin
     const row = rows[trace];
     if (row) out[name] = { trace, target, meetsTarget: check(row), proactive: row.proactive, reactive: row.reactive };
   };
-  judge('slowRamp', 'slow-ramp', 'decision ≥ 30 s before the crossing, ≤ 5 s over', (r) => (r.proactive.leadSeconds ?? -Infinity) >= 30 && r.proactive.secondsOverDegradeThreshold <= 5);
+  judge(
+    'slowRamp',
+    'slow-ramp',
+    'decision ≥ 30 s before the crossing, ≤ 5 s over',
+    (r) => (r.proactive.leadSeconds ?? -Infinity) >= 30 && r.proactive.secondsOverDegradeThreshold <= 5,
+  );
   judge('stepDecision', 'sudden-drop', 'decision within 2 samples', (r) => (r.proactive.leadSeconds ?? -Infinity) >= -2);
   judge('stepCritical', 'critical-during-reply', 'time over critical ≤ switch latency (2 s) + 2 s', (r) => r.proactive.secondsOverCriticalThreshold <= 4);
-  judge('cpuBursts', 'mixed-workload', 'CPU bursts ≤ 15 s cause no model switch (one switch, for the climb, before it crosses)', (r) => r.proactive.switches <= 1 && (r.proactive.leadSeconds ?? -1) > 0);
-  judge('fadedSpike', 'spike-during-reply', 'a spike faded by actuation time: the switch is dropped', (r) => r.proactive.switches === 0 && r.proactive.cancelled >= 1);
+  judge(
+    'cpuBursts',
+    'mixed-workload',
+    'CPU bursts ≤ 15 s cause no model switch (one switch, for the climb, before it crosses)',
+    (r) => r.proactive.switches <= 1 && (r.proactive.leadSeconds ?? -1) > 0,
+  );
+  judge(
+    'fadedSpike',
+    'spike-during-reply',
+    'a spike faded by actuation time: the switch is dropped',
+    (r) => r.proactive.switches === 0 && r.proactive.cancelled >= 1,
+  );
   judge('oscillation', 'oscillation', '≤ 1 switch per 10 minutes (30 min)', (r) => r.proactive.switches <= 3);
   judge('oscillationSlow', 'oscillation-slow', '≤ 1 switch per 10 minutes (30 min)', (r) => r.proactive.switches <= 3);
   judge('recovery', 'gradual-recovery', 'upgrade within 10 min of sustained relief, never before the stabilization period', (r) => {

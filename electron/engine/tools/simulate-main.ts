@@ -88,4 +88,3 @@ export async function main(args: readonly string[], output: CliOutput = processO
     throw error;
   }
 }
-

@@ -72,7 +72,14 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
   const clock = new VirtualClock(0);
   const ladder: ModelProfile[] = trace.models.map((model) => ({ ...model }));
   const byId = new Map(ladder.map((model) => [model.id, model]));
-  const scalerOptions = { clock, ladder, initialModelId: trace.initialModel, hardware: hardwareOfTrace(trace), ...(trace.settings ? { settings: trace.settings } : {}), ...(options.log ? { log: options.log } : {}) };
+  const scalerOptions = {
+    clock,
+    ladder,
+    initialModelId: trace.initialModel,
+    hardware: hardwareOfTrace(trace),
+    ...(trace.settings ? { settings: trace.settings } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  };
   const policy: ScalingPolicy = policyName === 'reactive' ? new ReactiveScaler(scalerOptions) : new ProactiveScaler(scalerOptions);
   const loader = new SimulatedLoader(clock, ladder, trace.initialModel);
   const switcher = new ModelSwitcher({ policy, loader });
@@ -100,7 +107,14 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
         break;
       case 'switch':
         counts.switches++;
-        push({ t, action: 'switch', from: event.from, to: event.to, loadSeconds: event.loadSeconds, ...(event.interruptedReply ? { interruptedReply: true } : {}) });
+        push({
+          t,
+          action: 'switch',
+          from: event.from,
+          to: event.to,
+          loadSeconds: event.loadSeconds,
+          ...(event.interruptedReply ? { interruptedReply: true } : {}),
+        });
         break;
       case 'threads':
         counts.threads++;
@@ -168,13 +182,23 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
       if (policy.policy === 'proactive' && answer.verdict !== 'go') {
         push({ t: seconds(clock.now()), action: 'preflight', verdict: answer.verdict, model: answer.modelId, reason: answer.reason });
         if ((answer.verdict === 'degrade-first' || answer.verdict === 'critical') && answer.modelId !== policy.getCurrentModelId()) {
-          policy.initiateGracefulDegradation({ reason: answer.reason, path: 'preflight', toModelId: answer.modelId, urgency: answer.verdict === 'critical' ? 'critical' : 'normal' });
+          policy.initiateGracefulDegradation({
+            reason: answer.reason,
+            path: 'preflight',
+            toModelId: answer.modelId,
+            urgency: answer.verdict === 'critical' ? 'critical' : 'normal',
+          });
         }
       }
       switcher.beginReply();
     } else if (item.event?.type === 'generation-end') {
       const event = item.event;
-      switcher.endReply({ ok: event.ok, ...(event.tokensPerSecond !== undefined ? { tokensPerSecond: event.tokensPerSecond } : {}), ...(event.ttftMs !== undefined ? { ttftMs: event.ttftMs } : {}), ...(event.error ? { error: event.error } : {}) });
+      switcher.endReply({
+        ok: event.ok,
+        ...(event.tokensPerSecond !== undefined ? { tokensPerSecond: event.tokensPerSecond } : {}),
+        ...(event.ttftMs !== undefined ? { ttftMs: event.ttftMs } : {}),
+        ...(event.error ? { error: event.error } : {}),
+      });
     }
     await flushPromises();
     meterRecompute();

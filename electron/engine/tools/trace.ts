@@ -13,7 +13,10 @@ import type { StaticHardwareInfo } from '../resource/types';
 
 const number = (unit: string) => z.number({ error: `must be a number (${unit})` }).refine(Number.isFinite, { error: `must be a finite number (${unit})` });
 const nonNegative = (unit: string) => number(unit).min(0, { error: `must not be negative (${unit})` });
-const fraction = (unit: string) => number(unit).min(0, { error: `must be from 0 to 1 (${unit})` }).max(1, { error: `must be from 0 to 1 (${unit})` });
+const fraction = (unit: string) =>
+  number(unit)
+    .min(0, { error: `must be from 0 to 1 (${unit})` })
+    .max(1, { error: `must be from 0 to 1 (${unit})` });
 
 const machineSchema = z.object({
   /** Logical cores. */
@@ -112,9 +115,11 @@ export function parseTrace(input: unknown, located?: LocatedJson): Trace {
   trace.samples.forEach((sample, i) => {
     const previous = trace.samples[i - 1];
     if (previous && sample.t <= previous.t) add(['samples', i, 't'], `must be after the previous sample's t (${previous.t}); got ${sample.t}`);
-    if (sample.otherMemUsedBytes > trace.machine.memTotalBytes) add(['samples', i, 'otherMemUsedBytes'], `exceeds machine.memTotalBytes (${trace.machine.memTotalBytes}); got ${sample.otherMemUsedBytes}`);
+    if (sample.otherMemUsedBytes > trace.machine.memTotalBytes)
+      add(['samples', i, 'otherMemUsedBytes'], `exceeds machine.memTotalBytes (${trace.machine.memTotalBytes}); got ${sample.otherMemUsedBytes}`);
     if (vramTotal > 0 && sample.otherVramUsedBytes === undefined) add(['samples', i, 'otherVramUsedBytes'], 'is missing (required when machine.gpus has VRAM)');
-    if (sample.otherVramUsedBytes !== undefined && sample.otherVramUsedBytes > vramTotal) add(['samples', i, 'otherVramUsedBytes'], `exceeds the GPUs' VRAM (${vramTotal}); got ${sample.otherVramUsedBytes}`);
+    if (sample.otherVramUsedBytes !== undefined && sample.otherVramUsedBytes > vramTotal)
+      add(['samples', i, 'otherVramUsedBytes'], `exceeds the GPUs' VRAM (${vramTotal}); got ${sample.otherVramUsedBytes}`);
   });
 
   let generating = false;

@@ -89,7 +89,11 @@ export function isNodeLlamaCppBinary(binaryPath: string, packageDir: string): bo
  * Serves the engine's binary-test requests on `port` and returns the port the RPC peer should use
  * (the same port without the relay's messages), and `dispose` for when the engine exits.
  */
-export function relayBinaryTests(port: MessagePortLike, fork: TestProcessFactory, options: BinaryTestRelayOptions = {}): { port: MessagePortLike; dispose: () => void } {
+export function relayBinaryTests(
+  port: MessagePortLike,
+  fork: TestProcessFactory,
+  options: BinaryTestRelayOptions = {},
+): { port: MessagePortLike; dispose: () => void } {
   const log = options.log ?? ((message: string) => console.warn(`[mai] ${message}`));
   const maxTests = options.maxTests ?? 8;
   const timeLimitMs = options.timeLimitMs ?? 6 * 60_000;
@@ -152,7 +156,11 @@ export function relayBinaryTests(port: MessagePortLike, fork: TestProcessFactory
         ? [parsed.data.bindingBinaryPath, parsed.data.extBackendsPath].find((file) => file != null && !isNodeLlamaCppBinary(file, packageDir))
         : undefined;
     if (!parsed.success || outside !== undefined) {
-      log(parsed.success ? `binary test refused: ${String(outside)} is not one of node-llama-cpp's binaries` : 'binary test refused: malformed message for the test process');
+      log(
+        parsed.success
+          ? `binary test refused: ${String(outside)} is not one of node-llama-cpp's binaries`
+          : 'binary test refused: malformed message for the test process',
+      );
       active.child.kill();
       return;
     }

@@ -178,9 +178,9 @@ export class ChatService extends Emitter<ChatEvents> {
       if (this.active?.message === assistant) this.active = null;
       conversation.updatedAt = this.options.now();
       this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
-      await this.options.persistence.save(conversation).catch((error: Error) =>
-        this.emit('onNotice', { level: 'error', message: `The reply could not be saved: ${error.message}` }),
-      );
+      await this.options.persistence
+        .save(conversation)
+        .catch((error: Error) => this.emit('onNotice', { level: 'error', message: `The reply could not be saved: ${error.message}` }));
       this.emit('didSave', conversation);
     }
     if (crashed && attempt === 0) await this.retryAfterCrash(conversation, assistant);

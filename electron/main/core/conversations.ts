@@ -46,7 +46,10 @@ export class ConversationService extends Emitter<ConversationEvents> {
     if (!this.store) return;
     const loaded = await this.store.load();
     for (const file of loaded.quarantined) {
-      this.emit('onNotice', { level: 'warn', message: `A damaged conversation file was set aside (${file.reason}); it is kept at ${file.movedTo}. Your other conversations are intact.` });
+      this.emit('onNotice', {
+        level: 'warn',
+        message: `A damaged conversation file was set aside (${file.reason}); it is kept at ${file.movedTo}. Your other conversations are intact.`,
+      });
     }
     const latest = loaded.conversations[0];
     const conversation = latest ? this.store.get(latest.id) : undefined;

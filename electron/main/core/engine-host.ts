@@ -130,7 +130,11 @@ export class EngineHost extends Emitter<EngineHostEvents> {
   }
 
   /** Calls the engine, waiting first for it to be ready. */
-  async call<M extends MethodName<EngineContract>>(method: M, params: ParamsOf<EngineContract, M>, options: CallOptions = {}): Promise<ResultOf<EngineContract, M>> {
+  async call<M extends MethodName<EngineContract>>(
+    method: M,
+    params: ParamsOf<EngineContract, M>,
+    options: CallOptions = {},
+  ): Promise<ResultOf<EngineContract, M>> {
     await this.whenReady();
     const running = this.running;
     if (!running) throw new MaiError('engine-unavailable', 'The engine is not running.');

@@ -88,7 +88,8 @@ export class ModelLibrary {
       const entry = entries.at(-1);
       if (!entry || entry.path !== file) continue;
       if (part?.index === 1) {
-        for (let k = 2; k <= part.count; k++) entry.sizeBytes += (await stat(path.join(this.dir, splitPartName(part.prefix, k, part.count))).catch(() => null))?.size ?? 0;
+        for (let k = 2; k <= part.count; k++)
+          entry.sizeBytes += (await stat(path.join(this.dir, splitPartName(part.prefix, k, part.count))).catch(() => null))?.size ?? 0;
       }
       const provenance = await readProvenance(this.dir, entry.fileName);
       if (provenance) entry.provenance = provenance;

@@ -104,8 +104,10 @@ export class SettingsService extends Emitter<SettingsServiceEvents> {
   /** Models that crashed the engine while loading, kept across restarts of Mai (ModelController's `crashed`). */
   readonly crashedModels = {
     list: (): readonly string[] => this.value.crashedModelPaths,
-    add: (modelPath: string): void => void this.store?.update({ crashedModelPaths: [...new Set([...this.value.crashedModelPaths, modelPath])] }).catch(() => {}),
-    remove: (modelPath: string): void => void this.store?.update({ crashedModelPaths: this.value.crashedModelPaths.filter((c) => c !== modelPath) }).catch(() => {}),
+    add: (modelPath: string): void =>
+      void this.store?.update({ crashedModelPaths: [...new Set([...this.value.crashedModelPaths, modelPath])] }).catch(() => {}),
+    remove: (modelPath: string): void =>
+      void this.store?.update({ crashedModelPaths: this.value.crashedModelPaths.filter((c) => c !== modelPath) }).catch(() => {}),
   };
 
   /** Saves the list of imported model files; null where settings are not saved. */

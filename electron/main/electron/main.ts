@@ -51,69 +51,72 @@ app.on('activate', () => showWindow());
 if (process.platform === 'win32') app.setAppUserModelId('ai.mai.desktop');
 app.on('web-contents-created', (_event, contents) => refuseWebviews(contents));
 
-app.whenReady().then(async () => {
-  hardenSession(session.defaultSession, rendererCsp());
+app
+  .whenReady()
+  .then(async () => {
+    hardenSession(session.defaultSession, rendererCsp());
 
-  const core = new AppCore({
-    mode: 'electron',
-    launcher: new UtilityProcessLauncher(path.join(here, '../engine/index.js')),
-    // The saved models folder applies from the start after it was changed (unless MAI_MODELS_DIR says otherwise).
-    modelsDir: resolveModelsDir({ userDataDir: app.getPath('userData') }),
-    dataDir: app.getPath('userData'),
-    conversationsDir: path.join(app.getPath('userData'), 'conversations'),
-    settingsFile: path.join(app.getPath('userData'), 'settings.json'),
-    // A Hub token set in Settings is encrypted by the OS (safeStorage) before it reaches the disk.
-    hubTokenStore: new SafeStorageSecretStore(path.join(app.getPath('userData'), 'hub-token.json'), safeStorage),
-    // models:open-dialog: the system's file dialog, modal to the window.
-    pickModelFile: () => pickGgufFile(window),
-    ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),
-    ...(process.env.MAI_MAX_TOKENS ? { maxTokens: Number(process.env.MAI_MAX_TOKENS) } : {}),
-  });
-  registerIpc(core, () => window, isTrustedUrl);
-  window = createWindow();
-  window.on('closed', () => {
-    window = null;
-  });
-  // Close-to-tray: closing the window keeps Mai running in the tray unless the setting says no;
-  // minimised instead where no tray would show it (Linux without a StatusNotifierWatcher).
-  window.on('close', (event) => {
-    if (quitting || !core.settings.closeToTray) return;
-    event.preventDefault();
-    void (process.platform === 'linux' ? probeTrayHost() : Promise.resolve('unknown' as const)).then((host) => {
-      if (!window || window.isDestroyed() || quitting) return;
-      if (closeToTrayAction(process.platform, host) === 'hide') window.hide();
-      else window.minimize();
+    const core = new AppCore({
+      mode: 'electron',
+      launcher: new UtilityProcessLauncher(path.join(here, '../engine/index.js')),
+      // The saved models folder applies from the start after it was changed (unless MAI_MODELS_DIR says otherwise).
+      modelsDir: resolveModelsDir({ userDataDir: app.getPath('userData') }),
+      dataDir: app.getPath('userData'),
+      conversationsDir: path.join(app.getPath('userData'), 'conversations'),
+      settingsFile: path.join(app.getPath('userData'), 'settings.json'),
+      // A Hub token set in Settings is encrypted by the OS (safeStorage) before it reaches the disk.
+      hubTokenStore: new SafeStorageSecretStore(path.join(app.getPath('userData'), 'hub-token.json'), safeStorage),
+      // models:open-dialog: the system's file dialog, modal to the window.
+      pickModelFile: () => pickGgufFile(window),
+      ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),
+      ...(process.env.MAI_MAX_TOKENS ? { maxTokens: Number(process.env.MAI_MAX_TOKENS) } : {}),
     });
+    registerIpc(core, () => window, isTrustedUrl);
+    window = createWindow();
+    window.on('closed', () => {
+      window = null;
+    });
+    // Close-to-tray: closing the window keeps Mai running in the tray unless the setting says no;
+    // minimised instead where no tray would show it (Linux without a StatusNotifierWatcher).
+    window.on('close', (event) => {
+      if (quitting || !core.settings.closeToTray) return;
+      event.preventDefault();
+      void (process.platform === 'linux' ? probeTrayHost() : Promise.resolve('unknown' as const)).then((host) => {
+        if (!window || window.isDestroyed() || quitting) return;
+        if (closeToTrayAction(process.platform, host) === 'hide') window.hide();
+        else window.minimize();
+      });
+    });
+    window.on('session-end', () => {
+      quitting = true; // Windows log-off sends no before-quit.
+    });
+    status = startStatusUi({
+      core,
+      getWindow: () => window,
+      showWindow,
+      openResourcePanel: () => {
+        showWindow();
+        core.broadcast('onOpenPanel', { panel: 'resources' });
+      },
+      quit: () => app.quit(),
+      iconsDir: iconsDir({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath }),
+      testHooks: process.env.MAI_TEST_HOOKS === '1',
+    });
+    status.trackWindow(window);
+    app.on('window-all-closed', () => app.quit());
+    // Quitting waits (up to 5 s) for the conversation save, the download list and the engine.
+    installGracefulQuit(app, {
+      shutdown: () => core.shutdown(),
+      onQuitRequested: () => {
+        quitting = true;
+        window?.hide();
+      },
+    });
+    app.on('will-quit', () => status?.dispose());
+    await core.start();
+    await status.refresh();
+  })
+  .catch((error: Error) => {
+    dialog.showErrorBox('Mai could not start', error.message);
+    app.exit(1);
   });
-  window.on('session-end', () => {
-    quitting = true; // Windows log-off sends no before-quit.
-  });
-  status = startStatusUi({
-    core,
-    getWindow: () => window,
-    showWindow,
-    openResourcePanel: () => {
-      showWindow();
-      core.broadcast('onOpenPanel', { panel: 'resources' });
-    },
-    quit: () => app.quit(),
-    iconsDir: iconsDir({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath }),
-    testHooks: process.env.MAI_TEST_HOOKS === '1',
-  });
-  status.trackWindow(window);
-  app.on('window-all-closed', () => app.quit());
-  // Quitting waits (up to 5 s) for the conversation save, the download list and the engine.
-  installGracefulQuit(app, {
-    shutdown: () => core.shutdown(),
-    onQuitRequested: () => {
-      quitting = true;
-      window?.hide();
-    },
-  });
-  app.on('will-quit', () => status?.dispose());
-  await core.start();
-  await status.refresh();
-}).catch((error: Error) => {
-  dialog.showErrorBox('Mai could not start', error.message);
-  app.exit(1);
-});

@@ -44,7 +44,13 @@ export class ElectronNotifier implements Notifier {
     const record: SentNotification = { title, body, urgency, at: Date.now(), shown: false, failed: null };
     this.sent.push(record);
     if (this.sent.length > 50) this.sent.splice(0, this.sent.length - 50);
-    const notification = new Notification({ title, body, urgency, silent: urgency === 'low', ...(this.options.iconPath ? { icon: this.options.iconPath } : {}) });
+    const notification = new Notification({
+      title,
+      body,
+      urgency,
+      silent: urgency === 'low',
+      ...(this.options.iconPath ? { icon: this.options.iconPath } : {}),
+    });
     const release = () => this.alive.delete(notification);
     notification.on('show', () => {
       record.shown = true;

@@ -46,10 +46,37 @@ export async function probeTrayHost(options: TrayHostProbeOptions = {}): Promise
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? 1000;
   // org.freedesktop.DBus.NameHasOwner(s) → b. gdbus prints "(true,)"; dbus-send's literal reply "   boolean true".
-  const gdbus = await run('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.NameHasOwner', STATUS_NOTIFIER_WATCHER], env, timeoutMs);
+  const gdbus = await run(
+    'gdbus',
+    [
+      'call',
+      '--session',
+      '--dest',
+      'org.freedesktop.DBus',
+      '--object-path',
+      '/org/freedesktop/DBus',
+      '--method',
+      'org.freedesktop.DBus.NameHasOwner',
+      STATUS_NOTIFIER_WATCHER,
+    ],
+    env,
+    timeoutMs,
+  );
   const gdbusAnswer = /\((true|false),\)/.exec(gdbus ?? '')?.[1];
   if (gdbusAnswer) return gdbusAnswer === 'true' ? 'present' : 'absent';
-  const dbusSend = await run('dbus-send', ['--session', '--print-reply=literal', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', `string:${STATUS_NOTIFIER_WATCHER}`], env, timeoutMs);
+  const dbusSend = await run(
+    'dbus-send',
+    [
+      '--session',
+      '--print-reply=literal',
+      '--dest=org.freedesktop.DBus',
+      '/org/freedesktop/DBus',
+      'org.freedesktop.DBus.NameHasOwner',
+      `string:${STATUS_NOTIFIER_WATCHER}`,
+    ],
+    env,
+    timeoutMs,
+  );
   const dbusSendAnswer = /boolean (true|false)/.exec(dbusSend ?? '')?.[1];
   if (dbusSendAnswer) return dbusSendAnswer === 'true' ? 'present' : 'absent';
   return 'unknown';

@@ -196,7 +196,11 @@ export function startStatusUi(options: StatusUiOptions): StatusUi {
     onClick: () => void controller?.presenter.activate('toggle-window'),
     log,
   });
-  const notifier = new ElectronNotifier({ onClick: options.showWindow, ...(options.notificationIconPath ? { iconPath: options.notificationIconPath } : {}), log });
+  const notifier = new ElectronNotifier({
+    onClick: options.showWindow,
+    ...(options.notificationIconPath ? { iconPath: options.notificationIconPath } : {}),
+    log,
+  });
   controller = new StatusController({
     core: options.core,
     trayView,

@@ -50,7 +50,9 @@ async function main(): Promise<void> {
   console.log(`Models folder: ${modelsDir}`);
   // Where downloads come from, and where a token would come from: never the token itself.
   const token = core.hub.tokenStatus().source;
-  console.log(`Hugging Face Hub: ${core.hubStack.endpoint}${token === 'environment' ? ' (token from HF_TOKEN)' : token === 'settings' ? ' (token from Settings)' : ''}`);
+  console.log(
+    `Hugging Face Hub: ${core.hubStack.endpoint}${token === 'environment' ? ' (token from HF_TOKEN)' : token === 'settings' ? ' (token from Settings)' : ''}`,
+  );
   const shutdown = async () => {
     await host.close();
     await core.shutdown();

@@ -72,8 +72,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
   const allowedOrigins = () => allowedHosts().map((host) => `http://${host}`);
 
-  const authorized = (request: IncomingMessage, url: URL) =>
-    sameSecret(url.searchParams.get('token'), token) || sameSecret(cookieToken(request), token);
+  const authorized = (request: IncomingMessage, url: URL) => sameSecret(url.searchParams.get('token'), token) || sameSecret(cookieToken(request), token);
 
   const refuse = (response: ServerResponse, status: number, text: string) => {
     response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });

@@ -95,7 +95,14 @@ export function ChatHeader() {
           </button>
         </div>
         <ModelPicker />
-        <button type="button" className="button-secondary small" data-testid="open-models" aria-haspopup="dialog" title="Catalog, downloads, installed models and import" onClick={() => setModelsOpen(true)}>
+        <button
+          type="button"
+          className="button-secondary small"
+          data-testid="open-models"
+          aria-haspopup="dialog"
+          title="Catalog, downloads, installed models and import"
+          onClick={() => setModelsOpen(true)}
+        >
           Models
         </button>
         <NotificationCentre />

@@ -188,7 +188,9 @@ export function FirstModelCard() {
           {phase.message}
         </p>
       )}
-      {pick && !tracked && phase.kind !== 'selecting' && phase.kind !== 'switching' && <p className="muted small-text">From the Hugging Face Hub; every byte is checked against the SHA-256 the Hub states.</p>}
+      {pick && !tracked && phase.kind !== 'selecting' && phase.kind !== 'switching' && (
+        <p className="muted small-text">From the Hugging Face Hub; every byte is checked against the SHA-256 the Hub states.</p>
+      )}
     </aside>
   );
 }

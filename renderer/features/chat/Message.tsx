@@ -91,7 +91,13 @@ export const Message = memo(function Message({ id, last }: { id: string; last: b
             <span className="message-actions">
               {message.text && <CopyButton text={message.text} />}
               {last && !generating && (
-                <button type="button" className="message-action" data-testid="regenerate-reply" onClick={regenerate} title={`Regenerate (${shortcutLabel('regenerate', mac)})`}>
+                <button
+                  type="button"
+                  className="message-action"
+                  data-testid="regenerate-reply"
+                  onClick={regenerate}
+                  title={`Regenerate (${shortcutLabel('regenerate', mac)})`}
+                >
                   <RetryIcon />
                   Regenerate
                 </button>

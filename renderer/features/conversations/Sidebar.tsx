@@ -94,7 +94,13 @@ const ConversationRow = memo(function ConversationRow({ summary, active }: { sum
           onBlur={() => void commit()}
         />
       ) : (
-        <button type="button" className="conversation-open" data-testid="conversation-open" onClick={() => void openConversation(summary.id)} onDoubleClick={() => setEditing(true)}>
+        <button
+          type="button"
+          className="conversation-open"
+          data-testid="conversation-open"
+          onClick={() => void openConversation(summary.id)}
+          onDoubleClick={() => setEditing(true)}
+        >
           <span className="conversation-name" data-testid="conversation-title">
             {summary.title || 'Untitled'}
           </span>
@@ -120,7 +126,14 @@ const ConversationRow = memo(function ConversationRow({ summary, active }: { sum
             <button type="button" className="icon-button" aria-label="Rename" title="Rename" data-testid="conversation-rename" onClick={() => setEditing(true)}>
               <PencilIcon />
             </button>
-            <button type="button" className="icon-button" aria-label="Delete" title="Delete" data-testid="conversation-delete" onClick={() => setConfirming(true)}>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Delete"
+              title="Delete"
+              data-testid="conversation-delete"
+              onClick={() => setConfirming(true)}
+            >
               <TrashIcon />
             </button>
           </div>

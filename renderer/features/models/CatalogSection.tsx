@@ -24,7 +24,12 @@ function CatalogRow({ item, active }: { item: CatalogItem; active: DownloadData 
     }
   };
   return (
-    <li className={`catalog-row${item.recommended ? ' recommended' : ''}`} data-testid={`catalog-${item.id}`} data-fit={item.fit.kind} data-pinned={item.pinned}>
+    <li
+      className={`catalog-row${item.recommended ? ' recommended' : ''}`}
+      data-testid={`catalog-${item.id}`}
+      data-fit={item.fit.kind}
+      data-pinned={item.pinned}
+    >
       <div className="catalog-main">
         <div className="catalog-title">
           <strong>{item.name}</strong>

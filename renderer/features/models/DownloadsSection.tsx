@@ -45,7 +45,13 @@ function DownloadRow({ download }: { download: DownloadData }) {
         </span>
         <span className="download-actions">
           {running && (
-            <button type="button" className="small button-secondary" data-testid="download-pause" aria-label={`Pause ${label}`} onClick={() => void act('downloads:pause')}>
+            <button
+              type="button"
+              className="small button-secondary"
+              data-testid="download-pause"
+              aria-label={`Pause ${label}`}
+              onClick={() => void act('downloads:pause')}
+            >
               Pause
             </button>
           )}
@@ -55,7 +61,13 @@ function DownloadRow({ download }: { download: DownloadData }) {
             </button>
           )}
           {canCancel && (
-            <button type="button" className="small button-secondary" data-testid="download-cancel" aria-label={`Cancel ${label}`} onClick={() => void act('downloads:cancel')}>
+            <button
+              type="button"
+              className="small button-secondary"
+              data-testid="download-cancel"
+              aria-label={`Cancel ${label}`}
+              onClick={() => void act('downloads:cancel')}
+            >
               Cancel
             </button>
           )}

@@ -134,7 +134,13 @@ export function HubSearch() {
             </ul>
           )}
           {results?.nextCursor && (
-            <button type="button" className="small button-secondary hub-more" data-testid="hub-more" disabled={searching} onClick={() => void search(results.query, results.nextCursor)}>
+            <button
+              type="button"
+              className="small button-secondary hub-more"
+              data-testid="hub-more"
+              disabled={searching}
+              onClick={() => void search(results.query, results.nextCursor)}
+            >
               More results
             </button>
           )}

@@ -39,12 +39,23 @@ function Provenance({ model }: { model: ModelEntry }) {
           SHA-256 {shortHash(hash, 12)}…{provenance.sha256.length > 1 ? ` (+${provenance.sha256.length - 1} parts)` : ''}
         </span>
         <span>verified {formatAgo(provenance.verifiedAt)}</span>
-        <button type="button" className="button-link small-text" data-testid="verify-again" aria-label={`Verify ${name} again`} disabled={checking} onClick={() => void verify()}>
+        <button
+          type="button"
+          className="button-link small-text"
+          data-testid="verify-again"
+          aria-label={`Verify ${name} again`}
+          disabled={checking}
+          onClick={() => void verify()}
+        >
           {checking ? 'Hashing…' : 'Verify again'}
         </button>
       </p>
       {result && (
-        <p className={result.kind === 'error' ? 'field-error left' : 'saved small-text'} role={result.kind === 'error' ? 'alert' : 'status'} data-testid="verify-result">
+        <p
+          className={result.kind === 'error' ? 'field-error left' : 'saved small-text'}
+          role={result.kind === 'error' ? 'alert' : 'status'}
+          data-testid="verify-result"
+        >
           {result.message}
         </p>
       )}
@@ -114,7 +125,14 @@ function InstalledRow({ model, inUse, busy, onOutcome }: { model: ModelEntry; in
         )}
       </div>
       <span className="installed-actions">
-        <button type="button" className="small" data-testid="installed-use" aria-label={`Use ${name}`} disabled={inUse || busy || working} onClick={() => void use()}>
+        <button
+          type="button"
+          className="small"
+          data-testid="installed-use"
+          aria-label={`Use ${name}`}
+          disabled={inUse || busy || working}
+          onClick={() => void use()}
+        >
           Use
         </button>
         {verb && (
@@ -144,7 +162,11 @@ export function InstalledSection() {
     <section className="models-section" aria-labelledby="models-installed-title">
       <h3 id="models-installed-title">Installed</h3>
       {outcome && (
-        <p className={outcome.kind === 'error' ? 'field-error left' : 'saved small-text'} role={outcome.kind === 'error' ? 'alert' : 'status'} data-testid="installed-outcome">
+        <p
+          className={outcome.kind === 'error' ? 'field-error left' : 'saved small-text'}
+          role={outcome.kind === 'error' ? 'alert' : 'status'}
+          data-testid="installed-outcome"
+        >
           {outcome.message}
         </p>
       )}

@@ -57,7 +57,13 @@ export function NotificationCentre() {
           ) : (
             <ol className="centre-list">
               {history.map((entry) => (
-                <li key={entry.id} className={`centre-entry level-${entry.level}`} data-testid="notification-entry" data-kind={entry.kind} data-direction={entry.direction}>
+                <li
+                  key={entry.id}
+                  className={`centre-entry level-${entry.level}`}
+                  data-testid="notification-entry"
+                  data-kind={entry.kind}
+                  data-direction={entry.direction}
+                >
                   <span className="centre-marker" aria-hidden="true" />
                   <div className="centre-body">
                     <div className="centre-title">

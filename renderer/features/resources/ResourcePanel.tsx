@@ -146,7 +146,11 @@ function CpuHeadline() {
         <span className="legend legend-cpu-other">other programs {formatPercent(other, 0)}</span>
         <span className="legend legend-cpu-total">total</span>
         {limit !== null && (
-          <span className="legend legend-threshold" data-testid="cpu-threshold" title="Above this load from other programs Mai does not move up to a bigger model">
+          <span
+            className="legend legend-threshold"
+            data-testid="cpu-threshold"
+            title="Above this load from other programs Mai does not move up to a bigger model"
+          >
             no step up above {formatPercent(limit, 0)}
           </span>
         )}
@@ -287,7 +291,14 @@ export function ResourcePanel() {
     <aside className="resource-panel" data-testid="resource-panel" aria-label="Resources">
       <header className="panel-head">
         <h2>Resources</h2>
-        <button type="button" className="icon-button" aria-label="Hide resources" title="Hide resources (Ctrl+B)" data-testid="panel-close" onClick={() => setPanelOpen(false)}>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Hide resources"
+          title="Hide resources (Ctrl+B)"
+          data-testid="panel-close"
+          onClick={() => setPanelOpen(false)}
+        >
           ×
         </button>
       </header>

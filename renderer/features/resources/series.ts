@@ -69,7 +69,8 @@ export class SampleWindow {
     const point = pointFromSample(sample);
     const lastTime = this.lastTime;
     if (lastTime !== null && t <= lastTime) {
-      if (t < lastTime - this.windowSeconds) this.clear(); // The clock went back far: start over.
+      if (t < lastTime - this.windowSeconds)
+        this.clear(); // The clock went back far: start over.
       else {
         const i = this.times.length - 1;
         for (const metric of METRICS) this.series[metric][i] = point[metric];

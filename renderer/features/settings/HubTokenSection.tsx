@@ -61,7 +61,8 @@ export function HubTokenSection() {
             Access token
           </label>
           <p className="setting-help">
-            Needed only for gated models. Create a read token in your Hugging Face account settings; Mai stores it encrypted where the system allows and never shows it again.
+            Needed only for gated models. Create a read token in your Hugging Face account settings; Mai stores it encrypted where the system allows and never
+            shows it again.
           </p>
           {status && (
             <p className="setting-facts" data-testid="hub-token-status">
@@ -77,7 +78,11 @@ export function HubTokenSection() {
             </p>
           )}
           {outcome && (
-            <p className={outcome.kind === 'error' ? 'field-error left' : 'saved small-text'} role={outcome.kind === 'error' ? 'alert' : 'status'} data-testid="hub-token-outcome">
+            <p
+              className={outcome.kind === 'error' ? 'field-error left' : 'saved small-text'}
+              role={outcome.kind === 'error' ? 'alert' : 'status'}
+              data-testid="hub-token-outcome"
+            >
               {outcome.message}
             </p>
           )}
@@ -97,7 +102,13 @@ export function HubTokenSection() {
           <button type="submit" className="small" data-testid="hub-token-save" disabled={busy || token.trim() === ''}>
             Save
           </button>
-          <button type="button" className="small button-secondary" data-testid="hub-token-forget" disabled={busy || status?.source !== 'settings'} onClick={() => void apply(null)}>
+          <button
+            type="button"
+            className="small button-secondary"
+            data-testid="hub-token-forget"
+            disabled={busy || status?.source !== 'settings'}
+            onClick={() => void apply(null)}
+          >
             Forget
           </button>
         </div>

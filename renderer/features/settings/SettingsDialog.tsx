@@ -44,7 +44,19 @@ function useSaver(key: SettingKey) {
   return { status, commit, setStatus };
 }
 
-function Row({ meta, status, children, extra, shownDefault }: { meta: FieldMeta; status: Status; children: ReactNode; extra?: ReactNode; shownDefault?: string }) {
+function Row({
+  meta,
+  status,
+  children,
+  extra,
+  shownDefault,
+}: {
+  meta: FieldMeta;
+  status: Status;
+  children: ReactNode;
+  extra?: ReactNode;
+  shownDefault?: string;
+}) {
   const models = useAppStore((s) => s.models);
   const name = (path: string) => models.find((m) => m.path === path)?.fileName ?? baseName(path);
   const range = rangeText(meta);
@@ -164,36 +176,37 @@ function TierThresholds({ meta, value }: { meta: FieldMeta; value: AppSettings['
       extra={
         current && (
           <p className="setting-help">
-            This machine is in the <strong>{current.id}</strong> tier; Mai acts at <strong data-testid="current-act-threshold">{current.degrade === null ? '—' : `${Math.round(current.degrade * 100)} %`}</strong> now.
+            This machine is in the <strong>{current.id}</strong> tier; Mai acts at{' '}
+            <strong data-testid="current-act-threshold">{current.degrade === null ? '—' : `${Math.round(current.degrade * 100)} %`}</strong> now.
           </p>
         )
       }
     >
-  <div className="tier-grid">
-    {tiers.map((tier) => (
-      <label key={tier} className={`tier-input${current?.id === tier ? ' current' : ''}`}>
-        <span>{tier}</span>
-        <span className="input-with-unit">
-          <input
-            {...(tier === tiers[0] ? { id: `setting-${meta.key}` } : {})}
-            data-testid={`setting-actThresholds-${tier}`}
-            type="text"
-            inputMode="decimal"
-            value={texts[tier] ?? ''}
-            placeholder={current?.id === tier && tierDefault !== null ? String(tierDefault) : 'auto'}
-            title={current?.id === tier && tierDefault !== null ? `Empty: this tier’s default, ${tierDefault} % here` : 'Empty: this tier’s own default'}
-            onChange={(e) => setTexts({ ...texts, [tier]: e.target.value })}
-            onBlur={() => submit(tier)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') submit(tier);
-            }}
-          />
-          <span className="unit">%</span>
-        </span>
-      </label>
-    ))}
-  </div>
-</Row>
+      <div className="tier-grid">
+        {tiers.map((tier) => (
+          <label key={tier} className={`tier-input${current?.id === tier ? ' current' : ''}`}>
+            <span>{tier}</span>
+            <span className="input-with-unit">
+              <input
+                {...(tier === tiers[0] ? { id: `setting-${meta.key}` } : {})}
+                data-testid={`setting-actThresholds-${tier}`}
+                type="text"
+                inputMode="decimal"
+                value={texts[tier] ?? ''}
+                placeholder={current?.id === tier && tierDefault !== null ? String(tierDefault) : 'auto'}
+                title={current?.id === tier && tierDefault !== null ? `Empty: this tier’s default, ${tierDefault} % here` : 'Empty: this tier’s own default'}
+                onChange={(e) => setTexts({ ...texts, [tier]: e.target.value })}
+                onBlur={() => submit(tier)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter') submit(tier);
+                }}
+              />
+              <span className="unit">%</span>
+            </span>
+          </label>
+        ))}
+      </div>
+    </Row>
   );
 }
 
@@ -204,21 +217,21 @@ function ModelField({ meta, value }: { meta: FieldMeta; value: string | null }) 
   useEffect(() => setSelected(value ?? ''), [value]);
   const known = selected === '' || models.some((m) => m.path === selected);
   const choose = async (path: string) => {
-setSelected(path);
-if ((await commit(path === '' ? null : path)).kind === 'error') setSelected(value ?? '');
+    setSelected(path);
+    if ((await commit(path === '' ? null : path)).kind === 'error') setSelected(value ?? '');
   };
   return (
-<Row meta={meta} status={status}>
-  <select id={`setting-${meta.key}`} data-testid={`setting-${meta.key}`} value={selected} onChange={(e) => void choose(e.target.value)}>
-    <option value="">{meta.emptyLabel ?? 'None'}</option>
-    {!known && <option value={selected}>{baseName(selected)} (missing)</option>}
-    {models.map((m) => (
-      <option key={m.path} value={m.path}>
-        {m.fileName.replace(/\.gguf$/i, '')}
-      </option>
-    ))}
-  </select>
-</Row>
+    <Row meta={meta} status={status}>
+      <select id={`setting-${meta.key}`} data-testid={`setting-${meta.key}`} value={selected} onChange={(e) => void choose(e.target.value)}>
+        <option value="">{meta.emptyLabel ?? 'None'}</option>
+        {!known && <option value={selected}>{baseName(selected)} (missing)</option>}
+        {models.map((m) => (
+          <option key={m.path} value={m.path}>
+            {m.fileName.replace(/\.gguf$/i, '')}
+          </option>
+        ))}
+      </select>
+    </Row>
   );
 }
 
@@ -227,29 +240,29 @@ function EnumField({ meta, value }: { meta: FieldMeta; value: string }) {
   const [selected, setSelected] = useState(value);
   useEffect(() => setSelected(value), [value]);
   const choose = async (option: string) => {
-if (option === selected) return;
-setSelected(option);
-if ((await commit(option)).kind === 'error') setSelected(value);
+    if (option === selected) return;
+    setSelected(option);
+    if ((await commit(option)).kind === 'error') setSelected(value);
   };
   return (
-<Row meta={meta} status={status}>
-  <div className="segmented" role="radiogroup" aria-label={meta.label} data-testid={`setting-${meta.key}`} data-value={selected}>
-    {(meta.options ?? []).map((option) => (
-      <button
-        key={option}
-        type="button"
-        role="radio"
-        aria-checked={selected === option}
-        className={selected === option ? 'selected' : ''}
-        data-testid={`setting-${meta.key}-${option}`}
-        onClick={() => void choose(option)}
-      >
-        {option[0]?.toUpperCase()}
-        {option.slice(1)}
-      </button>
-    ))}
-  </div>
-</Row>
+    <Row meta={meta} status={status}>
+      <div className="segmented" role="radiogroup" aria-label={meta.label} data-testid={`setting-${meta.key}`} data-value={selected}>
+        {(meta.options ?? []).map((option) => (
+          <button
+            key={option}
+            type="button"
+            role="radio"
+            aria-checked={selected === option}
+            className={selected === option ? 'selected' : ''}
+            data-testid={`setting-${meta.key}-${option}`}
+            onClick={() => void choose(option)}
+          >
+            {option[0]?.toUpperCase()}
+            {option.slice(1)}
+          </button>
+        ))}
+      </div>
+    </Row>
   );
 }
 
@@ -258,26 +271,26 @@ function TextField({ meta, value }: { meta: FieldMeta; value: string | null }) {
   const [text, setText] = useState(value ?? '');
   useEffect(() => setText(value ?? ''), [value]);
   const submit = () => {
-const next = text.trim() === '' ? null : text.trim();
-if (next !== value) void commit(next);
+    const next = text.trim() === '' ? null : text.trim();
+    if (next !== value) void commit(next);
   };
   return (
-<Row meta={meta} status={status}>
-  <input
-    id={`setting-${meta.key}`}
-    data-testid={`setting-${meta.key}`}
-    type="text"
-    className="wide"
-    value={text}
-    placeholder={meta.emptyLabel}
-    spellCheck={false}
-    onChange={(e) => setText(e.target.value)}
-    onBlur={submit}
-    onKeyDown={(e) => {
-      if (e.key === 'Enter') submit();
-    }}
-  />
-</Row>
+    <Row meta={meta} status={status}>
+      <input
+        id={`setting-${meta.key}`}
+        data-testid={`setting-${meta.key}`}
+        type="text"
+        className="wide"
+        value={text}
+        placeholder={meta.emptyLabel}
+        spellCheck={false}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={submit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') submit();
+        }}
+      />
+    </Row>
   );
 }
 
@@ -287,16 +300,23 @@ function BooleanField({ meta, value }: { meta: FieldMeta; value: boolean }) {
   const [checked, setChecked] = useState(value);
   useEffect(() => setChecked(value), [value]);
   const change = async (next: boolean) => {
-setChecked(next);
-if ((await commit(next)).kind === 'error') setChecked(value);
+    setChecked(next);
+    if ((await commit(next)).kind === 'error') setChecked(value);
   };
   return (
-<Row meta={meta} status={status}>
-  <label className="switch">
-    <input id={`setting-${meta.key}`} data-testid={`setting-${meta.key}`} type="checkbox" role="switch" checked={checked} onChange={(e) => void change(e.target.checked)} />
-    <span className="switch-track" aria-hidden="true" />
-  </label>
-</Row>
+    <Row meta={meta} status={status}>
+      <label className="switch">
+        <input
+          id={`setting-${meta.key}`}
+          data-testid={`setting-${meta.key}`}
+          type="checkbox"
+          role="switch"
+          checked={checked}
+          onChange={(e) => void change(e.target.checked)}
+        />
+        <span className="switch-track" aria-hidden="true" />
+      </label>
+    </Row>
   );
 }
 
@@ -304,42 +324,42 @@ function ReadonlyField({ meta, value }: { meta: FieldMeta; value: unknown }) {
   let text: string;
   let title: string;
   if (Array.isArray(value)) {
-text = value.length ? value.map((v) => baseName(String(v))).join(', ') : 'none';
-title = value.join('\n');
+    text = value.length ? value.map((v) => baseName(String(v))).join(', ') : 'none';
+    title = value.join('\n');
   } else if (value !== null && typeof value === 'object') {
-const entries = Object.entries(value as Record<string, unknown>);
-text = entries.length ? `${entries.length} model${entries.length === 1 ? '' : 's'}` : 'none';
-title = entries.map(([k, v]) => `${baseName(k)}: ${typeof v === 'number' ? new Date(v).toLocaleString() : String(v)}`).join('\n');
+    const entries = Object.entries(value as Record<string, unknown>);
+    text = entries.length ? `${entries.length} model${entries.length === 1 ? '' : 's'}` : 'none';
+    title = entries.map(([k, v]) => `${baseName(k)}: ${typeof v === 'number' ? new Date(v).toLocaleString() : String(v)}`).join('\n');
   } else {
-text = value === null || value === undefined ? 'none' : typeof value === 'string' ? baseName(value) : String(value);
-title = String(value ?? '');
+    text = value === null || value === undefined ? 'none' : typeof value === 'string' ? baseName(value) : String(value);
+    title = String(value ?? '');
   }
   return (
-<Row meta={meta} status={{ kind: 'idle' }}>
-  <span className="readonly" data-testid={`setting-${meta.key}`} title={title}>
-    {text}
-  </span>
-</Row>
+    <Row meta={meta} status={{ kind: 'idle' }}>
+      <span className="readonly" data-testid={`setting-${meta.key}`} title={title}>
+        {text}
+      </span>
+    </Row>
   );
 }
 
 function Field({ meta, settings }: { meta: FieldMeta; settings: AppSettings }) {
   const value = settings[meta.key];
   switch (meta.kind) {
-case 'percent-per-tier':
-  return <TierThresholds meta={meta} value={value as AppSettings['actThresholds']} />;
-case 'number':
-  return <NumberField meta={meta} value={value as number | null} />;
-case 'model':
-  return <ModelField meta={meta} value={value as string | null} />;
-case 'enum':
-  return <EnumField meta={meta} value={value as string} />;
-case 'text':
-  return <TextField meta={meta} value={value as string | null} />;
-case 'boolean':
-  return <BooleanField meta={meta} value={value as boolean} />;
-default:
-  return <ReadonlyField meta={meta} value={value} />;
+    case 'percent-per-tier':
+      return <TierThresholds meta={meta} value={value as AppSettings['actThresholds']} />;
+    case 'number':
+      return <NumberField meta={meta} value={value as number | null} />;
+    case 'model':
+      return <ModelField meta={meta} value={value as string | null} />;
+    case 'enum':
+      return <EnumField meta={meta} value={value as string} />;
+    case 'text':
+      return <TextField meta={meta} value={value as string | null} />;
+    case 'boolean':
+      return <BooleanField meta={meta} value={value as boolean} />;
+    default:
+      return <ReadonlyField meta={meta} value={value} />;
   }
 }
 
@@ -352,17 +372,17 @@ export function SettingsDialog() {
   const settings = useAppStore((s) => s.settings);
   const [loadError, setLoadError] = useState<string | null>(null);
   useEffect(() => {
-call('settings:get', {}).then(setSettings, (error: Error) => setLoadError(error.message));
-call('models:list', {}).then(setModels, () => {});
+    call('settings:get', {}).then(setSettings, (error: Error) => setLoadError(error.message));
+    call('models:list', {}).then(setModels, () => {});
   }, []);
   return (
-<Modal
-  id="settings"
-  title="Settings"
-  className="settings"
-  testId="settings-dialog"
-  footer="Changes are saved as you make them and kept across restarts."
-  onClose={() => setSettingsOpen(false)}
+    <Modal
+      id="settings"
+      title="Settings"
+      className="settings"
+      testId="settings-dialog"
+      footer="Changes are saved as you make them and kept across restarts."
+      onClose={() => setSettingsOpen(false)}
     >
       {!settings ? (
         <p className="muted">{loadError ?? 'Loading…'}</p>

@@ -187,7 +187,7 @@ export const FIELD_WORDS: Record<SettingKey, Words> = {
   },
   firstModelCardDismissed: {
     label: 'First-model card closed',
-    help: 'You closed the chat\'s card that offers a first real model; the Models page still lists it.',
+    help: "You closed the chat's card that offers a first real model; the Models page still lists it.",
     group: 'Remembered by Mai',
   },
   crashedModelPaths: {

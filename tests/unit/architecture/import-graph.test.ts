@@ -22,7 +22,9 @@ function importsOf(file: string): string[] {
   const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((match) => match[1]!);
   return specifiers.flatMap((specifier) => {
     const base = path.resolve(path.dirname(file), specifier);
-    const found = [base, `${base}.ts`, `${base}.tsx`, path.join(base, 'index.ts')].find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
+    const found = [base, `${base}.ts`, `${base}.tsx`, path.join(base, 'index.ts')].find(
+      (candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile(),
+    );
     return found ? [found] : [];
   });
 }

@@ -9,7 +9,14 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import { decisionSchema, preflightSchema, resourceSampleSchema, type PreflightData, type ResourceSnapshot, type resourceSampleFieldsSchema } from '../../../shared/resource';
+import {
+  decisionSchema,
+  preflightSchema,
+  resourceSampleSchema,
+  type PreflightData,
+  type ResourceSnapshot,
+  type resourceSampleFieldsSchema,
+} from '../../../shared/resource';
 import type { ScalerDecision, TrendSnapshot } from '../../../electron/engine/resource/policy/scaler-types';
 import type { PreflightAnswer, ResourceSample } from '../../../electron/engine/resource/types';
 import { toWireDecision, toWirePreflight, toWireSample } from '../../../electron/engine/wire';
@@ -25,7 +32,15 @@ describe('domain and wire shapes', () => {
   });
 
   it('carries what JSON cannot as null, as the wire schemas expect, and types it so', () => {
-    const answer: PreflightAnswer = { verdict: 'go', modelId: 'm', threads: 2, expectedSeconds: Infinity, projectedMemoryFraction: 0.5, secondsToThreshold: null, reason: 'fine' };
+    const answer: PreflightAnswer = {
+      verdict: 'go',
+      modelId: 'm',
+      threads: 2,
+      expectedSeconds: Infinity,
+      projectedMemoryFraction: 0.5,
+      secondsToThreshold: null,
+      reason: 'fine',
+    };
     const wire = toWirePreflight(answer);
     expectTypeOf(wire.expectedSeconds).toEqualTypeOf<number | null>();
     expect(wire).toEqual({ ...answer, expectedSeconds: null });
@@ -33,12 +48,29 @@ describe('domain and wire shapes', () => {
   });
 
   it('maps every number of a sample and a decision that JSON would change', () => {
-    const sample: ResourceSample = { t: 1000, cpuOtherLoad: NaN, memTotalBytes: 16e9, memUsedBytes: 8e9, ownMemBytes: 1e9, psiSomeAvg10: Infinity, vramUsedBytes: 2e9 };
+    const sample: ResourceSample = {
+      t: 1000,
+      cpuOtherLoad: NaN,
+      memTotalBytes: 16e9,
+      memUsedBytes: 8e9,
+      ownMemBytes: 1e9,
+      psiSomeAvg10: Infinity,
+      vramUsedBytes: 2e9,
+    };
     const wireSample = toWireSample(sample);
     expectTypeOf(wireSample.cpuOtherLoad).toEqualTypeOf<number | null>();
     expect(wireSample).toEqual({ ...sample, cpuOtherLoad: null, psiSomeAvg10: null });
     expect(received(resourceSampleSchema, wireSample)).toEqual(wireSample);
-    const decision: ScalerDecision = { id: 3, t: 2000, action: 'threads', path: 'cpu', reason: 'cores taken', from: 4, to: 2, metrics: { slope: -Infinity, level: 0.7, note: 'x', flag: true, none: null } };
+    const decision: ScalerDecision = {
+      id: 3,
+      t: 2000,
+      action: 'threads',
+      path: 'cpu',
+      reason: 'cores taken',
+      from: 4,
+      to: 2,
+      metrics: { slope: -Infinity, level: 0.7, note: 'x', flag: true, none: null },
+    };
     const wireDecision = toWireDecision(decision);
     expect(wireDecision).toEqual({ ...decision, metrics: { ...decision.metrics, slope: null } });
     expect(received(decisionSchema, wireDecision)).toEqual(wireDecision);

@@ -15,7 +15,9 @@ describe('hf: URIs', () => {
   });
 
   it('keeps folders in the file path and encodes each segment; the revision is one segment', () => {
-    expect(resolveModelUrl('hf:owner/repo/Q4 K M/part 1.gguf#refs/pr/1')).toBe('https://huggingface.co/owner/repo/resolve/refs%2Fpr%2F1/Q4%20K%20M/part%201.gguf');
+    expect(resolveModelUrl('hf:owner/repo/Q4 K M/part 1.gguf#refs/pr/1')).toBe(
+      'https://huggingface.co/owner/repo/resolve/refs%2Fpr%2F1/Q4%20K%20M/part%201.gguf',
+    );
     expect(parseHuggingFaceUri('hf:o/r/a/b/c.gguf#v1')).toEqual({ owner: 'o', repo: 'r', file: 'a/b/c.gguf', revision: 'v1' });
   });
 

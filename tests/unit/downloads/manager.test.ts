@@ -70,15 +70,27 @@ describe('DownloadManager.enqueue validation', () => {
 
 describe('download error sentences', () => {
   it('names network failures by their cause', () => {
-    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) });
-    expect(networkFailure('http://127.0.0.1:9/m', refused).toData()).toEqual({ code: 'offline', message: 'Could not reach 127.0.0.1:9: the connection was refused.' });
-    const dns = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.invalid'), { code: 'ENOTFOUND' }) });
+    const refused = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    });
+    expect(networkFailure('http://127.0.0.1:9/m', refused).toData()).toEqual({
+      code: 'offline',
+      message: 'Could not reach 127.0.0.1:9: the connection was refused.',
+    });
+    const dns = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.invalid'), { code: 'ENOTFOUND' }),
+    });
     expect(networkFailure('https://nowhere.invalid/m', dns).message).toBe('Could not reach nowhere.invalid: the host name could not be resolved (DNS).');
   });
 
   it('names HTTP statuses', () => {
-    expect(httpFailure('https://h.example/x', 404, 'm.gguf').toData()).toEqual({ code: 'not-found', message: "m.gguf was not found at h.example (HTTP 404); check the model's address." });
-    expect(httpFailure('https://h.example/x', 403, 'm.gguf').message).toBe('h.example answered HTTP 403 Forbidden for m.gguf. The model may be gated or need a sign-in.');
+    expect(httpFailure('https://h.example/x', 404, 'm.gguf').toData()).toEqual({
+      code: 'not-found',
+      message: "m.gguf was not found at h.example (HTTP 404); check the model's address.",
+    });
+    expect(httpFailure('https://h.example/x', 403, 'm.gguf').message).toBe(
+      'h.example answered HTTP 403 Forbidden for m.gguf. The model may be gated or need a sign-in.',
+    );
     expect(httpFailure('https://h.example/x', 503, 'm.gguf')).toMatchObject({ code: 'server-error', retryable: true });
     expect(httpFailure('https://h.example/x', 429, 'm.gguf', '7')).toMatchObject({ code: 'rate-limited', retryable: true, retryAfterMs: 7000 });
     expect(httpFailure('https://h.example/x', 400, 'm.gguf').retryable).toBe(false);

@@ -44,18 +44,46 @@ afterEach(async () => {
 function record(): DownloadRecord {
   const [first, ...rest] = NAMES as [string, ...string[]];
   return {
-    id: 'm', source: server.url(`/${first}`), url: server.url(`/${first}`), fileName: first, filePath: '', sha256: shas[0] as string,
-    totalBytes: SIZES.reduce((a, b) => a + b, 0), receivedBytes: 0, state: 'downloading', error: null, createdAt: 0, updatedAt: 0,
-    validator: null, resumeOnRestore: false, partialOwned: false, meta: null,
-    moreParts: rest.map((name, i) => ({ url: server.url(`/${name}`), fileName: name, sha256: shas[i + 1] as string, sizeBytes: SIZES[i + 1] as number, validator: null, partialOwned: false })),
+    id: 'm',
+    source: server.url(`/${first}`),
+    url: server.url(`/${first}`),
+    fileName: first,
+    filePath: '',
+    sha256: shas[0] as string,
+    totalBytes: SIZES.reduce((a, b) => a + b, 0),
+    receivedBytes: 0,
+    state: 'downloading',
+    error: null,
+    createdAt: 0,
+    updatedAt: 0,
+    validator: null,
+    resumeOnRestore: false,
+    partialOwned: false,
+    meta: null,
+    moreParts: rest.map((name, i) => ({
+      url: server.url(`/${name}`),
+      fileName: name,
+      sha256: shas[i + 1] as string,
+      sizeBytes: SIZES[i + 1] as number,
+      validator: null,
+      partialOwned: false,
+    })),
   };
 }
 
 function settings(modelsDir: string, overrides: Partial<PartTransferSettings> = {}): PartTransferSettings {
   return {
-    modelsDir, signal: new AbortController().signal, fetchImpl: (input, init) => fetch(input, init),
-    statfs: async () => ({ bavail: 1e9, bsize: 4096 }), diskMarginBytes: 0, stallTimeoutMs: 10_000, maxRetries: 1, retryBaseDelayMs: 10,
-    onBytes: () => undefined, onVerifying: () => undefined, persist: () => undefined,
+    modelsDir,
+    signal: new AbortController().signal,
+    fetchImpl: (input, init) => fetch(input, init),
+    statfs: async () => ({ bavail: 1e9, bsize: 4096 }),
+    diskMarginBytes: 0,
+    stallTimeoutMs: 10_000,
+    maxRetries: 1,
+    retryBaseDelayMs: 10,
+    onBytes: () => undefined,
+    onVerifying: () => undefined,
+    persist: () => undefined,
     ...overrides,
   };
 }
@@ -67,7 +95,10 @@ function modelsDir(): string {
   return path.join(dir, 'models');
 }
 
-const visible = (dir: string) => readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+const visible = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => !n.startsWith('.'))
+    .sort();
 
 describe('split-model downloads', () => {
   it('refuses a model the disk cannot hold whole before downloading any part', async () => {
@@ -108,7 +139,15 @@ describe('split-model downloads', () => {
     const dir = modelsDir();
     const rec = record();
     // An earlier run moved part 3 and could not undo it.
-    await runParts(rec, settings(dir, { rename: async (from, to) => { if (path.basename(to) === NAMES[1] && path.dirname(to) === dir) throw Object.assign(new Error('EIO'), { code: 'EIO' }); await rename(from, to); } })).catch(() => undefined);
+    await runParts(
+      rec,
+      settings(dir, {
+        rename: async (from, to) => {
+          if (path.basename(to) === NAMES[1] && path.dirname(to) === dir) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+          await rename(from, to);
+        },
+      }),
+    ).catch(() => undefined);
     await rename(path.join(dir, '.partial', NAMES[2] as string), path.join(dir, NAMES[2] as string));
     await runParts(rec, settings(dir));
     expect(visible(dir)).toEqual([...NAMES].sort());

@@ -16,12 +16,21 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(value, NOW)).toBe(ms);
   });
 
-  it.each(['1.5', '-5', '+5', '5s', '', 'soon', '2026-12-05T10:00:00Z', 'Sun, 06 Nov 1994 08:49:37', '06 Nov 1994 08:49:37 GMT', 'Sun, 32 Nov 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 25:49:37 GMT'])(
-    'ignores %j',
-    (value) => {
-      expect(parseRetryAfter(value, NOW)).toBeNull();
-    },
-  );
+  it.each([
+    '1.5',
+    '-5',
+    '+5',
+    '5s',
+    '',
+    'soon',
+    '2026-12-05T10:00:00Z',
+    'Sun, 06 Nov 1994 08:49:37',
+    '06 Nov 1994 08:49:37 GMT',
+    'Sun, 32 Nov 1994 08:49:37 GMT',
+    'Sun, 06 Nov 1994 25:49:37 GMT',
+  ])('ignores %j', (value) => {
+    expect(parseRetryAfter(value, NOW)).toBeNull();
+  });
 
   it('is null without a header', () => {
     expect(parseRetryAfter(null, NOW)).toBeNull();

@@ -51,7 +51,10 @@ function offlineManager(dir: string, stateFile: string): DownloadManager {
 describe('download state persistence', () => {
   it('round-trips records through the file', async () => {
     const file = path.join(tempDir(), 'nested', 'downloads.json');
-    const records = [record(), record({ id: 'b', fileName: 'b.gguf', state: 'failed', error: { code: 'offline', message: 'Could not reach x: y.' }, validator: null })];
+    const records = [
+      record(),
+      record({ id: 'b', fileName: 'b.gguf', state: 'failed', error: { code: 'offline', message: 'Could not reach x: y.' }, validator: null }),
+    ];
     await saveDownloadState(file, records);
     expect(await loadDownloadState(file)).toEqual({ downloads: records, movedAsideTo: null });
   });
@@ -101,7 +104,16 @@ describe('download state persistence', () => {
         id: 'evil-part',
         fileName: 'e-00001-of-00002.gguf',
         state: 'paused',
-        moreParts: [{ url: 'https://huggingface.co/x/y/resolve/main/e-00002-of-00002.gguf', fileName: '../../../home/victim/.bashrc', sha256: 'b'.repeat(64), sizeBytes: 10, validator: null, partialOwned: true }],
+        moreParts: [
+          {
+            url: 'https://huggingface.co/x/y/resolve/main/e-00002-of-00002.gguf',
+            fileName: '../../../home/victim/.bashrc',
+            sha256: 'b'.repeat(64),
+            sizeBytes: 10,
+            validator: null,
+            partialOwned: true,
+          },
+        ],
       }),
     ]);
     // A manager with no slots free would start the queued ones; keep them queued by giving none a network.

@@ -50,7 +50,10 @@ describe('electronegativity gate', () => {
     expect(failure?.code).toBe(1);
     const blocked = (failure?.stdout ?? '').split('\n').filter((line) => line.trimStart().startsWith('✗'));
     for (const id of ['NODE_INTEGRATION_JS_CHECK', 'CONTEXT_ISOLATION_JS_CHECK', 'SANDBOX_JS_CHECK', 'OPEN_EXTERNAL_JS_CHECK']) {
-      expect(blocked.some((line) => line.includes(id)), `${id} in:\n${failure?.stdout}`).toBe(true);
+      expect(
+        blocked.some((line) => line.includes(id)),
+        `${id} in:\n${failure?.stdout}`,
+      ).toBe(true);
     }
     const selfTest = await run(process.execPath, [script, '--self-test']);
     expect(selfTest.stdout).toMatch(/the gate fails the insecure fixture/);

@@ -125,7 +125,14 @@ export class Menu {
   readonly items: Array<Required<Pick<TemplateItem, 'id' | 'type' | 'label' | 'enabled' | 'checked'>> & { click?: () => void }>;
   constructor(template: TemplateItem[]) {
     // Electron's defaults for what a template leaves out.
-    this.items = template.map((t) => ({ id: t.id ?? '', type: t.type ?? 'normal', label: t.label ?? '', enabled: t.enabled ?? true, checked: t.checked ?? false, ...(t.click ? { click: t.click } : {}) }));
+    this.items = template.map((t) => ({
+      id: t.id ?? '',
+      type: t.type ?? 'normal',
+      label: t.label ?? '',
+      enabled: t.enabled ?? true,
+      checked: t.checked ?? false,
+      ...(t.click ? { click: t.click } : {}),
+    }));
   }
   static buildFromTemplate(template: TemplateItem[]): Menu {
     return new Menu(template);
@@ -184,7 +191,9 @@ export class Notification extends EventEmitter {
 export class FakeSession {
   permissionRequest: ((contents: unknown, permission: string, callback: (granted: boolean) => void, details: unknown) => void) | null = null;
   permissionCheck: ((contents: unknown, permission: string, origin: string, details: unknown) => boolean) | null = null;
-  headersReceived: ((details: { responseHeaders?: Record<string, string[]> }, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void) | null = null;
+  headersReceived:
+    ((details: { responseHeaders?: Record<string, string[]> }, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void) | null =
+    null;
   setPermissionRequestHandler(handler: FakeSession['permissionRequest']): void {
     this.permissionRequest = handler;
   }

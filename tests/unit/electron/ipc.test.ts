@@ -32,7 +32,11 @@ function setUp() {
       return () => sinks.splice(sinks.indexOf(sink), 1);
     },
   } as unknown as AppCore;
-  const dispose = registerIpc(core, () => win as never, (url) => url.split(/[?#]/)[0] === appUrl);
+  const dispose = registerIpc(
+    core,
+    () => win as never,
+    (url) => url.split(/[?#]/)[0] === appUrl,
+  );
   disposeLast = dispose;
   const invoke = (event: unknown, params: unknown) => ipcHandlers.get('chat:stop')?.(event, params);
   return { win, stop, sinks, dispose, invoke };
@@ -45,7 +49,10 @@ describe('registerIpc', () => {
     expect(await invoke({ sender: win.webContents, senderFrame: win.webContents.mainFrame }, {})).toEqual({ ok: true, value: { stopped: true } });
     expect(stop).toHaveBeenCalledTimes(1);
     // The payload is still validated: a wrong shape never reaches the handler.
-    const refused = (await invoke({ sender: win.webContents, senderFrame: win.webContents.mainFrame }, 'not an object')) as { ok: boolean; error: { code: string } };
+    const refused = (await invoke({ sender: win.webContents, senderFrame: win.webContents.mainFrame }, 'not an object')) as {
+      ok: boolean;
+      error: { code: string };
+    };
     expect(refused.ok).toBe(false);
     expect(refused.error.code).toBe('bad-request');
     expect(stop).toHaveBeenCalledTimes(1);

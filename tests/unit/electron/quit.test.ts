@@ -53,7 +53,12 @@ describe('graceful quit', () => {
   });
 
   it('a shutdown that fails (or throws at once) still ends in a quit, with the reason logged', async () => {
-    for (const shutdown of [() => Promise.reject(new Error('disk full')), () => { throw new Error('disk full'); }]) {
+    for (const shutdown of [
+      () => Promise.reject(new Error('disk full')),
+      () => {
+        throw new Error('disk full');
+      },
+    ]) {
       const app = new FakeApp();
       const log = vi.fn();
       const quit = installGracefulQuit(app, { shutdown, log });

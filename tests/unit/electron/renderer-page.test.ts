@@ -11,7 +11,7 @@ import url, { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppCore } from '../../../electron/main/core/app-core';
 import { rendererPage } from '../../../electron/main/electron/renderer-page';
-import type { FakeWebContents} from './fake-electron';
+import type { FakeWebContents } from './fake-electron';
 import { BrowserWindow, ipcHandlers } from './fake-electron';
 
 vi.mock('electron', async () => await import('./fake-electron'));

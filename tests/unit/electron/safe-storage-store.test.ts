@@ -61,7 +61,12 @@ describe('SafeStorageSecretStore', () => {
     expect(await new SafeStorageSecretStore(file, fakeSafeStorage(true)).read()).toBe('hf_plain');
     const broken = new SafeStorageSecretStore(file, fakeSafeStorage(true));
     await broken.write('x');
-    const other: SafeStorageLike = { ...fakeSafeStorage(true), decryptString: () => { throw new Error('another user'); } };
+    const other: SafeStorageLike = {
+      ...fakeSafeStorage(true),
+      decryptString: () => {
+        throw new Error('another user');
+      },
+    };
     expect(await new SafeStorageSecretStore(file, other).read()).toBeNull();
   });
 });

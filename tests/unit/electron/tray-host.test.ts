@@ -39,7 +39,9 @@ describe.skipIf(!haveDbus)('probeTrayHost on a real session bus', () => {
     expect(await probeTrayHost({ env })).toBe('absent');
     const panel = await ownBusName(bus.address, STATUS_NOTIFIER_WATCHER);
     // gdbus wait returns once the name has an owner: an event, not a sleep.
-    await new Promise<void>((resolve, reject) => execFile('gdbus', ['wait', '--session', '--timeout', '10', STATUS_NOTIFIER_WATCHER], { env }, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      execFile('gdbus', ['wait', '--session', '--timeout', '10', STATUS_NOTIFIER_WATCHER], { env }, (error) => (error ? reject(error) : resolve())),
+    );
     expect(await probeTrayHost({ env })).toBe('present');
     panel.release();
     let host: TrayHost = 'present';

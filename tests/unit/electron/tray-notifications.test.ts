@@ -57,44 +57,47 @@ describe('ElectronTrayView', () => {
     }
   });
 
-  it.each(trayStates.flatMap((state) => trayThemes.map((theme) => [state, theme] as const)))('shows %s (%s panel) with its icon, tooltip and menu', (state, theme) => {
-    const onAction = vi.fn();
-    const logs: string[] = [];
-    const view = new ElectronTrayView({ iconsDir: dir, onAction, log: (m) => logs.push(m) });
-    const tray = Tray.created[0] as Tray;
-    const picture = trayPicture(inputsFor[state], theme);
-    expect(picture.state).toBe(state);
+  it.each(trayStates.flatMap((state) => trayThemes.map((theme) => [state, theme] as const)))(
+    'shows %s (%s panel) with its icon, tooltip and menu',
+    (state, theme) => {
+      const onAction = vi.fn();
+      const logs: string[] = [];
+      const view = new ElectronTrayView({ iconsDir: dir, onAction, log: (m) => logs.push(m) });
+      const tray = Tray.created[0] as Tray;
+      const picture = trayPicture(inputsFor[state], theme);
+      expect(picture.state).toBe(state);
 
-    view.setIcon(picture.state, picture.theme);
-    view.setToolTip(picture.toolTip);
-    view.setMenu(picture.menu);
+      view.setIcon(picture.state, picture.theme);
+      view.setToolTip(picture.toolTip);
+      view.setMenu(picture.menu);
 
-    expect(tray.image.path).toBe(trayIconPath(dir, state, theme));
-    expect(tray.image.isEmpty()).toBe(false);
-    expect(logs).toEqual([]);
-    expect(tray.toolTip).toBe(picture.toolTip);
-    expect(tray.toolTip).toMatch(/^Mai/);
-    const items = tray.contextMenu?.items ?? [];
-    expect(items.map((i) => i.id)).toEqual(picture.menu.map((i) => i.id));
-    for (const [index, item] of picture.menu.entries()) {
-      const native = items[index];
-      if (item.type === 'separator') expect(native?.type).toBe('separator');
-      // Status lines are shown but cannot be clicked.
-      if (item.type === 'label') expect({ label: native?.label, enabled: native?.enabled }).toEqual({ label: item.label, enabled: false });
-      if (item.type === 'normal' || item.type === 'checkbox') {
-        expect({ label: native?.label, enabled: native?.enabled }).toEqual({ label: item.label, enabled: item.enabled });
-        if (item.type === 'checkbox') expect(native?.checked).toBe(item.checked);
+      expect(tray.image.path).toBe(trayIconPath(dir, state, theme));
+      expect(tray.image.isEmpty()).toBe(false);
+      expect(logs).toEqual([]);
+      expect(tray.toolTip).toBe(picture.toolTip);
+      expect(tray.toolTip).toMatch(/^Mai/);
+      const items = tray.contextMenu?.items ?? [];
+      expect(items.map((i) => i.id)).toEqual(picture.menu.map((i) => i.id));
+      for (const [index, item] of picture.menu.entries()) {
+        const native = items[index];
+        if (item.type === 'separator') expect(native?.type).toBe('separator');
+        // Status lines are shown but cannot be clicked.
+        if (item.type === 'label') expect({ label: native?.label, enabled: native?.enabled }).toEqual({ label: item.label, enabled: false });
+        if (item.type === 'normal' || item.type === 'checkbox') {
+          expect({ label: native?.label, enabled: native?.enabled }).toEqual({ label: item.label, enabled: item.enabled });
+          if (item.type === 'checkbox') expect(native?.checked).toBe(item.checked);
+        }
       }
-    }
-    // A click on an entry reaches the presenter's action with the entry's id.
-    expect(view.click('quit')).toBe(true);
-    expect(onAction).toHaveBeenCalledWith('quit');
-    expect(view.describe()).toMatchObject({ iconPath: trayIconPath(dir, state, theme), toolTip: picture.toolTip, destroyed: false });
-    view.destroy();
-    expect(tray.isDestroyed()).toBe(true);
-    // Calls after the tray is gone are ignored, not thrown.
-    expect(() => view.setToolTip('late')).not.toThrow();
-  });
+      // A click on an entry reaches the presenter's action with the entry's id.
+      expect(view.click('quit')).toBe(true);
+      expect(onAction).toHaveBeenCalledWith('quit');
+      expect(view.describe()).toMatchObject({ iconPath: trayIconPath(dir, state, theme), toolTip: picture.toolTip, destroyed: false });
+      view.destroy();
+      expect(tray.isDestroyed()).toBe(true);
+      // Calls after the tray is gone are ignored, not thrown.
+      expect(() => view.setToolTip('late')).not.toThrow();
+    },
+  );
 
   it('the down state names the failure in the tooltip', () => {
     const picture = trayPicture(inputsFor.down, 'dark');
@@ -108,7 +111,13 @@ describe('ElectronNotifier', () => {
     const notifier = new ElectronNotifier({ onClick, iconPath: '/opt/mai/icon.png', log: () => {} });
     notifier.show({ title: 'Mai switched to a smaller model', body: 'Memory at 91 %.', urgency: 'normal' });
     const native = Notification.created[0] as Notification;
-    expect(native.options).toEqual({ title: 'Mai switched to a smaller model', body: 'Memory at 91 %.', urgency: 'normal', silent: false, icon: '/opt/mai/icon.png' });
+    expect(native.options).toEqual({
+      title: 'Mai switched to a smaller model',
+      body: 'Memory at 91 %.',
+      urgency: 'normal',
+      silent: false,
+      icon: '/opt/mai/icon.png',
+    });
     expect(native.shown).toBe(true);
     expect(notifier.sent[0]).toMatchObject({ title: 'Mai switched to a smaller model', shown: true, failed: null });
     native.emit('click');

@@ -47,7 +47,13 @@ describe('the main window', () => {
 
   it('never navigates away from its own page', () => {
     const { contents } = newWindow();
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'javascript:alert(1)', 'file:///opt/mai/renderer/other.html', 'data:text/html,<script>1</script>']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'file:///opt/mai/renderer/other.html',
+      'data:text/html,<script>1</script>',
+    ]) {
       expect(contents.fire('will-navigate', url), url).toBe(true);
     }
     // Its own page (a reload, a hash change) may load.

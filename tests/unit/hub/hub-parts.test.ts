@@ -83,7 +83,10 @@ describe('architecture from the first bytes', () => {
   ]);
 
   it('reads layers, KV heads, head size (embedding ÷ heads without key_length) and context', () => {
-    expect(readGgufArchitecture(header)).toEqual({ kind: 'found', value: { architecture: 'qwen2', layers: 28, kvHeads: 4, headDim: 128, contextLength: 32768 } });
+    expect(readGgufArchitecture(header)).toEqual({
+      kind: 'found',
+      value: { architecture: 'qwen2', layers: 28, kvHeads: 4, headDim: 128, contextLength: 32768 },
+    });
   });
 
   it('asks for more bytes when the buffer ends first, and refuses what is not GGUF', () => {
@@ -131,7 +134,8 @@ describe('createHubFetch', () => {
       if (req.url === '/loop') return void res.writeHead(302, { location: `${origin(cdnServer)}/back` }).end();
       if (req.url === '/back') return void res.writeHead(302, { location: `${origin(hubServer)}/loop` }).end();
       if (req.url === '/gated') return void res.writeHead(401, { 'x-error-code': 'GatedRepo', 'x-error-message': 'Access restricted' }).end();
-      if (req.url === '/echo') return void res.writeHead(401, { 'x-error-message': `Invalid credentials in Authorization header ${req.headers.authorization ?? ''}` }).end();
+      if (req.url === '/echo')
+        return void res.writeHead(401, { 'x-error-message': `Invalid credentials in Authorization header ${req.headers.authorization ?? ''}` }).end();
       res.writeHead(200, { 'content-type': 'text/plain' }).end('bytes');
     };
     hubServer = http.createServer(listener('hub'));

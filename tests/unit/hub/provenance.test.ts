@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { provenancePath, readProvenance, writeProvenance } from '../../../electron/main/core/hub/provenance';
 import type { ModelProvenance } from '../../../shared/hub';
 
-const provenance: ModelProvenance = { repo: 'org/Model-GGUF', files: ['m-Q8_0.gguf'], commit: 'a'.repeat(40), sha256: ['b'.repeat(64)], endpoint: 'https://huggingface.co', verifiedAt: 1 };
+const provenance: ModelProvenance = {
+  repo: 'org/Model-GGUF',
+  files: ['m-Q8_0.gguf'],
+  commit: 'a'.repeat(40),
+  sha256: ['b'.repeat(64)],
+  endpoint: 'https://huggingface.co',
+  verifiedAt: 1,
+};
 
 function folderWithModel(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mai-prov-'));

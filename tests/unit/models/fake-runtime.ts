@@ -11,7 +11,14 @@ import { MaiError } from '../../../shared/errors';
 import { sleep, type VirtualClock } from '../../../electron/engine/resource/clock';
 import { createScriptedSource, type ResourceSource } from '../../../electron/engine/resource/monitoring/resource-source';
 import type { StaticHardwareInfo } from '../../../electron/engine/resource/types';
-import type { GenerateRequest, GenerateResult, ModelRuntime, RuntimeEstimate, RuntimeLoadRequest, RuntimeMeasure } from '../../../electron/engine/models/model-runtime';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  ModelRuntime,
+  RuntimeEstimate,
+  RuntimeLoadRequest,
+  RuntimeMeasure,
+} from '../../../electron/engine/models/model-runtime';
 
 export const GiB = 2 ** 30;
 
@@ -94,7 +101,17 @@ export class FakeRuntime implements ModelRuntime {
         this.calls.push(`load:${request.path}`);
         await this.pretendLoad(model);
       }
-      this.loaded = { path: model.path, name: model.path.replace(/\.gguf$/, ''), sizeBytes: model.memBytes, synthetic: true, contextSize: request.contextSize ?? 4096, threads: 1, gpu: false, gpuLayers: 0, loadMs: model.loadMs };
+      this.loaded = {
+        path: model.path,
+        name: model.path.replace(/\.gguf$/, ''),
+        sizeBytes: model.memBytes,
+        synthetic: true,
+        contextSize: request.contextSize ?? 4096,
+        threads: 1,
+        gpu: false,
+        gpuLayers: 0,
+        loadMs: model.loadMs,
+      };
       return this.loaded;
     } finally {
       this.loading = false;

@@ -17,7 +17,15 @@ const MEDIUM: FakeModel = { path: 'medium.gguf', memBytes: 2 * GiB, loadMs: 2000
 const LARGE: FakeModel = { path: 'large.gguf', memBytes: 4 * GiB, loadMs: 4000 };
 
 /** Quick rules so that a scripted jump acts within a few samples. */
-const SCALER: ManagerSettings['scaler'] = { degradeThreshold: 0.8, criticalThreshold: 0.95, upgradeThreshold: 0.6, levelHoldSeconds: 2, levelWindowSeconds: 2, settleSeconds: 5, stabilizationSeconds: 600 };
+const SCALER: ManagerSettings['scaler'] = {
+  degradeThreshold: 0.8,
+  criticalThreshold: 0.95,
+  upgradeThreshold: 0.6,
+  levelHoldSeconds: 2,
+  levelWindowSeconds: 2,
+  settleSeconds: 5,
+  stabilizationSeconds: 600,
+};
 
 interface Harness {
   clock: VirtualClock;
@@ -147,7 +155,9 @@ describe('ModelManager state machine (fake runtime, virtual clock)', () => {
     const h = harness([SMALL, MEDIUM, { ...LARGE, failsToLoad: true }]);
     const model = await configure(h, LARGE.path);
     expect(model?.path).toBe(MEDIUM.path);
-    expect(h.notices.some((notice) => /large failed to load: Could not load large\.gguf: not enough memory\. Mai is using medium instead\./.test(notice))).toBe(true);
+    expect(h.notices.some((notice) => /large failed to load: Could not load large\.gguf: not enough memory\. Mai is using medium instead\./.test(notice))).toBe(
+      true,
+    );
     expect(h.phases).toEqual(['unconfigured', 'configuring', 'idle']);
   });
 
@@ -248,7 +258,10 @@ describe('ModelManager state machine (fake runtime, virtual clock)', () => {
     h.other.bytes = 9 * GiB;
     await until(h, () => h.manager.phase === 'switching');
     h.other.bytes = 4 * GiB;
-    const chosen = h.manager.selectModel(SMALL.path, [SMALL, MEDIUM, LARGE].map((m) => ({ path: m.path, sizeBytes: m.memBytes, synthetic: true })));
+    const chosen = h.manager.selectModel(
+      SMALL.path,
+      [SMALL, MEDIUM, LARGE].map((m) => ({ path: m.path, sizeBytes: m.memBytes, synthetic: true })),
+    );
     expect((await run(h, chosen)).path).toBe(SMALL.path);
     expect(h.runtime.model?.path).toBe(SMALL.path);
     expect(h.phases).toEqual(['unconfigured', 'configuring', 'idle', 'switching', 'idle', 'configuring', 'idle']);

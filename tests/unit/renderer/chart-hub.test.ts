@@ -11,7 +11,18 @@ import { addSnapshot, sampleWindow } from '../../../renderer/stores/resource-sto
 const GiB = 2 ** 30;
 
 function snapshot(t: number, memory: number): ResourceSnapshot {
-  const trend = (resource: 'memory' | 'vram' | 'cpu') => ({ resource, available: false, latest: null, level: null, slopePerSecond: null, longSlopePerSecond: null, threshold: 0.8, secondsToThreshold: null, change: 'flat', reliable: false });
+  const trend = (resource: 'memory' | 'vram' | 'cpu') => ({
+    resource,
+    available: false,
+    latest: null,
+    level: null,
+    slopePerSecond: null,
+    longSlopePerSecond: null,
+    threshold: 0.8,
+    secondsToThreshold: null,
+    change: 'flat',
+    reliable: false,
+  });
   return {
     sample: { t, cpuOtherLoad: 0.1, memTotalBytes: 8 * GiB, memUsedBytes: memory * 8 * GiB, ownMemBytes: null },
     tier: { id: 'small', label: 'Small', description: '', reasons: [] },
@@ -55,7 +66,11 @@ describe('chart hub', () => {
 
   it('a failing chart does not stop the others', () => {
     let updated = 0;
-    const first = registerChart({ update: () => { throw new Error('canvas gone'); } });
+    const first = registerChart({
+      update: () => {
+        throw new Error('canvas gone');
+      },
+    });
     const second = registerChart({ update: () => (updated += 1) });
     const warn = console.warn;
     console.warn = () => {};

@@ -39,7 +39,15 @@ describe('capability notices', () => {
   });
 
   it("recognises main's plain-notice echo of a recent change only", () => {
-    const change = { direction: 'down' as const, from: 'a', to: 'b', what: 'Mai now uses Demo 30 MB.', why: 'memory at 83 %', bringBack: 'It comes back…', at: 1000 };
+    const change = {
+      direction: 'down' as const,
+      from: 'a',
+      to: 'b',
+      what: 'Mai now uses Demo 30 MB.',
+      why: 'memory at 83 %',
+      bringBack: 'It comes back…',
+      at: 1000,
+    };
     expect(isCapabilityEcho('Mai now uses Demo 30 MB. Why: memory at 83 %. It comes back…', [change], 2000)).toBe(true);
     expect(isCapabilityEcho('The engine stopped.', [change], 2000)).toBe(false);
     expect(isCapabilityEcho('Mai now uses Demo 30 MB. Why: …', [change], 60_000)).toBe(false);
@@ -84,7 +92,19 @@ describe('formatting', () => {
 });
 
 describe('model names', () => {
-  const ladder = [{ id: '/m/a.gguf', path: '/m/a.gguf', name: 'Demo 30 MB', synthetic: true, memBytes: 1, vramBytes: 0, estimatedMemBytes: 1, correction: 1, measurements: 0 }];
+  const ladder = [
+    {
+      id: '/m/a.gguf',
+      path: '/m/a.gguf',
+      name: 'Demo 30 MB',
+      synthetic: true,
+      memBytes: 1,
+      vramBytes: 0,
+      estimatedMemBytes: 1,
+      correction: 1,
+      measurements: 0,
+    },
+  ];
   it('uses the ladder name, else the file name without .gguf', () => {
     expect(modelLabel('/m/a.gguf', ladder)).toBe('Demo 30 MB');
     expect(modelLabel('/m/other.GGUF', ladder)).toBe('other');

@@ -125,7 +125,11 @@ describe('SampleWindow.columns', () => {
     const window = new SampleWindow();
     window.push(sample(1, 0.5));
     window.push(sample(2, 0.25, { cpuOtherLoad: null }));
-    expect(window.columns(['cpuOther', 'cpuTotal'])).toEqual([[1, 2], [0.1, null], [0.3, 0.3]]);
+    expect(window.columns(['cpuOther', 'cpuTotal'])).toEqual([
+      [1, 2],
+      [0.1, null],
+      [0.3, 0.3],
+    ]);
     const [times, memory] = window.columns(['memory']);
     expect(memory?.length).toBe(times.length);
   });

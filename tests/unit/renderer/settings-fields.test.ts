@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { appSettingsSchema, tierIds } from '../../../shared/settings';
-import { allFields, defaultText, fieldMeta, FIELD_WORDS, parseShown, rangeText, tierDefaultText, toShown } from '../../../renderer/features/settings/settings-fields';
+import {
+  allFields,
+  defaultText,
+  fieldMeta,
+  FIELD_WORDS,
+  parseShown,
+  rangeText,
+  tierDefaultText,
+  toShown,
+} from '../../../renderer/features/settings/settings-fields';
 
 describe('settings page metadata, read from the shared schema', () => {
   it('covers every field of AppSettings, in the schema order, each with a label and help', () => {
@@ -71,7 +80,11 @@ describe('settings page metadata, read from the shared schema', () => {
 describe('settings page words', () => {
   it('says the models folder applies at the next start, and no field that applies at once says so', () => {
     expect(fieldMeta('modelsDir').appliesAtNextStart).toBe(true);
-    expect(allFields().filter((f) => f.appliesAtNextStart).map((f) => f.key)).toEqual(['modelsDir']);
+    expect(
+      allFields()
+        .filter((f) => f.appliesAtNextStart)
+        .map((f) => f.key),
+    ).toEqual(['modelsDir']);
   });
 
   it('shows the act threshold default as a number for this machine’s tier, unless the user set one', () => {

@@ -48,22 +48,34 @@ function runMinute(vram: VramReading): ScalerDecision[] {
 
 describe('VRAM reading from node-llama-cpp', () => {
   it('reports the resident model as the assistant’s own share', async () => {
-    const read = createVramReader(async () => stubGpu(() => 4 * GiB), () => 4 * GiB);
+    const read = createVramReader(
+      async () => stubGpu(() => 4 * GiB),
+      () => 4 * GiB,
+    );
     expect(await read()).toEqual({ totalBytes: 8 * GiB, usedBytes: 5 * GiB, ownBytes: 4 * GiB });
   });
 
   it('never claims more than the driver says is in use (footprints are estimates)', async () => {
-    const read = createVramReader(async () => stubGpu(() => 2 * GiB, 0), () => 4 * GiB);
+    const read = createVramReader(
+      async () => stubGpu(() => 2 * GiB, 0),
+      () => 4 * GiB,
+    );
     expect((await read())?.ownBytes).toBe(2 * GiB);
   });
 
   it('reads nothing on a CPU-only build', async () => {
-    const read = createVramReader(async () => ({ gpu: false, getVramState: async () => ({ total: 0, used: 0 }) }), () => 0);
+    const read = createVramReader(
+      async () => ({ gpu: false, getVramState: async () => ({ total: 0, used: 0 }) }),
+      () => 0,
+    );
     expect(await read()).toBeNull();
   });
 
   it('keeps a 4 GiB model on an 8 GiB GPU with 1 GiB used by others (62 % in use)', async () => {
-    const reading = await createVramReader(async () => stubGpu(() => 4 * GiB), () => 4 * GiB)();
+    const reading = await createVramReader(
+      async () => stubGpu(() => 4 * GiB),
+      () => 4 * GiB,
+    )();
     expect(runMinute(reading!)).toEqual([]);
     // The same reading without the model's share is what the engine used to send: the model
     // counted twice (5 GiB "background" + 4 GiB footprint = 112 %) forced a step down.

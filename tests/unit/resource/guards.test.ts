@@ -66,7 +66,9 @@ describe('a model that failed to load', () => {
     const failedRoom = 0.7 * 32 * 1024 * MiB;
     const check = h.scaler.shouldUpgradeModel();
     expect(check.upgrade).toBe(false);
-    expect(check.reason).toBe(`large failed with ${Math.round(failedRoom / MiB)} MiB of room; it needs ${Math.round((failedRoom * 1.2) / MiB)} MiB before another try`);
+    expect(check.reason).toBe(
+      `large failed with ${Math.round(failedRoom / MiB)} MiB of room; it needs ${Math.round((failedRoom * 1.2) / MiB)} MiB before another try`,
+    );
     // 85 % free is more than 1.2 × 70 % = 84 %: allowed again (the loader still fails: not the point).
     await h.run(60, () => ({ background: 0.15 }));
     expect((h.modelDecisions() as ModelDecision[]).map((d) => [d.action, d.to])[2]).toEqual(['upgrade', 'large']);
@@ -96,7 +98,9 @@ describe('decision log', () => {
     expect(models.length).toBeGreaterThan(0);
     expect(lines).toHaveLength(h.decisions.length);
     for (const decision of models) {
-      const line = lines.find((candidate) => candidate.startsWith(`[scaler] t=${seconds(decision).toFixed(1)}s ${decision.action} ${decision.from}→${decision.to} (${decision.path}`));
+      const line = lines.find((candidate) =>
+        candidate.startsWith(`[scaler] t=${seconds(decision).toFixed(1)}s ${decision.action} ${decision.from}→${decision.to} (${decision.path}`),
+      );
       expect(line, `log line of decision #${decision.id}`).toBeDefined();
       expect(line).toContain(JSON.stringify(decision.metrics));
       expect(Object.keys(decision.metrics).length).toBeGreaterThan(0);

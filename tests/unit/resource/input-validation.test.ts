@@ -66,7 +66,14 @@ describe('settings validation', () => {
   it('a threshold set alone that contradicts the tier is refused with the range the tier leaves', () => {
     // A large (32 GiB) machine steps down at 0.85: an upgrade line of 0.9 alone would step up into
     // a state the scaler must leave at once, and a critical line of 0.8 would sit under the act line.
-    const tier = new HardwareTierDetector().detect({ cpuModel: 't', physicalCores: 8, logicalCores: 8, memTotalBytes: 32 * 2 ** 30, gpus: [], os: { platform: 'linux', release: '', arch: '' } });
+    const tier = new HardwareTierDetector().detect({
+      cpuModel: 't',
+      physicalCores: 8,
+      logicalCores: 8,
+      memTotalBytes: 32 * 2 ** 30,
+      gpus: [],
+      os: { platform: 'linux', release: '', arch: '' },
+    });
     expect(tier.budgets.degradeThreshold).toBe(0.85);
     const upgrade = errorOf(() => resolveScalerSettings(parseScalerSettings({ upgradeThreshold: 0.9 }), tier));
     expect(upgrade.issues).toEqual([{ field: 'upgradeThreshold', message: expect.stringContaining('from 0.1 to below 0.85') }]);
@@ -74,7 +81,11 @@ describe('settings validation', () => {
     const critical = errorOf(() => resolveScalerSettings(parseScalerSettings({ criticalThreshold: 0.8 }), tier));
     expect(critical.issues).toEqual([{ field: 'criticalThreshold', message: expect.stringContaining('above 0.85') }]);
     // Under the tier's line they stand as written.
-    expect(resolveScalerSettings(parseScalerSettings({ upgradeThreshold: 0.7, criticalThreshold: 0.95 }), tier).memory).toEqual({ degrade: 0.85, critical: 0.95, upgrade: 0.7 });
+    expect(resolveScalerSettings(parseScalerSettings({ upgradeThreshold: 0.7, criticalThreshold: 0.95 }), tier).memory).toEqual({
+      degrade: 0.85,
+      critical: 0.95,
+      upgrade: 0.7,
+    });
   });
 
   it('an unknown (misspelt) setting is named, with the valid names', () => {

@@ -10,7 +10,14 @@ import { RealClock, VirtualClock, flushPromises, sleep } from '../../../electron
 import { ModelSwitcher } from '../../../electron/engine/resource/actuation/model-switcher';
 import { SimulatedLoader } from '../../../electron/engine/tools/simulated-loader';
 import { ProactiveScaler } from '../../../electron/engine/resource/policy/proactive-scaler';
-import { cpuBusyFraction, parseMemInfo, parsePressure, parseProcStat, parseSelfStatus, parseSwapInPages } from '../../../electron/engine/resource/monitoring/proc-parsers';
+import {
+  cpuBusyFraction,
+  parseMemInfo,
+  parsePressure,
+  parseProcStat,
+  parseSelfStatus,
+  parseSwapInPages,
+} from '../../../electron/engine/resource/monitoring/proc-parsers';
 import { ResourceMonitor } from '../../../electron/engine/resource/monitoring/resource-monitor';
 import { createScriptedSource } from '../../../electron/engine/resource/monitoring/resource-source';
 import { SystemResourceSource } from '../../../electron/engine/resource/monitoring/system-source';
@@ -80,7 +87,14 @@ describe('ResourceMonitor on a trace', () => {
     const loader = new SimulatedLoader(clock, trace.models, trace.initialModel);
     const source = new TraceResourceSource(trace, { residentModel: () => trace.models.find((model) => model.id === loader.resident) });
     const monitor = new ResourceMonitor({ source, clock });
-    const scaler = new ProactiveScaler({ clock, ladder: trace.models, initialModelId: trace.initialModel, hardware: HARDWARE_32, settings: trace.settings ?? {}, monitor });
+    const scaler = new ProactiveScaler({
+      clock,
+      ladder: trace.models,
+      initialModelId: trace.initialModel,
+      hardware: HARDWARE_32,
+      settings: trace.settings ?? {},
+      monitor,
+    });
     const switcher = new ModelSwitcher({ policy: scaler, loader });
     await scaler.startContinuousMonitoring();
     await clock.advanceAsync(400_000);
@@ -167,16 +181,24 @@ describe('/proc parsers', () => {
   });
 
   it('meminfo uses MemAvailable, and does not confuse Cached with SwapCached', () => {
-    const info = parseMemInfo('MemTotal:       16000000 kB\nMemFree:  1000 kB\nMemAvailable:    8000000 kB\nSwapCached: 5 kB\nSwapTotal: 2000000 kB\nSwapFree: 1500000 kB\n')!;
+    const info = parseMemInfo(
+      'MemTotal:       16000000 kB\nMemFree:  1000 kB\nMemAvailable:    8000000 kB\nSwapCached: 5 kB\nSwapTotal: 2000000 kB\nSwapFree: 1500000 kB\n',
+    )!;
     expect(info).toEqual({ memTotalBytes: 16000000 * 1024, memAvailableBytes: 8000000 * 1024, swapTotalBytes: 2000000 * 1024, swapFreeBytes: 1500000 * 1024 });
     const old = parseMemInfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 200 kB\nSwapCached: 999 kB\n')!;
     expect(old.memAvailableBytes).toBe(350 * 1024);
   });
 
   it('PSI, swap-in pages and the engine’s own memory', () => {
-    expect(parsePressure('some avg10=12.50 avg60=1.00 avg300=0.10 total=5\nfull avg10=2.00 avg60=0 avg300=0 total=1\n')).toEqual({ someAvg10: 0.125, fullAvg10: 0.02 });
+    expect(parsePressure('some avg10=12.50 avg60=1.00 avg300=0.10 total=5\nfull avg10=2.00 avg60=0 avg300=0 total=1\n')).toEqual({
+      someAvg10: 0.125,
+      fullAvg10: 0.02,
+    });
     expect(parsePressure('')).toBeNull();
     expect(parseSwapInPages('pgpgin 5\npswpin 1234\npswpout 9\n')).toBe(1234);
-    expect(parseSelfStatus('Name: node\nVmRSS:   204800 kB\nRssAnon:  102400 kB\nRssFile: 100000 kB\n')).toEqual({ rssAnonBytes: 102400 * 1024, rssBytes: 204800 * 1024 });
+    expect(parseSelfStatus('Name: node\nVmRSS:   204800 kB\nRssAnon:  102400 kB\nRssFile: 100000 kB\n')).toEqual({
+      rssAnonBytes: 102400 * 1024,
+      rssBytes: 204800 * 1024,
+    });
   });
 });

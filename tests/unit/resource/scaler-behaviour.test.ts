@@ -191,7 +191,15 @@ describe('anti-thrash', () => {
   it('the hourly cap stops upgrades even when every other guard is switched off', async () => {
     const h = createHarness({
       initialModelId: 'medium',
-      settings: { degradeThreshold: 0.8, upgradeThreshold: 0.6, stabilizationSeconds: 20, upgradeGapSeconds: 0, maxUpgradeGapSeconds: 0, settleSeconds: 0, maxSwitchesPerHour: 3 },
+      settings: {
+        degradeThreshold: 0.8,
+        upgradeThreshold: 0.6,
+        stabilizationSeconds: 20,
+        upgradeGapSeconds: 0,
+        maxUpgradeGapSeconds: 0,
+        settleSeconds: 0,
+        maxSwitchesPerHour: 3,
+      },
     });
     // Two minutes calm, one minute of pressure, over and over for an hour.
     await h.run(3600, (t) => ({ background: t % 180 < 120 ? 0.2 : 0.7 }));

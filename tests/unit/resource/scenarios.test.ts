@@ -75,7 +75,10 @@ describe('scaler scenarios (proactive vs reactive baseline)', () => {
     const switches = linesOf(proactive, 'switch');
     expect(switches).toHaveLength(1);
     // The dips at 400 s (1.75 points/s) and 560 s (3 points/s, peak ~75 %) stay under the line.
-    expect(linesOf(proactive, 'degrade').filter((line) => line.t < 700), 'no decision during the CPU bursts and the two dips').toEqual([]);
+    expect(
+      linesOf(proactive, 'degrade').filter((line) => line.t < 700),
+      'no decision during the CPU bursts and the two dips',
+    ).toEqual([]);
     expect(switches[0]!.t).toBeGreaterThan(700);
     expect(proactive.summary.leadSeconds!, 'decided at least 30 s before the climb crossed the line').toBeGreaterThanOrEqual(30);
     expect(proactive.summary.secondsOverDegradeThreshold).toBe(0);

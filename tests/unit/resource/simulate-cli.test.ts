@@ -18,7 +18,10 @@ describe('simulate command', () => {
   it('prints one JSON object per line and the summary last', async () => {
     const result = await run([path.join(TRACE_DIR, 'slow-ramp.json')]);
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { action: string; t: number });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { action: string; t: number });
     expect(lines.at(-1)).toMatchObject({ action: 'summary', policy: 'proactive' });
     expect(lines.some((line) => line.action === 'degrade')).toBe(true);
     expect(lines.some((line) => line.action === 'switch')).toBe(true);

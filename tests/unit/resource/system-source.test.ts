@@ -126,7 +126,10 @@ describe('pressure rule (PSI some, swap-in)', () => {
   });
 
   it('keeps upgrades away for the stabilization period after stalls were seen', async () => {
-    const h = createHarness({ settings: { degradeThreshold: 0.8, upgradeThreshold: 0.6, stabilizationSeconds: 30, upgradeGapSeconds: 0 }, initialModelId: 'medium' });
+    const h = createHarness({
+      settings: { degradeThreshold: 0.8, upgradeThreshold: 0.6, stabilizationSeconds: 30, upgradeGapSeconds: 0 },
+      initialModelId: 'medium',
+    });
     await h.run(20, () => ({ background: 0.3, psiSome: 0.15 }));
     await h.run(60, () => ({ background: 0.3, psiSome: 0 }));
     // Without the stalls it would have gone up at 31 s; the last stall at 20 s holds it to 50 s.

@@ -1,7 +1,15 @@
 /** Trend maths on series whose answer is known: lines, outliers, steps, spikes and noise. */
 import { describe, expect, it } from 'vitest';
 import { TimeSeries } from '../../../electron/engine/resource/policy/time-series';
-import { analyzeSeriesTrend, forecastSecondsToThreshold, robustNoise, theilSen, windowMedian, windowQuantile, type TrendOptions } from '../../../electron/engine/resource/policy/trends';
+import {
+  analyzeSeriesTrend,
+  forecastSecondsToThreshold,
+  robustNoise,
+  theilSen,
+  windowMedian,
+  windowQuantile,
+  type TrendOptions,
+} from '../../../electron/engine/resource/policy/trends';
 
 /** A series sampled at 1 Hz from `value(t)` for t = 0..seconds. */
 function seriesOf(seconds: number, value: (t: number) => number): TimeSeries {
@@ -129,8 +137,16 @@ describe('spike versus sustained', () => {
   });
 
   it('the step threshold grows with the noise, so noise is never a step', () => {
-    const quiet = analyzeSeriesTrend(seriesOf(300, (t) => 0.6 + noise(9, 0.002)(t)), 300_000, options(0.8));
-    const loud = analyzeSeriesTrend(seriesOf(300, (t) => 0.6 + noise(9, 0.05)(t)), 300_000, options(0.8));
+    const quiet = analyzeSeriesTrend(
+      seriesOf(300, (t) => 0.6 + noise(9, 0.002)(t)),
+      300_000,
+      options(0.8),
+    );
+    const loud = analyzeSeriesTrend(
+      seriesOf(300, (t) => 0.6 + noise(9, 0.05)(t)),
+      300_000,
+      options(0.8),
+    );
     expect(quiet.stepThreshold).toBe(0.08);
     expect(loud.stepThreshold).toBeGreaterThan(0.08);
   });

@@ -58,13 +58,33 @@ export function model(which: keyof typeof paths) {
   const names = { large: 'Demo 120 MB', medium: 'Demo 30 MB', small: 'Demo 8 MB' };
   const sizes = { large: 120 * MB, medium: 30 * MB, small: 8 * MB };
   return payload('onModelChanged', {
-    model: { path: paths[which], name: names[which], sizeBytes: sizes[which], synthetic: true, contextSize: 4096, threads: 2, gpu: false, gpuLayers: 0, loadMs: 120 },
+    model: {
+      path: paths[which],
+      name: names[which],
+      sizeBytes: sizes[which],
+      synthetic: true,
+      contextSize: 4096,
+      threads: 2,
+      gpu: false,
+      gpuLayers: 0,
+      loadMs: 120,
+    },
   }).model!;
 }
 
 export const ladder: LadderRungData[] = (['small', 'medium', 'large'] as const).map((which) => {
   const m = model(which);
-  return { id: m.path, path: m.path, name: m.name, synthetic: true, memBytes: m.sizeBytes * 1.3, vramBytes: 0, estimatedMemBytes: m.sizeBytes * 1.3, correction: 1, measurements: 0 };
+  return {
+    id: m.path,
+    path: m.path,
+    name: m.name,
+    synthetic: true,
+    memBytes: m.sizeBytes * 1.3,
+    vramBytes: 0,
+    estimatedMemBytes: m.sizeBytes * 1.3,
+    correction: 1,
+    measurements: 0,
+  };
 });
 
 export function engine(state: EngineState, detail?: string) {
@@ -105,7 +125,12 @@ export function sample({ fraction, degrade = 0.8, status = 'steady', tier = 'Med
     generating: false,
     threads: 4,
     trends: { memory: trend('memory', fraction, degrade), vram: trend('vram', 0, degrade), cpu: trend('cpu', 0.12, 0.9) },
-    status: status === 'paused' ? { kind: 'paused', reason: 'paused by the user' } : status === 'stabilizing' ? { kind: 'stabilizing', secondsUntilUpgrade: 120 } : { kind: status },
+    status:
+      status === 'paused'
+        ? { kind: 'paused', reason: 'paused by the user' }
+        : status === 'stabilizing'
+          ? { kind: 'stabilizing', secondsUntilUpgrade: 120 }
+          : { kind: status },
     thresholds: { degrade, critical: degrade + 0.1, upgrade: degrade - 0.2 },
     performance: [],
   });

@@ -73,8 +73,12 @@ describe('tray icon files', () => {
 
 describe('icons.ts', () => {
   it('packaged builds read from process.resourcesPath', () => {
-    expect(iconsDir({ isPackaged: true, appPath: '/opt/Mai/resources/app.asar', resourcesPath: '/opt/Mai/resources' })).toBe(path.join('/opt/Mai/resources', 'icons'));
-    expect(trayIconPath(path.join('/opt/Mai/resources', 'icons'), 'pressure', 'dark')).toBe(path.join('/opt/Mai/resources', 'icons', 'tray', 'tray-pressure-dark.png'));
+    expect(iconsDir({ isPackaged: true, appPath: '/opt/Mai/resources/app.asar', resourcesPath: '/opt/Mai/resources' })).toBe(
+      path.join('/opt/Mai/resources', 'icons'),
+    );
+    expect(trayIconPath(path.join('/opt/Mai/resources', 'icons'), 'pressure', 'dark')).toBe(
+      path.join('/opt/Mai/resources', 'icons', 'tray', 'tray-pressure-dark.png'),
+    );
   });
 
   it('development reads from build/icons under the app path', () => {

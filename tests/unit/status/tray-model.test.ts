@@ -141,7 +141,10 @@ describe('tray state from app events', () => {
     // hears (as main.ts wires it); these stand-ins play ModelController and EngineService.
     const choices = new FakeChoiceSources();
     const handlers = choiceHandlers(choices);
-    observeUserChoices(choices, { onUserModelPick: (picked) => presenter.noteUserModelPick(picked), onScalingPaused: (paused) => presenter.setScalingPaused(paused) });
+    observeUserChoices(choices, {
+      onUserModelPick: (picked) => presenter.noteUserModelPick(picked),
+      onScalingPaused: (paused) => presenter.setScalingPaused(paused),
+    });
     await handlers['models:select']({ path: model('small').path });
     expect(view.icon?.state).toBe('steady');
     expect(view.item('current-model')).toMatchObject({ label: 'Model: Demo 8 MB' });

@@ -4,7 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { deleteFileDurable, isTempFileName, quarantine, readJsonFile, removeStaleTempFiles, writeFileAtomic } from '../../../electron/main/core/store/atomic-file';
+import {
+  deleteFileDurable,
+  isTempFileName,
+  quarantine,
+  readJsonFile,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from '../../../electron/main/core/store/atomic-file';
 
 let dir: string;
 beforeEach(() => {

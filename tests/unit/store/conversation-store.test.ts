@@ -47,7 +47,13 @@ describe('ConversationStore', () => {
     const { conversations, quarantined } = await reopened.load();
     expect(quarantined).toEqual([]);
     expect(conversations.map((c) => c.id)).toEqual([second.id, 'c1']);
-    expect(conversations[1]).toEqual({ id: 'c1', title: 'New chat', updatedAt: first.updatedAt, messageCount: 2, preview: 'General Kenobi You are a bold one.' });
+    expect(conversations[1]).toEqual({
+      id: 'c1',
+      title: 'New chat',
+      updatedAt: first.updatedAt,
+      messageCount: 2,
+      preview: 'General Kenobi You are a bold one.',
+    });
 
     const renamed = await reopened.rename('c1', '  Star Wars  ');
     expect(renamed.title).toBe('Star Wars');
@@ -182,7 +188,11 @@ describe('ConversationStore', () => {
     expect(byName.get('trunc.json')?.reason).toMatch(/not valid JSON/);
     expect(byName.get('invalid.json')?.reason).toMatch(/messages\.0\.role/);
     expect(byName.get('mismatch.json')?.reason).toMatch(/does not match/);
-    for (const [name, original] of [['trunc.json', truncated], ['invalid.json', invalid], ['mismatch.json', mismatched]] as const) {
+    for (const [name, original] of [
+      ['trunc.json', truncated],
+      ['invalid.json', invalid],
+      ['mismatch.json', mismatched],
+    ] as const) {
       const entry = byName.get(name)!;
       expect(path.basename(entry.movedTo)).toMatch(new RegExp(`^${name.replace('.', '\\.')}\\.corrupt-`));
       expect(readFileSync(entry.movedTo, 'utf8')).toBe(original);

@@ -110,15 +110,18 @@ export class ResourceMonitor {
       this.tick += behind;
     }
     const due = this.startedAt + this.tick * this.intervalMs;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      if (this.inFlight) {
-        this.stats.skippedTicks++;
-      } else {
-        void this.readOnce();
-      }
-      this.schedule();
-    }, Math.max(0, due - this.clock.now()));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        if (this.inFlight) {
+          this.stats.skippedTicks++;
+        } else {
+          void this.readOnce();
+        }
+        this.schedule();
+      },
+      Math.max(0, due - this.clock.now()),
+    );
   }
 
   private async readOnce(): Promise<void> {

@@ -87,8 +87,17 @@ export class SystemResourceSource implements ResourceSource {
       // vram is in MB; integrated GPUs that share memory report vramDynamic and count as none.
       gpus: (graphics?.controllers ?? [])
         .filter((controller) => !controller.vramDynamic && (controller.vram ?? 0) > 0)
-        .map((controller) => ({ name: controller.model || controller.name || 'GPU', vendor: controller.vendor, vramTotalBytes: (controller.vram ?? 0) * 2 ** 20 })),
-      os: { platform: osInfo?.platform ?? process.platform, release: osInfo?.release ?? os.release(), arch: osInfo?.arch ?? process.arch, ...(osInfo?.distro ? { distro: osInfo.distro } : {}) },
+        .map((controller) => ({
+          name: controller.model || controller.name || 'GPU',
+          vendor: controller.vendor,
+          vramTotalBytes: (controller.vram ?? 0) * 2 ** 20,
+        })),
+      os: {
+        platform: osInfo?.platform ?? process.platform,
+        release: osInfo?.release ?? os.release(),
+        arch: osInfo?.arch ?? process.arch,
+        ...(osInfo?.distro ? { distro: osInfo.distro } : {}),
+      },
     };
   }
 

@@ -139,7 +139,13 @@ export function assessDownPaths(track: ResourceTrack, context: DownContext): Dow
         urgency: 'normal',
         reach: 'one',
         reason: `${name} climbing fast (${pctRate(ramp.slopePerSecond)} over the last ${ramp.seconds.toFixed(0)} s, now ${pct(latest)}): at this rate it reaches ${pct(th.degrade)} in ${toCross.toFixed(0)} s; a switch takes ${context.loadSeconds} s`,
-        metrics: { ...base, rampSlopePerSecond: round(ramp.slopePerSecond, 6), rampSeconds: round(ramp.seconds, 1), secondsToThreshold: round(toCross, 1), loadSeconds: context.loadSeconds },
+        metrics: {
+          ...base,
+          rampSlopePerSecond: round(ramp.slopePerSecond, 6),
+          rampSeconds: round(ramp.seconds, 1),
+          secondsToThreshold: round(toCross, 1),
+          loadSeconds: context.loadSeconds,
+        },
       };
     }
   }

@@ -60,7 +60,12 @@ function outlook(track: ResourceTrack, footprintBytes: number, seconds: number):
 /** Answers "can the next reply run on this model, and at what cost". */
 export function answerPreflight(context: PreflightContext): PreflightAnswer {
   const { request, ladder, performance } = context;
-  const index = request.modelId ? Math.max(0, ladder.findIndex((model) => model.id === request.modelId)) : context.modelIndex;
+  const index = request.modelId
+    ? Math.max(
+        0,
+        ladder.findIndex((model) => model.id === request.modelId),
+      )
+    : context.modelIndex;
   const model = ladder[index]!;
   const tokens = request.expectedOutputTokens ?? 256;
   const speed = performance.expectedTokensPerSecond(model.id) ?? model.tokensPerSecond ?? FALLBACK_TOKENS_PER_SECOND;
@@ -91,13 +96,21 @@ export function answerPreflight(context: PreflightContext): PreflightAnswer {
     let fit = 0;
     for (let i = index; i >= 0; i--) {
       const candidate = ladder[i]!;
-      const fits = outlooks.every((o) => (o.track.trend?.latest ?? 0) + o.track.fractionOf(o.track.kind === 'memory' ? candidate.memBytes : candidate.vramBytes) < o.track.thresholds.degrade);
+      const fits = outlooks.every(
+        (o) =>
+          (o.track.trend?.latest ?? 0) + o.track.fractionOf(o.track.kind === 'memory' ? candidate.memBytes : candidate.vramBytes) < o.track.thresholds.degrade,
+      );
       if (fits) {
         fit = i;
         break;
       }
     }
-    return { ...answer, verdict: 'critical', modelId: ladder[fit]!.id, reason: `${criticalOutlook.name} at ${pct(criticalOutlook.latest)}, over the ${pct(criticalOutlook.track.thresholds.critical)} critical line: run on ${ladder[fit]!.id}` };
+    return {
+      ...answer,
+      verdict: 'critical',
+      modelId: ladder[fit]!.id,
+      reason: `${criticalOutlook.name} at ${pct(criticalOutlook.latest)}, over the ${pct(criticalOutlook.track.thresholds.critical)} critical line: run on ${ladder[fit]!.id}`,
+    };
   }
   const replyAndSwitch = expectedSeconds + switchLatency;
   const described = `${worst.name} ${pct(worst.now)} now, ${pctRate(worst.slope)}; a ~${expectedSeconds.toFixed(0)} s reply`;
@@ -110,10 +123,18 @@ export function answerPreflight(context: PreflightContext): PreflightAnswer {
         reason: `${described} would end over ${pct(worst.track.thresholds.degrade)} (${pct(worst.end)}): switch to ${smaller.id} before starting`,
       };
     }
-    return { ...answer, verdict: 'go-degraded', reason: `${described} may end over ${pct(worst.track.thresholds.degrade)}; ${smaller ? 'a switch is settling' : 'already the smallest model'}, so it runs as is` };
+    return {
+      ...answer,
+      verdict: 'go-degraded',
+      reason: `${described} may end over ${pct(worst.track.thresholds.degrade)}; ${smaller ? 'a switch is settling' : 'already the smallest model'}, so it runs as is`,
+    };
   }
   if (worst.crossing <= replyAndSwitch + context.settings.horizonMarginSeconds) {
-    return { ...answer, verdict: 'go-degraded', reason: `${described} fits, but ${worst.name} is forecast over the line ${Math.round(worst.crossing)} s from now: expect a step down after it` };
+    return {
+      ...answer,
+      verdict: 'go-degraded',
+      reason: `${described} fits, but ${worst.name} is forecast over the line ${Math.round(worst.crossing)} s from now: expect a step down after it`,
+    };
   }
   return { ...answer, verdict: 'go', reason: `${described} fits: ${pct(worst.end)} at its end, line at ${pct(worst.track.thresholds.degrade)}` };
 }

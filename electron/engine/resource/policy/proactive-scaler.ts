@@ -105,19 +105,31 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   /** Trends of memory, VRAM and CPU as of the last sample, for the current model. */
   analyzeResourceTrends(): ResourceTrends {
     const now = this.lastSample?.t ?? this.clock.now();
-    const cpuTrend = this.cpu.length > 0
-      ? analyzeSeriesTrend(this.cpu, now, {
-          levelWindowMs: this.settings.levelWindowSeconds * 1000,
-          shortWindowMs: this.settings.shortWindowSeconds * 1000,
-          longWindowMs: this.settings.longWindowSeconds * 1000,
-          trendFromT: this.firstSampleT ?? now,
-          warmupMs: this.settings.shortWindowSeconds * 1000,
-          threshold: this.settings.upgradeMaxCpuLoad,
-          stepMin: 0.2,
-        })
-      : null;
+    const cpuTrend =
+      this.cpu.length > 0
+        ? analyzeSeriesTrend(this.cpu, now, {
+            levelWindowMs: this.settings.levelWindowSeconds * 1000,
+            shortWindowMs: this.settings.shortWindowSeconds * 1000,
+            longWindowMs: this.settings.longWindowSeconds * 1000,
+            trendFromT: this.firstSampleT ?? now,
+            warmupMs: this.settings.shortWindowSeconds * 1000,
+            threshold: this.settings.upgradeMaxCpuLoad,
+            stepMin: 0.2,
+          })
+        : null;
     const cpu: TrendSnapshot = cpuTrend
-      ? { resource: 'cpu', available: true, latest: cpuTrend.latest, level: cpuTrend.level, slopePerSecond: cpuTrend.slopePerSecond, longSlopePerSecond: cpuTrend.longSlopePerSecond, threshold: this.settings.upgradeMaxCpuLoad, secondsToThreshold: cpuTrend.secondsToThreshold, change: cpuTrend.change, reliable: cpuTrend.reliable }
+      ? {
+          resource: 'cpu',
+          available: true,
+          latest: cpuTrend.latest,
+          level: cpuTrend.level,
+          slopePerSecond: cpuTrend.slopePerSecond,
+          longSlopePerSecond: cpuTrend.longSlopePerSecond,
+          threshold: this.settings.upgradeMaxCpuLoad,
+          secondsToThreshold: cpuTrend.secondsToThreshold,
+          change: cpuTrend.change,
+          reliable: cpuTrend.reliable,
+        }
       : emptySnapshot('cpu', this.settings.upgradeMaxCpuLoad);
     return { memory: snapshotOf(this.memory), vram: snapshotOf(this.vram), cpu };
   }
@@ -156,12 +168,18 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       const recent = recentMedian(track.series) + track.footprint;
       const forecast = track.trend.secondsToThreshold;
       if (recent >= track.thresholds.degrade || (forecast !== null && forecast <= horizon)) {
-        return { keep: true, reason: `${track.kind} still at ${pct(recent)} on ${model.id}${forecast !== null ? `, forecast over the line in ${Math.round(forecast)} s` : ''}` };
+        return {
+          keep: true,
+          reason: `${track.kind} still at ${pct(recent)} on ${model.id}${forecast !== null ? `, forecast over the line in ${Math.round(forecast)} s` : ''}`,
+        };
       }
     }
     if (this.pressureOverSince !== null) return { keep: true, reason: 'memory stalls or swapping continue' };
     const memory = this.memory.trend ? recentMedian(this.memory.series) + this.memory.footprint : 0;
-    return { keep: false, reason: `the pressure faded: memory back to ${pct(memory)} (line ${pct(this.memory.thresholds.degrade)}) and not forecast to cross within ${Math.round(horizon)} s` };
+    return {
+      keep: false,
+      reason: `the pressure faded: memory back to ${pct(memory)} (line ${pct(this.memory.thresholds.degrade)}) and not forecast to cross within ${Math.round(horizon)} s`,
+    };
   }
 
   /** Snapshot for the resource panel. */
@@ -206,18 +224,39 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
         const change = this.threads.cutForPerformance(`${sentence} while other programs took ${tookCores.toFixed(1)} more cores: fewer threads first`);
         if (change) {
           this.performance.resetStreaks(current);
-          this.emit<ThreadsDecision>({ action: 'threads', ...change, path: 'performance', metrics: { tokensPerSecond: verdict.tokensPerSecond, baselineTokensPerSecond: verdict.baselineTokensPerSecond, otherBusyCores: otherCores } });
+          this.emit<ThreadsDecision>({
+            action: 'threads',
+            ...change,
+            path: 'performance',
+            metrics: { tokensPerSecond: verdict.tokensPerSecond, baselineTokensPerSecond: verdict.baselineTokensPerSecond, otherBusyCores: otherCores },
+          });
           return;
         }
       }
       // Paused (a pinned model): slowness never moves the model; only emergencies do.
       if (this.paused === null && this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
-        this.decide({ action: 'degrade', from: current, to: this.ladder[this.modelIndex - 1]!.id, urgency: 'normal', path: 'performance', reason: sentence, metrics: { tokensPerSecond: verdict.tokensPerSecond, baselineTokensPerSecond: verdict.baselineTokensPerSecond, consecutiveSlow: verdict.consecutive } });
+        this.decide({
+          action: 'degrade',
+          from: current,
+          to: this.ladder[this.modelIndex - 1]!.id,
+          urgency: 'normal',
+          path: 'performance',
+          reason: sentence,
+          metrics: { tokensPerSecond: verdict.tokensPerSecond, baselineTokensPerSecond: verdict.baselineTokensPerSecond, consecutiveSlow: verdict.consecutive },
+        });
       }
       return;
     }
     if (this.paused === null && this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
-      this.decide({ action: 'degrade', from: current, to: this.ladder[this.modelIndex - 1]!.id, urgency: 'normal', path: 'failure', reason: `${verdict.failures} of the last ${verdict.replies} replies on ${current} failed`, metrics: { failures: verdict.failures, replies: verdict.replies } });
+      this.decide({
+        action: 'degrade',
+        from: current,
+        to: this.ladder[this.modelIndex - 1]!.id,
+        urgency: 'normal',
+        path: 'failure',
+        reason: `${verdict.failures} of the last ${verdict.replies} replies on ${current} failed`,
+        metrics: { failures: verdict.failures, replies: verdict.replies },
+      });
     }
   }
 
@@ -248,8 +287,15 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     this.lastSample = sample;
     this.firstSampleT ??= t;
     const model = this.currentModel();
-    this.memory.update(t, { totalBytes: sample.memTotalBytes, usedBytes: sample.memUsedBytes, ownBytes: sample.ownMemBytes }, Math.max(sample.ownMemBytes, model.memBytes));
-    const vramReading = sample.vramTotalBytes && sample.vramUsedBytes !== undefined ? { totalBytes: sample.vramTotalBytes, usedBytes: sample.vramUsedBytes, ownBytes: sample.ownVramBytes ?? 0 } : undefined;
+    this.memory.update(
+      t,
+      { totalBytes: sample.memTotalBytes, usedBytes: sample.memUsedBytes, ownBytes: sample.ownMemBytes },
+      Math.max(sample.ownMemBytes, model.memBytes),
+    );
+    const vramReading =
+      sample.vramTotalBytes && sample.vramUsedBytes !== undefined
+        ? { totalBytes: sample.vramTotalBytes, usedBytes: sample.vramUsedBytes, ownBytes: sample.ownVramBytes ?? 0 }
+        : undefined;
     this.vram.update(t, vramReading, Math.max(sample.ownVramBytes ?? 0, model.vramBytes));
     this.cpu.push(t, Math.min(1, Math.max(0, sample.cpuOtherLoad)));
 
@@ -271,7 +317,15 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     if (signal) {
       if (this.modelIndex === 0) return; // nothing smaller; the notice in getState says so
       const to = signal.reach === 'fit' ? this.fitIndex() : this.modelIndex - 1;
-      this.decide({ action: 'degrade', from: model.id, to: this.ladder[to]!.id, urgency: signal.urgency, path: signal.path, reason: signal.reason, metrics: signal.metrics });
+      this.decide({
+        action: 'degrade',
+        from: model.id,
+        to: this.ladder[to]!.id,
+        urgency: signal.urgency,
+        path: signal.path,
+        reason: signal.reason,
+        metrics: signal.metrics,
+      });
       return;
     }
     if (this.generating || this.modelIndex === this.ladder.length - 1) return;
@@ -293,10 +347,24 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     const candidates = [assessDownPaths(this.memory, context), assessDownPaths(this.vram, context)];
     const psiFull = sample.psiFullAvg10 ?? 0;
     if (psiFull >= this.settings.psiFullEmergency && t >= this.psiQuietUntil) {
-      candidates.push({ path: 'emergency', resource: 'memory', urgency: 'critical', reach: 'fit', reason: `tasks stalled on memory ${pct(psiFull)} of the last 10 s (PSI full; limit ${pct(this.settings.psiFullEmergency)})`, metrics: { psiFullAvg10: psiFull } });
+      candidates.push({
+        path: 'emergency',
+        resource: 'memory',
+        urgency: 'critical',
+        reach: 'fit',
+        reason: `tasks stalled on memory ${pct(psiFull)} of the last 10 s (PSI full; limit ${pct(this.settings.psiFullEmergency)})`,
+        metrics: { psiFullAvg10: psiFull },
+      });
     }
     if (this.pressureOverSince !== null && t - this.pressureOverSince >= this.settings.levelHoldSeconds * 1000) {
-      candidates.push({ path: 'pressure', resource: 'memory', urgency: 'normal', reach: 'one', reason: `memory stalls (PSI some ${pct(sample.psiSomeAvg10 ?? 0)}) or swap-in (${((sample.swapInBytesPerSecond ?? 0) / 2 ** 20).toFixed(1)} MiB/s) held for ${this.settings.levelHoldSeconds} s`, metrics: { psiSomeAvg10: sample.psiSomeAvg10 ?? null, swapInBytesPerSecond: sample.swapInBytesPerSecond ?? null } });
+      candidates.push({
+        path: 'pressure',
+        resource: 'memory',
+        urgency: 'normal',
+        reach: 'one',
+        reason: `memory stalls (PSI some ${pct(sample.psiSomeAvg10 ?? 0)}) or swap-in (${((sample.swapInBytesPerSecond ?? 0) / 2 ** 20).toFixed(1)} MiB/s) held for ${this.settings.levelHoldSeconds} s`,
+        metrics: { psiSomeAvg10: sample.psiSomeAvg10 ?? null, swapInBytesPerSecond: sample.swapInBytesPerSecond ?? null },
+      });
     }
     let best: DownSignal | null = null;
     for (const candidate of candidates) if (candidate && (!best || PATH_RANK[candidate.path] < PATH_RANK[best.path])) best = candidate;
@@ -318,7 +386,11 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     for (let i = this.modelIndex - 1; i > 0; i--) {
       const model = this.ladder[i]!;
       const fits = [this.memory, this.vram].every(
-        (track) => !track.available || !track.trend || Math.max(track.trend.latest, track.trend.level) + track.fractionOf(track.kind === 'memory' ? model.memBytes : model.vramBytes) < track.thresholds.degrade,
+        (track) =>
+          !track.available ||
+          !track.trend ||
+          Math.max(track.trend.latest, track.trend.level) + track.fractionOf(track.kind === 'memory' ? model.memBytes : model.vramBytes) <
+            track.thresholds.degrade,
       );
       if (fits) return i;
     }
@@ -347,7 +419,9 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       lastDownAt: this.lastDownAt,
       lastUpAt: this.lastUpAt,
       // While a switch loads, its cooldown ends at the load plus the settle time at the earliest.
-      cooldownUntil: this.switching ? Math.max(this.cooldownUntil, this.switching.startedAt + this.profile(this.switching.decision.to).loadSeconds * 1000 + this.settleMs()) : this.cooldownUntil,
+      cooldownUntil: this.switching
+        ? Math.max(this.cooldownUntil, this.switching.startedAt + this.profile(this.switching.decision.to).loadSeconds * 1000 + this.settleMs())
+        : this.cooldownUntil,
       upgradeGapMs: this.upgradeGapMs,
       busy: pending && !ignoreOwnDecision ? `a switch to ${pending.to} is on its way` : null,
       generating: ignoreOwnDecision ? false : this.generating,
@@ -370,7 +444,14 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     }
     if (this.modelIndex < this.ladder.length - 1 && !pending) {
       const check = this.upgradeCheck(this.clock.now(), false);
-      if (!check.upgrade) return { kind: 'stabilizing', secondsUntilUpgrade: check.secondsUntilEligible, blockedBy: check.reason, rule: check.hold?.rule ?? 'stabilization', ...(check.to ? { to: check.to } : {}) };
+      if (!check.upgrade)
+        return {
+          kind: 'stabilizing',
+          secondsUntilUpgrade: check.secondsUntilEligible,
+          blockedBy: check.reason,
+          rule: check.hold?.rule ?? 'stabilization',
+          ...(check.to ? { to: check.to } : {}),
+        };
     }
     return { kind: 'steady' };
   }

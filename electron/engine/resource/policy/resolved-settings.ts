@@ -40,7 +40,10 @@ export function thresholdIssues(settings: ScalerSettings, resolved: ResourceThre
   const issues: ValidationIssue[] = [];
   const whose = settings.degradeThreshold !== undefined ? 'degradeThreshold' : `the degrade line of the "${tier.id}" tier`;
   if (settings.upgradeThreshold !== undefined && settings.upgradeThreshold >= resolved.degrade) {
-    issues.push({ field: 'upgradeThreshold', message: `must be from 0.1 to below ${resolved.degrade} (${whose}): that gap is the hysteresis; got ${settings.upgradeThreshold}` });
+    issues.push({
+      field: 'upgradeThreshold',
+      message: `must be from 0.1 to below ${resolved.degrade} (${whose}): that gap is the hysteresis; got ${settings.upgradeThreshold}`,
+    });
   }
   if (settings.criticalThreshold !== undefined && settings.criticalThreshold <= resolved.degrade) {
     issues.push({ field: 'criticalThreshold', message: `must be above ${resolved.degrade} (${whose}) and at most 1; got ${settings.criticalThreshold}` });

@@ -55,7 +55,8 @@ export class ResourceTrack {
     startT: number,
   ) {
     // The upgrade window can grow to the longest upgrade gap after reverted upgrades.
-    const maxAgeMs = 1000 * (Math.max(settings.longWindowSeconds, settings.stabilizationSeconds, settings.maxUpgradeGapSeconds) + 2 * settings.sampleIntervalSeconds);
+    const maxAgeMs =
+      1000 * (Math.max(settings.longWindowSeconds, settings.stabilizationSeconds, settings.maxUpgradeGapSeconds) + 2 * settings.sampleIntervalSeconds);
     this.series = new TimeSeries(maxAgeMs, Math.min(8192, Math.ceil(maxAgeMs / 1000 / settings.sampleIntervalSeconds) + 16));
     this.trendFromT = startT;
     // No trend decision until the long window has filled once (a cold start has no context).

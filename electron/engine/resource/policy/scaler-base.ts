@@ -7,14 +7,7 @@
 import type { Clock } from '../clock';
 import type { TierAssessment } from './hardware-tiers';
 import type { ResolvedScalerSettings, ResourceThresholds } from './resolved-settings';
-import type {
-  CancelEvent,
-  DegradationRequest,
-  LoadedEvent,
-  ModelDecision,
-  ScalerDecision,
-  SwitchEvent,
-} from './scaler-types';
+import type { CancelEvent, DegradationRequest, LoadedEvent, ModelDecision, ScalerDecision, SwitchEvent } from './scaler-types';
 import type { ModelProfile, ReplyFeedback } from '../types';
 
 /** What every scaler is built from. */

@@ -84,7 +84,12 @@ export class ThreadAdvisor {
     const lower = this.recommend(load, -HYSTERESIS_CORES);
     if (lower < this.current) {
       if ((this.current - lower) / this.current <= 0.1) return null;
-      return this.change(now, lower, `other programs keep ${metrics.otherBusyCores} of ${this.logicalCores} cores busy (median of ${this.settings.threadDecreaseHoldSeconds} s): ${lower} thread${lower === 1 ? '' : 's'} avoid spinning on shared cores`, metrics);
+      return this.change(
+        now,
+        lower,
+        `other programs keep ${metrics.otherBusyCores} of ${this.logicalCores} cores busy (median of ${this.settings.threadDecreaseHoldSeconds} s): ${lower} thread${lower === 1 ? '' : 's'} avoid spinning on shared cores`,
+        metrics,
+      );
     }
     const calmMs = this.settings.threadCalmSeconds * 1000;
     if (now - this.lastChangeAt < calmMs) return null;
@@ -92,7 +97,10 @@ export class ThreadAdvisor {
     const calmLoad = windowQuantile(cpuSeries.since(now - calmMs), 0.9);
     const higher = this.recommend(calmLoad, HYSTERESIS_CORES);
     if (higher > this.current && (higher - this.current) / this.current > 0.1) {
-      return this.change(now, higher, `cores have been free for ${this.settings.threadCalmSeconds} s (other programs: at most ${busy(calmLoad)} cores busy)`, { ...metrics, otherBusyCores: busy(calmLoad) });
+      return this.change(now, higher, `cores have been free for ${this.settings.threadCalmSeconds} s (other programs: at most ${busy(calmLoad)} cores busy)`, {
+        ...metrics,
+        otherBusyCores: busy(calmLoad),
+      });
     }
     return null;
   }

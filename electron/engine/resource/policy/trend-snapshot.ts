@@ -41,5 +41,16 @@ export function snapshotOf(track: ResourceTrack): TrendSnapshot {
 
 /** A snapshot for a sensor that gives nothing. */
 export function emptySnapshot(resource: TrendSnapshot['resource'], threshold: number): TrendSnapshot {
-  return { resource, available: false, latest: 0, level: 0, slopePerSecond: 0, longSlopePerSecond: 0, threshold, secondsToThreshold: null, change: 'warming-up', reliable: false };
+  return {
+    resource,
+    available: false,
+    latest: 0,
+    level: 0,
+    slopePerSecond: 0,
+    longSlopePerSecond: 0,
+    threshold,
+    secondsToThreshold: null,
+    change: 'warming-up',
+    reliable: false,
+  };
 }

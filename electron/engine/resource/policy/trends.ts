@@ -252,8 +252,7 @@ export function analyzeSeriesTrend(series: TimeSeries, nowMs: number, options: T
   const historySeconds = Math.max(0, (nowMs - Math.max(options.trendFromT, series.firstTime() ?? nowMs)) / 1000);
   const agreement = options.agreement ?? 0.5;
   const agrees =
-    Math.sign(long.slopePerSecond) === Math.sign(short.slopePerSecond) &&
-    Math.abs(long.slopePerSecond) >= agreement * Math.abs(short.slopePerSecond);
+    Math.sign(long.slopePerSecond) === Math.sign(short.slopePerSecond) && Math.abs(long.slopePerSecond) >= agreement * Math.abs(short.slopePerSecond);
   // The forecast must agree with the most recent samples: the short slope may not be significantly
   // steeper than what the last 15 s show (their upper bound must reach half of it).
   const recent = theilSen(series.since(Math.max(options.trendFromT, nowMs - RECENT_WINDOW_MS)), nowMs, true, RECENT_Z);

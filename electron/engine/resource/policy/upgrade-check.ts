@@ -84,18 +84,29 @@ export function checkUpgrade(context: UpgradeContext): UpgradeCheck {
   // The calm window: the stabilization period, or the backoff when reverted upgrades made it longer.
   const calmMs = backoff ? Math.max(stabilizationMs, context.upgradeGapMs) : stabilizationMs;
   const calmRule: UpgradeHoldRule = backoff && context.upgradeGapMs > stabilizationMs ? 'revert-backoff' : 'stabilization';
-  const calmName = calmRule === 'revert-backoff'
-    ? `reverted-upgrade backoff: ${Math.round(calmMs / 1000)} s of calm (doubled after an upgrade that did not hold)`
-    : `stabilization period: ${settings.stabilizationSeconds} s of calm`;
+  const calmName =
+    calmRule === 'revert-backoff'
+      ? `reverted-upgrade backoff: ${Math.round(calmMs / 1000)} s of calm (doubled after an upgrade that did not hold)`
+      : `stabilization period: ${settings.stabilizationSeconds} s of calm`;
 
   if (context.paused !== null) untimed('paused', `scaling is paused: ${context.paused}`);
   if (context.busy) untimed('switching', context.busy);
   timed('cooldown', context.cooldownUntil, 'cooldown: the last switch is loading or settling');
   if (context.lastDownAt !== null) timed(calmRule, context.lastDownAt + calmMs, `${calmName} since the last step down`);
   if (context.lastUpAt !== null) {
-    timed(backoff ? 'revert-backoff' : 'upgrade-gap', context.lastUpAt + context.upgradeGapMs, backoff ? `reverted-upgrade backoff: at most one upgrade per ${Math.round(context.upgradeGapMs / 1000)} s` : `minimum gap between upgrades: ${Math.round(context.upgradeGapMs / 1000)} s`);
+    timed(
+      backoff ? 'revert-backoff' : 'upgrade-gap',
+      context.lastUpAt + context.upgradeGapMs,
+      backoff
+        ? `reverted-upgrade backoff: at most one upgrade per ${Math.round(context.upgradeGapMs / 1000)} s`
+        : `minimum gap between upgrades: ${Math.round(context.upgradeGapMs / 1000)} s`,
+    );
   }
-  timed('stabilization', context.historyStartT + stabilizationMs, `stabilization period: observing for ${settings.stabilizationSeconds} s before the first upgrade`);
+  timed(
+    'stabilization',
+    context.historyStartT + stabilizationMs,
+    `stabilization period: observing for ${settings.stabilizationSeconds} s before the first upgrade`,
+  );
   if (context.switchesInLastHour >= settings.maxSwitchesPerHour) {
     const text = `hourly cap: ${context.switchesInLastHour} switches in the last hour (limit ${settings.maxSwitchesPerHour})`;
     if (context.oldestSwitchInHourAt !== null) timed('hourly-cap', context.oldestSwitchInHourAt + 3_600_000, text);
@@ -108,7 +119,8 @@ export function checkUpgrade(context: UpgradeContext): UpgradeCheck {
     metrics.otherCpuLoad = round(cpu);
     if (cpu >= settings.upgradeMaxCpuLoad) untimed('cpu', `other programs use ${pct(cpu)} of the CPU (limit ${pct(settings.upgradeMaxCpuLoad)})`);
   }
-  if (context.lastPressureSignalAt !== null) timed('stalls', context.lastPressureSignalAt + stabilizationMs, `memory stalls or swapping seen in the last ${settings.stabilizationSeconds} s`);
+  if (context.lastPressureSignalAt !== null)
+    timed('stalls', context.lastPressureSignalAt + stabilizationMs, `memory stalls or swapping seen in the last ${settings.stabilizationSeconds} s`);
   if (!context.healthy) untimed('performance', 'replies on the current model are slow or failing');
   if (context.onBattery && (context.batteryPercent ?? 100) < 30) untimed('battery', `on battery at ${context.batteryPercent} %`);
   if (context.generating) untimed('reply', 'waiting for the reply in progress to end');
@@ -167,7 +179,13 @@ function holdingRule(holds: readonly Hold[], now: number): Hold {
 }
 
 /** What holds `rung` back on memory and VRAM: its projection over the calm window, a rise, a failed load. */
-function resourceHolds(context: UpgradeContext, rung: ModelProfile, calmMs: number, calmRule: UpgradeHoldRule, calmName: string): { holds: Hold[]; metrics: Record<string, number | string | boolean | null> } {
+function resourceHolds(
+  context: UpgradeContext,
+  rung: ModelProfile,
+  calmMs: number,
+  calmRule: UpgradeHoldRule,
+  calmName: string,
+): { holds: Hold[]; metrics: Record<string, number | string | boolean | null> } {
   const { now, settings } = context;
   const holds: Hold[] = [];
   const metrics: Record<string, number | string | boolean | null> = {};
@@ -197,18 +215,31 @@ function resourceHolds(context: UpgradeContext, rung: ModelProfile, calmMs: numb
           break;
         }
       }
-      holds.push({ rule: calmRule, text: `${calmName} under ${pct(track.thresholds.upgrade)} of ${name} with ${rung.id} loaded (it would have used up to ${pct(max)})`, untilMs: Math.max(now + 1, lastBad + calmMs) });
+      holds.push({
+        rule: calmRule,
+        text: `${calmName} under ${pct(track.thresholds.upgrade)} of ${name} with ${rung.id} loaded (it would have used up to ${pct(max)})`,
+        untilMs: Math.max(now + 1, lastBad + calmMs),
+      });
     }
     const trend = track.trend;
     if (trend.reliable && trend.slopePerSecond > 0) {
       const toDegrade = (track.thresholds.degrade - (trend.fittedLevel + add)) / trend.slopePerSecond;
-      if (toDegrade < settings.stabilizationSeconds) holds.push({ rule: 'rising', text: `${name} is still rising: ${rung.id} would reach ${pct(track.thresholds.degrade)} in ${Math.round(toDegrade)} s`, untilMs: null });
+      if (toDegrade < settings.stabilizationSeconds)
+        holds.push({
+          rule: 'rising',
+          text: `${name} is still rising: ${rung.id} would reach ${pct(track.thresholds.degrade)} in ${Math.round(toDegrade)} s`,
+          untilMs: null,
+        });
     }
     if (track.kind === 'memory') {
       const room = track.totalBytes * (1 - trend.level);
       const failed = context.failedRoom.get(rung.id);
       if (failed !== undefined && room < failed + Math.max(0.2 * failed, 512 * MiB)) {
-        holds.push({ rule: 'failed-load', text: `${rung.id} failed with ${Math.round(failed / MiB)} MiB of room; it needs ${Math.round((failed + Math.max(0.2 * failed, 512 * MiB)) / MiB)} MiB before another try`, untilMs: null });
+        holds.push({
+          rule: 'failed-load',
+          text: `${rung.id} failed with ${Math.round(failed / MiB)} MiB of room; it needs ${Math.round((failed + Math.max(0.2 * failed, 512 * MiB)) / MiB)} MiB before another try`,
+          untilMs: null,
+        });
       }
     }
   }

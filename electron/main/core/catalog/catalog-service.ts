@@ -98,8 +98,7 @@ export class CatalogService {
     // One recommendation: the tier's own pick when it fits, else the largest entry that fits.
     const tier = snapshot?.tier.id;
     const fits = (item: CatalogItem) => item.fit.kind !== 'no' && item.fit.kind !== 'unknown';
-    const pick =
-      items.find((item, index) => this.entries[index]!.recommendedFor.includes(tier ?? '') && fits(item)) ?? [...items].reverse().find(fits);
+    const pick = items.find((item, index) => this.entries[index]!.recommendedFor.includes(tier ?? '') && fits(item)) ?? [...items].reverse().find(fits);
     if (pick) pick.recommended = true;
     return items;
   }

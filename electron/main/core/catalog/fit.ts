@@ -44,6 +44,10 @@ export function assessFit(input: FitInput): Fit {
   if (vramRoom > 0 && vramRoom + ramRoom >= need) {
     return { kind: 'partial', detail: `Fits partly on the GPU: ${gb(vramRoom)} on the GPU, the remaining ${gb(need - vramRoom)} in RAM.` };
   }
-  if (ramRoom >= need) return { kind: 'cpu', detail: `Fits on the CPU: needs ${gb(need)}, ${gb(ramRoom)} free below the ${Math.round(input.actThreshold * 100)} % line.` };
-  return { kind: 'no', detail: `Too big now: needs ${gb(need)}, only ${gb(Math.max(0, ramRoom))} free below the ${Math.round(input.actThreshold * 100)} % line${vramRoom > 0 ? ` and ${gb(vramRoom)} on the GPU` : ''}.` };
+  if (ramRoom >= need)
+    return { kind: 'cpu', detail: `Fits on the CPU: needs ${gb(need)}, ${gb(ramRoom)} free below the ${Math.round(input.actThreshold * 100)} % line.` };
+  return {
+    kind: 'no',
+    detail: `Too big now: needs ${gb(need)}, only ${gb(Math.max(0, ramRoom))} free below the ${Math.round(input.actThreshold * 100)} % line${vramRoom > 0 ? ` and ${gb(vramRoom)} on the GPU` : ''}.`,
+  };
 }

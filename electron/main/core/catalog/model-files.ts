@@ -56,7 +56,10 @@ export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
   async changed(): Promise<ModelEntry[]> {
     const models = await this.deps.library.list();
     this.emit('onModels', models);
-    const paths = models.map((m) => m.path).sort().join('\n');
+    const paths = models
+      .map((m) => m.path)
+      .sort()
+      .join('\n');
     if (this.ladderPaths !== null && paths !== this.ladderPaths) this.ladderStale = true;
     this.ladderPaths = paths;
     await this.rebuildIfStale();
@@ -65,7 +68,10 @@ export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
 
   /** Remembers the files the ladder was built from at start (no rebuild). */
   async started(): Promise<void> {
-    this.ladderPaths = (await this.deps.library.list()).map((m) => m.path).sort().join('\n');
+    this.ladderPaths = (await this.deps.library.list())
+      .map((m) => m.path)
+      .sort()
+      .join('\n');
   }
 
   /** The engine is idle again: a rebuild put off during a reply happens now. */
@@ -94,7 +100,13 @@ export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
       if (!known.includes(resolved)) await this.deps.saveImportedPaths([...known, resolved]);
     }
     await this.changed();
-    return { path: resolved, fileName: path.basename(resolved), sizeBytes: inspected.sizeBytes, synthetic: inspected.synthetic, source: inFolder ? 'folder' : 'imported' };
+    return {
+      path: resolved,
+      fileName: path.basename(resolved),
+      sizeBytes: inspected.sizeBytes,
+      synthetic: inspected.synthetic,
+      source: inFolder ? 'folder' : 'imported',
+    };
   }
 
   /**
@@ -137,7 +149,8 @@ export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
 
   /** The host's file dialog; refused where there is none. */
   async pick(): Promise<{ path: string | null }> {
-    if (!this.deps.pickModelFile) throw new MaiError('bad-request', "There is no file dialog in the browser: type the file's path into the import field instead.");
+    if (!this.deps.pickModelFile)
+      throw new MaiError('bad-request', "There is no file dialog in the browser: type the file's path into the import field instead.");
     return { path: await this.deps.pickModelFile() };
   }
 }

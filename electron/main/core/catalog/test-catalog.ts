@@ -24,7 +24,9 @@ const entrySchema = z.object({
   parameters: z.string().max(50).default('test'),
   contextLength: z.number().int().positive().default(4096),
   licence: z.string().max(100).default('test fixture'),
-  architecture: z.object({ layers: z.number().int().positive(), kvHeads: z.number().int().positive(), headDim: z.number().int().positive() }).default({ layers: 2, kvHeads: 2, headDim: 16 }),
+  architecture: z
+    .object({ layers: z.number().int().positive(), kvHeads: z.number().int().positive(), headDim: z.number().int().positive() })
+    .default({ layers: 2, kvHeads: 2, headDim: 16 }),
   recommendedFor: z.array(z.string()).default([]),
 });
 

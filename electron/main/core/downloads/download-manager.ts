@@ -99,7 +99,8 @@ export class DownloadManager extends Emitter<DownloadEvents> {
     if (this.closed) throw invalidRequest('Mai is shutting down; the download was not started.');
     const { id, fileName } = request;
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw invalidRequest('A download needs an id of 1 to 200 characters.');
-    if (!isSafeFileName(fileName)) throw invalidRequest(`"${String(fileName)}" cannot be used as a model file name (no folders, no leading dot, no reserved characters).`);
+    if (!isSafeFileName(fileName))
+      throw invalidRequest(`"${String(fileName)}" cannot be used as a model file name (no folders, no leading dot, no reserved characters).`);
     if (typeof request.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(request.sha256)) {
       throw invalidRequest(`The SHA-256 for ${fileName} must be 64 hexadecimal characters.`);
     }
@@ -111,7 +112,14 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       if (!isSafeFileName(part.fileName)) throw invalidRequest(`"${String(part.fileName)}" cannot be used as a model file name.`);
       if (!/^[0-9a-fA-F]{64}$/.test(part.sha256)) throw invalidRequest(`The SHA-256 for ${part.fileName} must be 64 hexadecimal characters.`);
       if (!(Number.isSafeInteger(part.sizeBytes) && part.sizeBytes >= 0)) throw invalidRequest(`The size of ${part.fileName} must be a whole number of bytes.`);
-      return { url: resolveModelUrl(part.url, this.huggingFaceBaseUrl), fileName: part.fileName, sha256: part.sha256.toLowerCase(), sizeBytes: part.sizeBytes, validator: null, partialOwned: false };
+      return {
+        url: resolveModelUrl(part.url, this.huggingFaceBaseUrl),
+        fileName: part.fileName,
+        sha256: part.sha256.toLowerCase(),
+        sizeBytes: part.sizeBytes,
+        validator: null,
+        partialOwned: false,
+      };
     });
 
     const existing = this.records.get(id);
@@ -222,7 +230,9 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       // A download enqueued before restore() wins; a hand-edited name (of any part) must not escape
       // modelsDir. Only that record is dropped: the rest of the queue is kept.
       if (this.records.has(record.id) || !isSafeFileName(record.fileName) || !record.moreParts.every((part) => isSafeFileName(part.fileName))) continue;
-      const clash = [...this.records.values()].some((r) => r.fileName === record.fileName && ACTIVE_STATES.includes(r.state) && ACTIVE_STATES.includes(record.state));
+      const clash = [...this.records.values()].some(
+        (r) => r.fileName === record.fileName && ACTIVE_STATES.includes(r.state) && ACTIVE_STATES.includes(record.state),
+      );
       if (clash) continue;
       record.filePath = path.join(this.modelsDir, record.fileName);
       if (record.state !== 'done') {
@@ -276,7 +286,12 @@ export class DownloadManager extends Emitter<DownloadEvents> {
   }
 
   private start(record: DownloadRecord): void {
-    const job: Job = { controller: new AbortController(), meter: new SpeedMeter(SPEED_WINDOW_MS, this.now), lastProgressAt: -Infinity, done: Promise.resolve() };
+    const job: Job = {
+      controller: new AbortController(),
+      meter: new SpeedMeter(SPEED_WINDOW_MS, this.now),
+      lastProgressAt: -Infinity,
+      done: Promise.resolve(),
+    };
     this.jobs.set(record.id, job);
     record.resumeOnRestore = false;
     this.setState(record, 'downloading');
@@ -289,33 +304,36 @@ export class DownloadManager extends Emitter<DownloadEvents> {
   private async run(record: DownloadRecord, job: Job): Promise<void> {
     try {
       if (record.moreParts.length > 0) await this.runSplit(record, job);
-      else await runTransfer({
-        url: record.url,
-        fileName: record.fileName,
-        sha256: record.sha256,
-        partialPath: partialPathFor(this.modelsDir, record.fileName),
-        finalPath: record.filePath,
-        expectedSize: record.totalBytes,
-        validator: record.validator,
-        partialOwned: record.partialOwned,
-        ...this.transferSettings(job),
-        hooks: {
-          onPartialOwned: () => {
-            record.partialOwned = true;
-            void this.persist();
+      else
+        await runTransfer({
+          url: record.url,
+          fileName: record.fileName,
+          sha256: record.sha256,
+          partialPath: partialPathFor(this.modelsDir, record.fileName),
+          finalPath: record.filePath,
+          expectedSize: record.totalBytes,
+          validator: record.validator,
+          partialOwned: record.partialOwned,
+          ...this.transferSettings(job),
+          hooks: {
+            onPartialOwned: () => {
+              record.partialOwned = true;
+              void this.persist();
+            },
+            onBytes: (received, total) => this.onBytes(record, job, received, total),
+            onValidator: (validator) => {
+              record.validator = validator;
+              void this.persist(); // so If-Range works even after a crash
+            },
+            onVerifying: () => {
+              if (record.state !== 'verifying') this.setState(record, 'verifying');
+            },
           },
-          onBytes: (received, total) => this.onBytes(record, job, received, total),
-          onValidator: (validator) => {
-            record.validator = validator;
-            void this.persist(); // so If-Range works even after a crash
-          },
-          onVerifying: () => {
-            if (record.state !== 'verifying') this.setState(record, 'verifying');
-          },
-        },
-      });
+        });
       if (this.afterVerified) {
-        await this.afterVerified(toInfo(record), record.meta).catch((error: Error) => this.log(`[downloads] after ${record.fileName} was verified: ${error.message}`));
+        await this.afterVerified(toInfo(record), record.meta).catch((error: Error) =>
+          this.log(`[downloads] after ${record.fileName} was verified: ${error.message}`),
+        );
       }
       this.emitProgress(record, job, true);
       this.setState(record, 'done');
@@ -325,7 +343,8 @@ export class DownloadManager extends Emitter<DownloadEvents> {
       else {
         const data = toDownloadError(error);
         // A failure no resume can cure leaves nothing behind (a single file's transfer already saw to it).
-        if (record.moreParts.length > 0 && ['checksum-mismatch', 'not-found', 'redirect-loop'].includes(data.code)) await removePartFiles(this.modelsDir, record);
+        if (record.moreParts.length > 0 && ['checksum-mismatch', 'not-found', 'redirect-loop'].includes(data.code))
+          await removePartFiles(this.modelsDir, record);
         this.setState(record, 'failed', data);
       }
     }

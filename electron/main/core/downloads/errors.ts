@@ -137,11 +137,21 @@ export function httpFailure(url: string, status: number, fileName: string, retry
     return new DownloadFailure('not-found', `${fileName} was not found at ${hostOf(url)} (HTTP ${status}); check the model's address.`);
   }
   if (status === 429) {
-    return new DownloadFailure('rate-limited', `${hostOf(url)} is limiting requests (HTTP 429 Too Many Requests) while sending ${fileName}.`, true, parseRetryAfter(retryAfter));
+    return new DownloadFailure(
+      'rate-limited',
+      `${hostOf(url)} is limiting requests (HTTP 429 Too Many Requests) while sending ${fileName}.`,
+      true,
+      parseRetryAfter(retryAfter),
+    );
   }
   if (status >= 500) {
     const statusText = STATUS_CODES[status] ?? 'Server Error';
-    return new DownloadFailure('server-error', `${hostOf(url)} had a server error (HTTP ${status} ${statusText}) while sending ${fileName}.`, true, parseRetryAfter(retryAfter));
+    return new DownloadFailure(
+      'server-error',
+      `${hostOf(url)} had a server error (HTTP ${status} ${statusText}) while sending ${fileName}.`,
+      true,
+      parseRetryAfter(retryAfter),
+    );
   }
   const statusText = STATUS_CODES[status] ?? 'Unknown status';
   const hint = status === 401 || status === 403 ? ' The model may be gated or need a sign-in.' : '';
@@ -155,7 +165,8 @@ export function stallFailure(url: string, stallTimeoutMs: number): DownloadFailu
 /** "needs X GB, Y GB free on <dir>"; `marginBytes` is the headroom Mai keeps besides the file. */
 export function diskFullFailure(fileName: string, neededBytes: number, freeBytes: number | null, dir: string, marginBytes: number): DownloadFailure {
   const free = freeBytes === null ? 'too little' : formatGigabytes(freeBytes);
-  const needs = marginBytes > 0 ? `${formatGigabytes(neededBytes + marginBytes)} (including ${formatGigabytes(marginBytes)} to spare)` : formatGigabytes(neededBytes);
+  const needs =
+    marginBytes > 0 ? `${formatGigabytes(neededBytes + marginBytes)} (including ${formatGigabytes(marginBytes)} to spare)` : formatGigabytes(neededBytes);
   return new DownloadFailure('disk-full', `Not enough disk space for ${fileName}: needs ${needs}, ${free} free on ${dir}.`);
 }
 

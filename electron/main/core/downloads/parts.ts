@@ -47,7 +47,8 @@ export async function bytesOnDisk(modelsDir: string, record: DownloadRecord): Pr
   if (record.moreParts.length === 0) return record.partialOwned ? fileSize(partialPathFor(modelsDir, record.fileName)) : 0;
   let total = 0;
   for (const part of partsOf(record)) {
-    total += (await sizeIfFile(verifiedPartPath(modelsDir, part.fileName))) ?? (part.partialOwned ? await fileSize(partialPathFor(modelsDir, part.fileName)) : 0);
+    total +=
+      (await sizeIfFile(verifiedPartPath(modelsDir, part.fileName))) ?? (part.partialOwned ? await fileSize(partialPathFor(modelsDir, part.fileName)) : 0);
   }
   return total;
 }
@@ -63,7 +64,10 @@ export async function removePartFiles(modelsDir: string, record: DownloadRecord)
 }
 
 /** What runParts needs besides the record: the transfer settings shared by every part. */
-export type PartTransferSettings = Omit<TransferOptions, 'url' | 'fileName' | 'sha256' | 'partialPath' | 'finalPath' | 'expectedSize' | 'validator' | 'partialOwned' | 'hooks'> & {
+export type PartTransferSettings = Omit<
+  TransferOptions,
+  'url' | 'fileName' | 'sha256' | 'partialPath' | 'finalPath' | 'expectedSize' | 'validator' | 'partialOwned' | 'hooks'
+> & {
   onBytes(received: number, total: number | null): void;
   onVerifying(): void;
   persist(): void;
@@ -106,7 +110,8 @@ async function checkWholeModelFits(record: DownloadRecord, parts: readonly PartV
   for (const part of parts) {
     if (part.sizeBytes === null) continue;
     const verified = await sizeIfFile(verifiedPartPath(modelsDir, part.fileName));
-    const onDisk = verified ?? (await sizeIfFile(path.join(modelsDir, part.fileName))) ?? (part.partialOwned ? await fileSize(partialPathFor(modelsDir, part.fileName)) : 0);
+    const onDisk =
+      verified ?? (await sizeIfFile(path.join(modelsDir, part.fileName))) ?? (part.partialOwned ? await fileSize(partialPathFor(modelsDir, part.fileName)) : 0);
     remaining += Math.max(0, part.sizeBytes - onDisk);
   }
   let free: number;
@@ -164,7 +169,10 @@ export async function runParts(record: DownloadRecord, settings: PartTransferSet
   onVerifying();
   for (const part of parts) {
     if (!inPlace.has(part) && (await sizeIfFile(path.join(common.modelsDir, part.fileName))) !== null) {
-      throw new DownloadFailure('file-exists', `A file named ${part.fileName} is already in ${common.modelsDir}; Mai will not overwrite it. The verified download is kept; remove the other file and resume.`);
+      throw new DownloadFailure(
+        'file-exists',
+        `A file named ${part.fileName} is already in ${common.modelsDir}; Mai will not overwrite it. The verified download is kept; remove the other file and resume.`,
+      );
     }
   }
   // Parts 2…N first: the model appears (part 1) only when all of it is there.

@@ -114,4 +114,3 @@ export async function writevFully(fh: FileHandle, chunks: readonly Uint8Array[])
     if (skip > 0 && rest.length > 0) rest[0] = (rest[0] as Uint8Array).subarray(skip);
   }
 }
-

@@ -8,17 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DownloadFailure,
-  checksumFailure,
-  diskFullFailure,
-  hostOf,
-  httpFailure,
-  ioFailure,
-  isDiskFullError,
-  networkFailure,
-  stallFailure,
-} from './errors';
+import { DownloadFailure, checksumFailure, diskFullFailure, hostOf, httpFailure, ioFailure, isDiskFullError, networkFailure, stallFailure } from './errors';
 import type { Validator } from './state-store';
 import { fsyncDir } from './state-store';
 import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep, writevFully } from './support';
@@ -160,7 +150,10 @@ class Transfer {
         // A server that says how long to wait is obeyed (up to MAX_RETRY_AFTER_MS, else given up on).
         const backoff = Math.min(MAX_RETRY_DELAY_MS, o.retryBaseDelayMs * 2 ** (failures - 1));
         if (error.retryAfterMs !== null && error.retryAfterMs > MAX_RETRY_AFTER_MS) {
-          throw new DownloadFailure(error.code, `${error.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(error.retryAfterMs / 60_000)} min, so try again later.`);
+          throw new DownloadFailure(
+            error.code,
+            `${error.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(error.retryAfterMs / 60_000)} min, so try again later.`,
+          );
         }
         await sleep(Math.max(backoff, error.retryAfterMs ?? 0), o.signal);
       }
@@ -278,7 +271,10 @@ class Transfer {
     if (status === 206) {
       const range = parseContentRange(response.headers.get('content-range'));
       if (!range || range.start !== this.offset) {
-        throw new DownloadFailure('http-error', `${hostOf(o.url)} sent the wrong part of ${o.fileName} (asked for bytes from ${this.offset}, got ${response.headers.get('content-range') ?? 'no range'}).`);
+        throw new DownloadFailure(
+          'http-error',
+          `${hostOf(o.url)} sent the wrong part of ${o.fileName} (asked for bytes from ${this.offset}, got ${response.headers.get('content-range') ?? 'no range'}).`,
+        );
       }
       this.total = range.total ?? (length !== null ? this.offset + length : this.total);
     } else {
@@ -380,7 +376,10 @@ class Transfer {
     await this.closeFile();
     o.signal.throwIfAborted(); // a cancel that came during verification still wins
     if ((await sizeIfFile(o.finalPath)) !== null) {
-      throw new DownloadFailure('file-exists', `A file named ${o.fileName} appeared in ${o.modelsDir} during the download; Mai will not overwrite it. The verified download is kept; remove the other file and resume.`);
+      throw new DownloadFailure(
+        'file-exists',
+        `A file named ${o.fileName} appeared in ${o.modelsDir} during the download; Mai will not overwrite it. The verified download is kept; remove the other file and resume.`,
+      );
     }
     await this.fsStep(`move ${o.fileName} into ${o.modelsDir}`, () => rename(o.partialPath, o.finalPath));
     await fsyncDir(o.modelsDir);

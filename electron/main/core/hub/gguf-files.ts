@@ -34,7 +34,7 @@ export function quantizationOf(fileName: string): string | null {
   const base = (fileName.split('/').pop() ?? fileName).replace(/\.gguf$/i, '').replace(/-\d{5}-of-\d{5}$/i, '');
   // The last match wins: "Qwen2.5-7B-Instruct-Q4_K_M" names the model before the quantization.
   let found: string | null = null;
-  for (let rest = base; ; ) {
+  for (let rest = base; ;) {
     const m = QUANT.exec(rest);
     if (!m || m[1] === undefined) break;
     found = m[1].toUpperCase();

@@ -43,7 +43,11 @@ export const modelInfoSchema = z
     tags: z.array(z.string()).optional(),
     cardData: z.object({ license: z.unknown().optional() }).passthrough().nullable().optional(),
     /** The Hub's summary of a GGUF repository's metadata (architecture, context_length…), when it has one. */
-    gguf: z.object({ architecture: z.string().optional(), context_length: z.number().optional(), total: z.number().optional() }).passthrough().nullable().optional(),
+    gguf: z
+      .object({ architecture: z.string().optional(), context_length: z.number().optional(), total: z.number().optional() })
+      .passthrough()
+      .nullable()
+      .optional(),
   })
   .passthrough();
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
@@ -144,7 +148,12 @@ export class HubClient {
 
   /** HEAD of a file's resolve URL without following the CDN redirect: commit, SHA-256, size. */
   async fileMeta(repo: string, revision: string, file: string, signal?: AbortSignal): Promise<FileMeta> {
-    const response = await this.request(this.resolveUrl(repo, revision, file), { method: 'HEAD', redirect: 'manual', headers: { 'accept-encoding': 'identity' }, signal });
+    const response = await this.request(this.resolveUrl(repo, revision, file), {
+      method: 'HEAD',
+      redirect: 'manual',
+      headers: { 'accept-encoding': 'identity' },
+      signal,
+    });
     await response.body?.cancel().catch(() => undefined);
     const redirected = response.status >= 300 && response.status < 400;
     if (!redirected && !response.ok) throw httpFailure(response.url, response.status, file, response.headers.get('retry-after'));
@@ -161,7 +170,10 @@ export class HubClient {
    * is read only as far as needed.
    */
   async readRange(repo: string, commit: string, file: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
-    const response = await this.request(this.resolveUrl(repo, commit, file), { headers: { range: `bytes=${start}-${end - 1}`, 'accept-encoding': 'identity' }, signal });
+    const response = await this.request(this.resolveUrl(repo, commit, file), {
+      headers: { range: `bytes=${start}-${end - 1}`, 'accept-encoding': 'identity' },
+      signal,
+    });
     if (response.status !== 206 && response.status !== 200) {
       await response.body?.cancel().catch(() => undefined);
       throw httpFailure(response.url, response.status, file, response.headers.get('retry-after'));
@@ -189,7 +201,8 @@ export class HubClient {
     let url: string;
     if (pageUrl) {
       const same = this.sameOrigin(pageUrl);
-      if (!same || !new URL(same).pathname.endsWith('/api/models')) throw new DownloadFailure('invalid-request', 'That page of search results is not from the Hub Mai uses; search again.');
+      if (!same || !new URL(same).pathname.endsWith('/api/models'))
+        throw new DownloadFailure('invalid-request', 'That page of search results is not from the Hub Mai uses; search again.');
       url = same;
     } else {
       const params = new URLSearchParams({ search: query, filter: 'gguf', sort: 'downloads', direction: '-1', limit: String(limit) });
@@ -243,7 +256,10 @@ export class HubClient {
       }
       // A 429 or a 5xx asking for a long wait (a 503 with Retry-After: 3600) fails now with the wait named.
       if (failure.retryAfterMs !== null && failure.retryAfterMs > API_MAX_RETRY_AFTER_MS) {
-        throw new DownloadFailure(failure.code, `${failure.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(failure.retryAfterMs / 1000)} s, so try again later.`);
+        throw new DownloadFailure(
+          failure.code,
+          `${failure.message.replace(/\.$/, '')}; it asks to wait ${Math.ceil(failure.retryAfterMs / 1000)} s, so try again later.`,
+        );
       }
       const wait = Math.max(this.retryBaseDelayMs * 2 ** attempt, failure.retryAfterMs ?? 0);
       await sleep(wait, init.signal ?? new AbortController().signal);
@@ -259,6 +275,7 @@ function offline(url: string, error: unknown): DownloadFailure {
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new DownloadFailure('http-error', `The Hub sent ${what} in a shape Mai does not know (${parsed.error.issues[0]?.message ?? 'invalid'}).`);
+  if (!parsed.success)
+    throw new DownloadFailure('http-error', `The Hub sent ${what} in a shape Mai does not know (${parsed.error.issues[0]?.message ?? 'invalid'}).`);
   return parsed.data;
 }

@@ -76,7 +76,9 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
       if (failure) {
         await response.body?.cancel().catch(() => undefined);
         // The sentence quotes the server's X-Error-Message: a server echoing the token must not put it in a log.
-        throw token && failure.message.includes(token) ? new DownloadFailure(failure.code, failure.message.split(token).join('[token]'), failure.retryable, failure.retryAfterMs) : failure;
+        throw token && failure.message.includes(token)
+          ? new DownloadFailure(failure.code, failure.message.split(token).join('[token]'), failure.retryable, failure.retryAfterMs)
+          : failure;
       }
       return response;
     }
@@ -95,7 +97,10 @@ function cdnUnreachable(url: string, endpoint: string, error: unknown): Download
 
 function redirectLoop(url: string, hops: number): DownloadFailure {
   const what = describeTarget(url);
-  return new DownloadFailure('redirect-loop', `${hostOf(url)} kept redirecting (${hops} redirects) while Mai fetched ${what.file ?? what.repo ?? 'the file'}; the download was stopped. Try again later.`);
+  return new DownloadFailure(
+    'redirect-loop',
+    `${hostOf(url)} kept redirecting (${hops} redirects) while Mai fetched ${what.file ?? what.repo ?? 'the file'}; the download was stopped. Try again later.`,
+  );
 }
 
 /** What a Hub URL is about: the repository, revision and file, as far as its path says. */
@@ -127,24 +132,44 @@ export function hubFailure(response: Response, url: string, endpoint: string, se
   const page = repo ? `${endpoint.replace(/\/+$/, '')}/${repo}` : endpoint;
   switch (code) {
     case 'RepoNotFound':
-      return new DownloadFailure('not-found', `The repository${repo ? ` ${repo}` : ''} was not found on ${host}; check its name${sentToken ? '' : ' (a private repository also needs a token that can read it)'}.`);
+      return new DownloadFailure(
+        'not-found',
+        `The repository${repo ? ` ${repo}` : ''} was not found on ${host}; check its name${sentToken ? '' : ' (a private repository also needs a token that can read it)'}.`,
+      );
     case 'RevisionNotFound':
       return new DownloadFailure('not-found', `${repo ?? 'The repository'} has no branch, tag or commit named "${revision ?? '?'}" on ${host}.`);
     case 'EntryNotFound':
-      return new DownloadFailure('not-found', `${file ?? 'The file'} is not in ${repo ?? 'the repository'}${revision ? ` at ${shortRevision(revision)}` : ''} on ${host}.`);
+      return new DownloadFailure(
+        'not-found',
+        `${file ?? 'The file'} is not in ${repo ?? 'the repository'}${revision ? ` at ${shortRevision(revision)}` : ''} on ${host}.`,
+      );
     case 'GatedRepo':
       return sentToken
-        ? new DownloadFailure('gated', `Your Hugging Face token has no access to ${repo ?? 'this gated model'} yet: open ${page}, accept its conditions while signed in, then try again.`)
-        : new DownloadFailure('gated', `${repo ?? 'This model'} is gated: open ${page}, accept its conditions, then set a Hugging Face token in Settings (or HF_TOKEN) and try again.`);
+        ? new DownloadFailure(
+            'gated',
+            `Your Hugging Face token has no access to ${repo ?? 'this gated model'} yet: open ${page}, accept its conditions while signed in, then try again.`,
+          )
+        : new DownloadFailure(
+            'gated',
+            `${repo ?? 'This model'} is gated: open ${page}, accept its conditions, then set a Hugging Face token in Settings (or HF_TOKEN) and try again.`,
+          );
     default:
       break;
   }
   // A 401/403 from the CDN is about its signed URL (expired, or a region it does not serve), never
   // the token, which it does not get: retried, the Hub hands out a fresh URL.
   if ((status === 401 || status === 403) && !isHubUrl(url, endpoint)) {
-    return new DownloadFailure('http-error', `${host}, the Hub's download server, refused the file (HTTP ${status}); its link may have expired or the region may be blocked.`, true);
+    return new DownloadFailure(
+      'http-error',
+      `${host}, the Hub's download server, refused the file (HTTP ${status}); its link may have expired or the region may be blocked.`,
+      true,
+    );
   }
-  if (status === 401 && sentToken) return new DownloadFailure('token-refused', `${host} refused the Hugging Face token (HTTP 401${message ? `: ${message}` : ''}); set a valid token in Settings or remove it.`);
+  if (status === 401 && sentToken)
+    return new DownloadFailure(
+      'token-refused',
+      `${host} refused the Hugging Face token (HTTP 401${message ? `: ${message}` : ''}); set a valid token in Settings or remove it.`,
+    );
   if (status === 401 || status === 403) {
     return new DownloadFailure(
       'token-refused',
@@ -154,7 +179,12 @@ export function hubFailure(response: Response, url: string, endpoint: string, se
     );
   }
   if (status === 429) {
-    return new DownloadFailure('rate-limited', `${host} is limiting requests (HTTP 429 Too Many Requests).`, true, parseRetryAfter(response.headers.get('retry-after')));
+    return new DownloadFailure(
+      'rate-limited',
+      `${host} is limiting requests (HTTP 429 Too Many Requests).`,
+      true,
+      parseRetryAfter(response.headers.get('retry-after')),
+    );
   }
   if (status === 404 && isHubUrl(url, endpoint) && repo) {
     return new DownloadFailure('not-found', `${file ?? repo} was not found on ${host} (HTTP 404).`);

@@ -100,7 +100,10 @@ export class HubService {
     }
     const smallest = models[0]?.parts[0]?.path as string;
     const architecture = await this.architectureOf(repo, commit, smallest, info);
-    const installed = await this.installedFrom(repo, models.map((m) => m.file));
+    const installed = await this.installedFrom(
+      repo,
+      models.map((m) => m.file),
+    );
     return {
       ...base,
       message: truncation,
@@ -127,7 +130,8 @@ export class HubService {
     if (!file.toLowerCase().endsWith('.gguf')) throw new MaiError('bad-request', `${file} is not a GGUF file; Mai downloads GGUF models only.`);
     const info = await this.call((signal) => this.deps.client.modelInfo(repo, revision, signal));
     const commit = info.sha;
-    if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new MaiError('network', `The Hub did not say which commit "${revision}" of ${repo} is, so Mai cannot pin the download.`);
+    if (!commit || !/^[0-9a-f]{40}$/.test(commit))
+      throw new MaiError('network', `The Hub did not say which commit "${revision}" of ${repo} is, so Mai cannot pin the download.`);
     const partPaths = partsOf(file);
     const parts = await this.call((signal) => this.describeParts(repo, commit, partPaths, signal));
     if (request.pinnedSha256 && parts.length === 1 && parts[0]?.sha256 !== request.pinnedSha256.toLowerCase()) {
@@ -141,7 +145,10 @@ export class HubService {
     // said now, and the Hub's headers must agree with its API about the commit and the SHA-256.
     const head = await this.call((signal) => this.deps.client.fileMeta(repo, commit, first.path, signal));
     if ((head.commit && head.commit !== commit) || (head.sha256 && head.sha256 !== first.sha256)) {
-      throw new MaiError('network', `The Hub gave two different answers about ${first.path} of ${repo} (commit or SHA-256); the download was not started. Try again.`);
+      throw new MaiError(
+        'network',
+        `The Hub gave two different answers about ${first.path} of ${repo} (commit or SHA-256); the download was not started. Try again.`,
+      );
     }
     const meta: z.infer<typeof hubMetaSchema> = {
       provenance: { repo, files: parts.map((p) => p.path), commit, sha256: parts.map((p) => p.sha256), endpoint: this.deps.client.endpoint },
@@ -153,7 +160,12 @@ export class HubService {
         fileName: path.basename(first.path),
         sizeBytes: parts.reduce((sum, p) => sum + p.size, 0),
         sha256: first.sha256,
-        moreParts: rest.map((p) => ({ url: this.deps.client.resolveUrl(repo, commit, p.path), fileName: path.basename(p.path), sha256: p.sha256, sizeBytes: p.size })),
+        moreParts: rest.map((p) => ({
+          url: this.deps.client.resolveUrl(repo, commit, p.path),
+          fileName: path.basename(p.path),
+          sha256: p.sha256,
+          sizeBytes: p.size,
+        })),
         meta,
       });
     } catch (error) {
@@ -226,10 +238,15 @@ export class HubService {
       if (!file?.sha256) {
         if (entries && !entry) throw new DownloadFailure('not-found', `${p} is not in ${repo} at commit ${commit.slice(0, 10)}.`);
         const meta = await this.deps.client.fileMeta(repo, commit, p, signal);
-        if (meta.commit && meta.commit !== commit) throw new DownloadFailure('http-error', `The Hub answered for commit ${meta.commit.slice(0, 10)} when asked for ${commit.slice(0, 10)}; try again.`);
+        if (meta.commit && meta.commit !== commit)
+          throw new DownloadFailure('http-error', `The Hub answered for commit ${meta.commit.slice(0, 10)} when asked for ${commit.slice(0, 10)}; try again.`);
         file = { path: p, size: meta.size ?? file?.size ?? 0, sha256: meta.sha256 };
       }
-      if (!file.sha256) throw new DownloadFailure('http-error', `The Hub states no SHA-256 for ${p} (it is not stored with Git LFS), so Mai cannot verify it and does not download it.`);
+      if (!file.sha256)
+        throw new DownloadFailure(
+          'http-error',
+          `The Hub states no SHA-256 for ${p} (it is not stored with Git LFS), so Mai cannot verify it and does not download it.`,
+        );
       result.push(file as RepoFile & { sha256: string });
     }
     return result;
@@ -284,7 +301,8 @@ export class HubService {
     try {
       return await step(signal);
     } catch (error) {
-      if (signal.aborted) throw new MaiError('network', `${hostOf(this.deps.client.endpoint)} did not answer within ${Math.round(limitMs / 1000)} s; try again later.`);
+      if (signal.aborted)
+        throw new MaiError('network', `${hostOf(this.deps.client.endpoint)} did not answer within ${Math.round(limitMs / 1000)} s; try again later.`);
       throw toMaiError(error);
     }
   }

@@ -70,7 +70,10 @@ export async function readProvenance(modelsDir: string, fileName: string, option
   }
   if (options.anyStamp) return provenance;
   const now = await stampsOf(modelsDir, provenance);
-  const same = stamps !== undefined && stamps.length === now.length && stamps.every((s, i) => s.sizeBytes === now[i]?.sizeBytes && Math.floor(s.mtimeMs) === now[i]?.mtimeMs);
+  const same =
+    stamps !== undefined &&
+    stamps.length === now.length &&
+    stamps.every((s, i) => s.sizeBytes === now[i]?.sizeBytes && Math.floor(s.mtimeMs) === now[i]?.mtimeMs);
   return same ? provenance : null;
 }
 
@@ -91,11 +94,17 @@ export async function verifyAgainstProvenance(modelPath: string, provenance: Mod
     try {
       actual = await sha256OfFile(local);
     } catch (error) {
-      return { ok: false, message: `${path.basename(file)} could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); download ${name} again.` };
+      return {
+        ok: false,
+        message: `${path.basename(file)} could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); download ${name} again.`,
+      };
     }
     const expected = provenance.sha256[index];
     if (actual !== expected) {
-      return { ok: false, message: `${path.basename(file)} has changed since it was downloaded: its SHA-256 starts ${actual.slice(0, 12)}… but the Hub stated ${String(expected).slice(0, 12)}… for ${provenance.repo} at commit ${provenance.commit.slice(0, 10)}. Delete it and download it again.` };
+      return {
+        ok: false,
+        message: `${path.basename(file)} has changed since it was downloaded: its SHA-256 starts ${actual.slice(0, 12)}… but the Hub stated ${String(expected).slice(0, 12)}… for ${provenance.repo} at commit ${provenance.commit.slice(0, 10)}. Delete it and download it again.`,
+      };
     }
   }
   const parts = provenance.files.length > 1 ? ` (all ${provenance.files.length} parts)` : '';

@@ -257,7 +257,13 @@ export async function quarantine(file: string, reason: string, now: Date = new D
       if (code === 'EEXIST') continue;
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
       // No hard links on this file system: check, then rename (a tiny race, single process here).
-      if (await fs.stat(candidate).then(() => true, () => false)) continue;
+      if (
+        await fs.stat(candidate).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
       await fs.rename(file, candidate);
     }
     await fs.writeFile(`${candidate}.reason.txt`, `${reason}\n`).catch(() => {});

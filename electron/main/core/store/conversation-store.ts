@@ -205,7 +205,11 @@ export class ConversationStore {
     // Serialised lazily: a save superseded while queued is never stringified.
     const written = writeFileAtomic(this.fileFor(snapshot.id), () => JSON.stringify(snapshot));
     this.track(written);
-    if (slot) written.then(() => slot.waiters.forEach((w) => w.resolve()), (error: unknown) => slot.waiters.forEach((w) => w.reject(error)));
+    if (slot)
+      written.then(
+        () => slot.waiters.forEach((w) => w.resolve()),
+        (error: unknown) => slot.waiters.forEach((w) => w.reject(error)),
+      );
     return written;
   }
 

@@ -83,7 +83,9 @@ export function describeAllowed(fieldSchema: unknown): string {
     case 'boolean':
       return 'true or false';
     case 'enum':
-      return `one of ${Object.values(def.entries ?? {}).map((v) => JSON.stringify(v)).join(', ')}`;
+      return `one of ${Object.values(def.entries ?? {})
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`;
     case 'literal':
       return (def.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
     default:
