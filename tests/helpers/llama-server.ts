@@ -1,7 +1,7 @@
 /**
  * A real llama.cpp `llama-server` (and `ggml-rpc-server`) on 127.0.0.1, built by
  * build/llama-server.mjs from the llama.cpp source node-llama-cpp ships. Ready is the server's own
- * "listening" log line followed by `/health` answering 200 (its model is loaded then).
+^ * "listening on http://…" log line followed by `/health` answering 200 (its model is loaded then).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -57,6 +57,7 @@ async function spawnUntil(
   };
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
+      clearInterval(poll);
       void running.kill();
       reject(new Error(`${command} was not ready within ${timeoutMs / 1000} s:\n${output.slice(-2000)}`));
     }, timeoutMs);
@@ -68,13 +69,17 @@ async function spawnUntil(
       void Promise.resolve(ready(output)).then((ok) => {
         checking = false;
         if (!ok) return;
+        clearInterval(poll);
         clearTimeout(timer);
         resolve();
       });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
+    // Also asked on a clock: a process may go quiet before it is ready (or never print at all).
+    const poll = setInterval(() => onData(Buffer.alloc(0)), 200);
     child.once('exit', (code, signal) => {
+      clearInterval(poll);
       clearTimeout(timer);
       reject(new Error(`${command} exited (${code ?? signal}) before it was ready:\n${output.slice(-2000)}`));
     });
@@ -111,7 +116,9 @@ export async function startLlamaServer(options: {
     '--no-webui',
   ];
   if (options.apiKey) args.push('--api-key', options.apiKey);
-  if (options.rpc) args.push('--rpc', options.rpc, '-ngl', '99');
+  // `-lv 4`: this llama.cpp prints where the layers went ("RPC0[host:port] model buffer size") only
+  // at log verbosity 4 (the default is 3).
+  if (options.rpc) args.push('--rpc', options.rpc, '-ngl', '99', '-lv', '4');
   args.push(...(options.extraArgs ?? []));
   // The log line says the socket is open; /health 200 says the model is loaded.
   return spawnUntil(
@@ -119,7 +126,7 @@ export async function startLlamaServer(options: {
     args,
     port,
     async (output) =>
-      /server is listening/.test(output) &&
+      /listening on http/.test(output) &&
       (await fetch(`http://127.0.0.1:${port}/health`).then(
         (r) => r.status === 200,
         () => false,
@@ -136,7 +143,21 @@ export async function startRpcServer(): Promise<RunningProcess> {
     llamaServerBinaries.rpcServer,
     ['-H', '127.0.0.1', '-p', String(port)],
     port,
-    (output) => /Starting RPC server|listening|endpoint/i.test(output),
+    // It prints its banner only to a terminal (stdout is block-buffered into a pipe), so readiness
+    // is its port accepting a connection.
+    () => acceptsConnections(port),
     60_000,
   );
+}
+
+/** Whether something on 127.0.0.1 accepts a TCP connection on `port` (the probe closes at once). */
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
