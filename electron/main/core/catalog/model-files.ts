@@ -37,6 +37,8 @@ export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
   /** The paths the ladder was last built from; null until the first list after start. */
   private ladderPaths: string | null = null;
   private ladderStale = false;
+  /** The ladder rebuild under way, if any. */
+  private rebuilding: Promise<void> | null = null;
 
   constructor(private readonly deps: ModelFilesDeps) {
     super();
@@ -79,13 +81,26 @@ export class ModelFiles extends Emitter<Pick<AppEvents, 'onModels'>> {
     await this.rebuildIfStale();
   }
 
+  /**
+   * Rebuilds when the files changed, and in any case waits for a rebuild already under way: the
+   * folder watcher may have seen a delete first and started it, and `models:remove` must not answer
+   * before the ladder has lost the file.
+   */
   private async rebuildIfStale(): Promise<void> {
-    if (!this.ladderStale || this.deps.replying() || this.deps.currentPath() === null) return;
-    this.ladderStale = false;
-    await this.deps.rebuildLadder().catch((error: Error) => {
-      this.ladderStale = true;
-      this.deps.log(`the ladder could not be rebuilt: ${error.message}`);
-    });
+    if (this.ladderStale && !this.deps.replying() && this.deps.currentPath() !== null) {
+      this.ladderStale = false;
+      const run: Promise<void> = this.deps
+        .rebuildLadder()
+        .catch((error: Error) => {
+          this.ladderStale = true;
+          this.deps.log(`the ladder could not be rebuilt: ${error.message}`);
+        })
+        .finally(() => {
+          if (this.rebuilding === run) this.rebuilding = null;
+        });
+      this.rebuilding = run;
+    }
+    await this.rebuilding;
   }
 
   /** Validates a GGUF file in the engine, then lists it (it stays where it is). */
