@@ -12,7 +12,17 @@ import { answerPreflight } from './preflight';
 import { ResourceTrack } from './resource-track';
 import { ScalerBase } from './scaler-base';
 import { prepareScalerOptions, type SampleStream, type ScalerOptions } from './scaler-options';
-import type { ModelDecision, ResourceTrends, ScalerState, ScalerStatus, ScalingPolicy, ThreadsDecision, TrendSnapshot, UpgradeCheck } from './scaler-types';
+import type {
+  DecisionMetrics,
+  ModelDecision,
+  ResourceTrends,
+  ScalerState,
+  ScalerStatus,
+  ScalingPolicy,
+  ThreadsDecision,
+  TrendSnapshot,
+  UpgradeCheck,
+} from './scaler-types';
 import { ThreadAdvisor } from './threads';
 import { TimeSeries } from './time-series';
 import { analyzeSeriesTrend } from './trends';
@@ -203,6 +213,15 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     return this.settings.settleSeconds * 1000;
   }
 
+  /**
+   * One rung down because replies went slow or failed, unless paused (a pinned model: only
+   * emergencies move it), already at the bottom, busy switching, or cooling down.
+   */
+  private stepDownAfterReplies(current: string, now: number, path: 'performance' | 'failure', reason: string, metrics: DecisionMetrics): void {
+    if (this.paused !== null || this.modelIndex === 0 || this.busy() || now < this.cooldownUntil) return;
+    this.decide({ action: 'degrade', from: current, to: this.ladder[this.modelIndex - 1]!.id, urgency: 'normal', path, reason, metrics });
+  }
+
   protected afterReply(feedback: ReplyFeedback): void {
     const current = this.currentModel().id;
     const modelId = feedback.modelId ?? current;
@@ -233,31 +252,17 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
           return;
         }
       }
-      // Paused (a pinned model): slowness never moves the model; only emergencies do.
-      if (this.paused === null && this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
-        this.decide({
-          action: 'degrade',
-          from: current,
-          to: this.ladder[this.modelIndex - 1]!.id,
-          urgency: 'normal',
-          path: 'performance',
-          reason: sentence,
-          metrics: { tokensPerSecond: verdict.tokensPerSecond, baselineTokensPerSecond: verdict.baselineTokensPerSecond, consecutiveSlow: verdict.consecutive },
-        });
-      }
+      this.stepDownAfterReplies(current, now, 'performance', sentence, {
+        tokensPerSecond: verdict.tokensPerSecond,
+        baselineTokensPerSecond: verdict.baselineTokensPerSecond,
+        consecutiveSlow: verdict.consecutive,
+      });
       return;
     }
-    if (this.paused === null && this.modelIndex > 0 && !this.busy() && now >= this.cooldownUntil) {
-      this.decide({
-        action: 'degrade',
-        from: current,
-        to: this.ladder[this.modelIndex - 1]!.id,
-        urgency: 'normal',
-        path: 'failure',
-        reason: `${verdict.failures} of the last ${verdict.replies} replies on ${current} failed`,
-        metrics: { failures: verdict.failures, replies: verdict.replies },
-      });
-    }
+    this.stepDownAfterReplies(current, now, 'failure', `${verdict.failures} of the last ${verdict.replies} replies on ${current} failed`, {
+      failures: verdict.failures,
+      replies: verdict.replies,
+    });
   }
 
   protected override onSwitchStarted(decision: ModelDecision): void {
