@@ -182,4 +182,9 @@ export class ManagerStateMachine {
   get closing(): boolean {
     return this.current === 'closing' || this.current === 'closed';
   }
+
+  /** Throws (`engine-unavailable`) when shutdown began: work stops at its next step. */
+  assertOpen(): void {
+    if (this.closing) throw new MaiError('engine-unavailable', 'Mai is shutting down.');
+  }
 }

@@ -13,34 +13,26 @@ import type { LoadedModel, LogLevel } from '../../../shared/domain';
 import { Emitter } from '../../../shared/emitter';
 import { MaiError } from '../../../shared/errors';
 import { RealClock, type Clock } from '../resource/clock';
-import { ModelSwitcher } from '../resource/actuation/model-switcher';
-import { ResourceMonitor } from '../resource/monitoring/resource-monitor';
+import { ManagerMonitor } from './manager-monitor';
+import type { ModelSwitcher } from '../resource/actuation/model-switcher';
 import type { ResourceSource } from '../resource/monitoring/resource-source';
 import { HardwareTierDetector } from '../resource/policy/hardware-tiers';
-import { ProactiveScaler } from '../resource/policy/proactive-scaler';
-import type { ScalerDecision, ScalerState } from '../resource/policy/scaler-types';
+import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
+import type { ScalerState } from '../resource/policy/scaler-types';
 import { BudgetedSource, type SourceOverlay } from './budget-source';
-import { describeChange } from './capability';
-import { buildLadder, pickInitial, refusalReporter, scalerProfiles } from './ladder';
-import { createManagerContext, rungById, type ManagerContext, type ModelManagerEvents } from './manager-context';
-import { sampleIntervalMs, scalerSettingsFor, type ConfigureRequest, type LadderInput, type ManagerSettings } from './manager-settings';
+import { ConfigureQueue } from './configure-queue';
+import { DecisionHandler } from './decision-handler';
+import { buildLadder, pickInitial, refusalReporter } from './ladder';
+import { createManagerContext, type ManagerContext, type ModelManagerEvents } from './manager-context';
+import { sampleIntervalMs, type ConfigureRequest, type LadderInput, type ManagerSettings } from './manager-settings';
 import type { ManagerPhase } from './manager-state';
 import type { GenerateRequest, GenerateResult, ModelRuntime } from './model-runtime';
 import { ReplyRunner } from './reply-runner';
 import type { Rung } from './rung';
 import { RungLoader } from './rung-loader';
+import { wireScaler, type ScalerWiring } from './scaler-wiring';
 
-export type { ModelManagerEvents } from './manager-context';
 export type { ConfigureRequest, LadderInput, ManagerSettings } from './manager-settings';
-export { sampleIntervalMs } from './manager-settings';
-
-/** A configure waiting for what runs: the latest request, and the promise every caller of it holds. */
-interface QueuedConfigure {
-  request: ConfigureRequest;
-  applied: Promise<LoadedModel | null>;
-  resolve: (model: LoadedModel | null) => void;
-  reject: (error: unknown) => void;
-}
 
 export interface ModelManagerOptions {
   runtime: ModelRuntime;
@@ -51,6 +43,10 @@ export interface ModelManagerOptions {
   log: (level: LogLevel, message: string) => void;
 }
 
+function noScaler(): never {
+  throw new MaiError('no-model', 'No model is loaded yet.');
+}
+
 /** One per engine process: configure it with the models, then ask it for replies; `shutdown` leaves nothing running. */
 export class ModelManager extends Emitter<ModelManagerEvents> {
   private readonly tierDetector = new HardwareTierDetector();
@@ -58,15 +54,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   private readonly source: BudgetedSource;
   private readonly loader: RungLoader;
   private readonly replies: ReplyRunner;
-  /** The manager's own: scalers come and go with `configure`, the monitor stays until shutdown. */
-  private monitor: ResourceMonitor;
-  private scaler: ProactiveScaler | null = null;
-  private switcher: ModelSwitcher | null = null;
-  private unsubscribe: Array<() => void> = [];
+  private readonly monitors: ManagerMonitor;
+  /** The scaler and switcher of the configure in force. */
+  private wiring: ScalerWiring | null = null;
   private settings: ManagerSettings = {};
   private lastRequest: ConfigureRequest | null = null;
-  /** The model the user had before a chain of switches (a chain of fallbacks is one change for them). */
-  private switchFrom: string | null = null;
   private userPaused = false;
   /** Warm-ups and disk writes still running; shutdown waits for them. */
   private readonly background = new Set<Promise<unknown>>();
@@ -75,46 +67,52 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     level === 'log' ? this.options.log('warn', message) : this.emit('notice', { level: 'warn', message }),
   );
   private closing: Promise<void> | null = null;
-  /** The configure running now: shutdown and a reply wait for it. */
-  private configuring: Promise<LoadedModel | null> | null = null;
-  /** The latest configure that arrived while something ran, with the promise all its callers hold. */
-  private queued: QueuedConfigure | null = null;
+  private readonly configures: ConfigureQueue;
+  private readonly decisions: DecisionHandler;
 
   constructor(private readonly options: ModelManagerOptions) {
     super();
     const clock = options.clock ?? new RealClock({ unref: true });
     this.source = new BudgetedSource(options.source);
-    this.monitor = this.createMonitor(clock, 1000);
+    this.monitors = new ManagerMonitor(this.source, clock, options.log);
     this.context = createManagerContext({
       runtime: options.runtime,
       clock,
       dataDir: options.dataDir,
       log: options.log,
-      monitor: () => this.monitor,
+      monitor: () => this.monitors.current,
       emit: (event, payload) => this.emit(event, payload),
       background: this.background,
       // What ran has ended: a settings change that waited for it is applied now.
       onPhase: (phase) => {
-        if (this.queued && (phase === 'idle' || phase === 'empty' || phase === 'unconfigured')) queueMicrotask(() => this.applyQueued());
+        if (this.configures?.waiting && (phase === 'idle' || phase === 'empty' || phase === 'unconfigured'))
+          queueMicrotask(() => this.configures.applyQueued());
       },
     });
     this.loader = new RungLoader(this.context);
     this.replies = new ReplyRunner(this.context, {
-      scaler: () => this.requireScaler(),
+      scaler: () => this.scaler ?? noScaler(),
       switcher: () => this.switcher!,
       loader: this.loader,
       paused: () => this.paused,
       whenModelReady: () => this.whenModelReady(),
     });
-  }
-
-  private createMonitor(clock: Clock, intervalMs: number): ResourceMonitor {
-    return new ResourceMonitor({
-      source: this.source,
-      clock,
-      intervalMs,
-      onError: (error) => this.options.log('warn', `resource sample failed: ${String(error)}`),
-    });
+    this.configures = new ConfigureQueue(
+      this.context.machine,
+      (request) => this.build(request),
+      (request) => {
+        this.settings = request.settings;
+        this.source.setBudget(request.settings.memoryBudgetBytes ?? null);
+        this.applyPause();
+      },
+    );
+    this.decisions = new DecisionHandler(
+      this.context,
+      this.loader,
+      () => this.scaler,
+      () => this.thresholds().critical,
+      () => this.settings.scaler?.stabilizationSeconds ?? 300,
+    );
   }
 
   /** What the manager is doing now. */
@@ -145,43 +143,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
    * memory budget take effect at once, as they did before the manager had states. Refused only
    * during shutdown.
    */
-  async configure(request: ConfigureRequest): Promise<LoadedModel | null> {
-    const { machine } = this.context;
-    if (!this.queued && machine.can('configure')) return this.configureNow(request);
-    if (!this.queued) machine.apply('configure-queued');
-    this.settings = request.settings;
-    this.source.setBudget(request.settings.memoryBudgetBytes ?? null);
-    this.applyPause();
-    if (this.queued) {
-      this.queued.request = request;
-      return this.queued.applied;
-    }
-    let settle!: Pick<QueuedConfigure, 'resolve' | 'reject'>;
-    const applied = new Promise<LoadedModel | null>((resolve, reject) => (settle = { resolve, reject }));
-    this.queued = { request, applied, ...settle };
-    return applied;
-  }
-
-  /** Applies the configure that waited, once the manager is idle (or empty) again. */
-  private applyQueued(): void {
-    const queued = this.queued;
-    if (!queued || this.context.machine.closing || !this.context.machine.can('configure')) return;
-    this.queued = null;
-    this.configureNow(queued.request).then(queued.resolve, queued.reject);
-  }
-
-  private configureNow(request: ConfigureRequest): Promise<LoadedModel | null> {
-    this.context.machine.apply('configure');
-    const run = this.build(request).finally(() => {
-      if (this.configuring === run) this.configuring = null;
-    });
-    this.configuring = run;
-    return run;
-  }
-
-  /** Throws when shutdown began during an await: a configure stops at its next step. */
-  private stopIfClosing(): void {
-    if (this.context.machine.closing) throw new MaiError('engine-unavailable', 'Mai is shutting down.');
+  configure(request: ConfigureRequest): Promise<LoadedModel | null> {
+    return this.configures.submit(request);
   }
 
   private async build(request: ConfigureRequest): Promise<LoadedModel | null> {
@@ -190,45 +153,36 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       this.stopScaler();
       this.settings = request.settings;
       this.source.setBudget(request.settings.memoryBudgetBytes ?? null);
-      const intervalMs = sampleIntervalMs(request.settings);
-      if (intervalMs !== this.monitor.intervalMs) {
-        this.monitor.stop();
-        this.monitor = this.createMonitor(this.context.clock, intervalMs);
-      }
-      const hardware = await this.monitor.start();
-      this.stopIfClosing();
+      const monitor = this.monitors.useInterval(sampleIntervalMs(request.settings));
+      const hardware = await monitor.start();
+      machine.assertOpen();
       this.context.rungs = await buildLadder(request, runtime, this.context.footprints, this.reportRefused);
-      this.stopIfClosing();
+      machine.assertOpen();
       // Load before the scaler exists: a first model that fails to load falls back down the ladder.
-      const first = pickInitial(this.context.rungs, request.preferredPath, this.monitor.latest());
+      const first = pickInitial(this.context.rungs, request.preferredPath, monitor.latest());
       this.context.reason = request.preferredPath === first.model.path ? 'your choice' : 'the largest model that fits this machine now';
       const initial = await this.loader.loadFirstThatWorks(first);
-      this.stopIfClosing();
+      machine.assertOpen();
       this.lastRequest = request;
       // The tier is detected once: the settings for it and the scaler both use this answer.
       const tier = this.tierDetector.detect(hardware);
-      const scaler = new ProactiveScaler({
-        clock: this.context.clock,
-        ladder: scalerProfiles(this.context.rungs, this.context.stats),
-        initialModelId: initial.id,
+      this.wiring = wireScaler({
+        context: this.context,
+        monitor,
+        loader: this.loader,
         hardware,
-        settings: scalerSettingsFor(request.settings, tier),
         tier,
-        monitor: this.monitor,
-        log: (line) => this.options.log('info', line),
+        settings: request.settings,
+        initial,
+        interruptReply: () => this.replies.interrupt(),
+        onDecision: (decision) => {
+          this.emit('decision', decision);
+          this.decisions.handle(decision);
+        },
       });
-      this.scaler = scaler;
-      this.switcher = new ModelSwitcher({ policy: scaler, loader: this.loader, interruptReply: () => this.replies.interrupt() });
       this.applyPause();
-      this.unsubscribe.push(
-        scaler.on('decision', (decision) => this.onDecision(decision)),
-        this.monitor.onSample((sample) => {
-          const state = this.scaler?.getState();
-          if (state) this.emit('sample', { sample, state, performance: this.context.stats.snapshot() });
-        }),
-      );
-      await scaler.startContinuousMonitoring();
-      this.stopIfClosing();
+      await this.wiring.scaler.startContinuousMonitoring();
+      machine.assertOpen();
       machine.apply('configured');
       this.loader.prepareNeighbours(initial);
       return runtime.model;
@@ -269,12 +223,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     this.applyPause();
   }
 
+  /** Tells the scaler why it is paused (by the user, or pinned by the settings), or that it is not. */
   private applyPause(): void {
-    const reason = this.userPaused ? 'paused by the user' : this.settings.autoScaling === false ? 'automatic scaling is off (model pinned)' : null;
-    this.scaler?.setPaused(reason);
+    this.scaler?.setPaused(this.userPaused ? 'paused by the user' : this.paused ? 'automatic scaling is off (model pinned)' : null);
   }
 
-  /** Paused by the user or pinned by the settings. */
   private get paused(): boolean {
     return this.userPaused || this.settings.autoScaling === false;
   }
@@ -287,7 +240,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     // A switch or a settings change in progress (or waiting) ends first: the reply runs on what it leaves.
     for (;;) {
       await this.switcher?.whenIdle();
-      const configuring = this.configuring ?? this.queued?.applied;
+      const configuring = this.configures.pending;
       if (!configuring) break;
       await configuring.catch(() => {});
     }
@@ -297,56 +250,17 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     await this.configure({ ...this.lastRequest, preferredPath: this.scaler?.getCurrentModelId() ?? null });
   }
 
-  private requireScaler(): ProactiveScaler {
-    if (!this.scaler) throw new MaiError('no-model', 'No model is loaded yet.');
-    return this.scaler;
-  }
-
-  private onDecision(decision: ScalerDecision): void {
-    this.emit('decision', decision);
-    switch (decision.action) {
-      case 'degrade':
-      case 'upgrade':
-        this.context.reason = decision.reason;
-        if (decision.action === 'degrade') this.loader.loadAhead(decision, this.thresholds().critical);
-        break;
-      case 'threads':
-        this.context.runtime.setThreads(decision.to);
-        break;
-      case 'switch':
-        this.switchFrom ??= decision.from;
-        break;
-      case 'loaded': {
-        if (!decision.ok) {
-          this.emit('notice', {
-            level: 'warn',
-            message: `${rungById(this.context, decision.modelId)?.model.name ?? decision.modelId} failed to load: ${decision.reason}`,
-          });
-          break;
-        }
-        const from = rungById(this.context, this.switchFrom);
-        const to = rungById(this.context, decision.modelId);
-        this.switchFrom = null;
-        if (from && to && from !== to)
-          this.emit('capability', describeChange(from, to, this.context.reason, this.scaler!, this.settings.scaler?.stabilizationSeconds ?? 300));
-        break;
-      }
-      case 'cancel':
-        this.loader.dropAhead();
-        break;
-      default:
-        decision satisfies never;
-    }
-  }
-
   private stopScaler(): void {
-    for (const off of this.unsubscribe.splice(0)) off();
-    // The decisions still waiting are dropped with the switcher, so is a model loaded ahead for one.
-    if (this.switcher) this.context.track(this.context.runtime.discardPrepared());
-    this.switcher?.dispose();
-    this.scaler?.stop();
-    this.scaler = null;
-    this.switcher = null;
+    this.wiring?.stop();
+    this.wiring = null;
+  }
+
+  private get scaler(): ProactiveScaler | null {
+    return this.wiring?.scaler ?? null;
+  }
+
+  private get switcher(): ModelSwitcher | null {
+    return this.wiring?.switcher ?? null;
   }
 
   /**
@@ -362,18 +276,16 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     this.closing ??= (async () => {
       const { machine, runtime } = this.context;
       machine.apply('close');
-      const queued = this.queued;
-      this.queued = null;
-      queued?.reject(new MaiError('engine-unavailable', 'Mai shut the model down before the new settings were applied.'));
+      this.configures.drop(new MaiError('engine-unavailable', 'Mai shut the model down before the new settings were applied.'));
       this.loader.cancelNeighbours();
       // No new switch from here on; the one loading (if any) is awaited below.
       this.switcher?.dispose();
       this.replies.stop();
       await runtime.whenIdle();
       await this.switcher?.whenIdle();
-      await this.configuring?.catch(() => {});
+      await this.configures.current?.catch(() => {});
       this.stopScaler();
-      this.monitor.stop();
+      this.monitors.current.stop();
       while (this.background.size > 0) await Promise.all([...this.background]);
       await runtime.discardPrepared();
       await runtime.unload();
