@@ -17,6 +17,7 @@ import {
 import type { Result } from './errors';
 import { catalogItemSchema, downloadInfoSchema } from './catalog';
 import { hubRepoIdSchema, hubRepoSchema, hubSearchResultSchema, hubTokenStatusSchema } from './hub';
+import { remoteEngineSchema, remotePolicySchema, remoteProbeResultSchema, remoteSettingsViewSchema, remoteStatusSchema } from './remote';
 import { appSettingsSchema } from './settings';
 import { capabilityChangeSchema, decisionSchema, ladderRungSchema, resourceSnapshotSchema, tierSchema } from './resource';
 import type { Contract, EventName, Handlers, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
@@ -122,6 +123,29 @@ export const appContract = {
     /** Pauses or resumes automatic scaling (emergencies still act). */
     'scaler:pause': { params: z.object({ paused: z.boolean() }), result: z.object({ paused: z.boolean() }) },
     'models:select': { params: z.object({ path: z.string().min(1).max(4096) }), result: loadedModelSchema },
+    /** The remote engines, the policy and the servers' health (never a key). */
+    'remote:list': { params: z.object({}), result: remoteSettingsViewSchema },
+    /**
+     * "Test connection": reads the server's `/health`, `/v1/models` and `/props` from the engine
+     * process. Without `apiKey`, the key saved for that server (if any) is used.
+     */
+    'remote:test': { params: remoteEngineSchema, result: remoteProbeResultSchema },
+    /**
+     * Adds or updates a server and the models chosen as rungs. `apiKey`: a string saves it
+     * (encrypted where the OS can), null forgets it, absent keeps the saved one.
+     */
+    'remote:save': {
+      params: z.object({
+        baseUrl: z.string().url().max(2000),
+        models: z.array(z.string().min(1).max(1000)).max(100),
+        apiKey: z.string().min(1).max(4096).nullable().optional(),
+      }),
+      result: remoteSettingsViewSchema,
+    },
+    /** Removes a server, its rungs and its saved key. */
+    'remote:remove': { params: z.object({ baseUrl: z.string().max(2000) }), result: remoteSettingsViewSchema },
+    /** Chooses where remote rungs go on the ladder (see remotePolicySchema). */
+    'remote:set-policy': { params: z.object({ policy: remotePolicySchema }), result: remoteSettingsViewSchema },
   },
   events: {
     onChatToken: z.object({ conversationId: z.string(), messageId: z.string(), text: z.string() }),
@@ -143,6 +167,8 @@ export const appContract = {
     onOpenPanel: z.object({ panel: z.literal('resources') }),
     onScalerDecision: decisionSchema,
     onCapabilityChanged: capabilityChangeSchema.extend({ at: z.number() }),
+    /** The remote servers' health or figures changed. */
+    onRemoteStatus: z.array(remoteStatusSchema),
   },
 } satisfies Contract;
 

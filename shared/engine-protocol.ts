@@ -13,6 +13,7 @@ import {
   resourceSnapshotSchema,
   tierSchema,
 } from './resource';
+import { remoteConfigSchema, remoteEngineSchema, remoteProbeResultSchema, remoteStatusSchema } from './remote';
 import type { Contract } from './rpc';
 
 const requestId = z.string().min(1).max(100);
@@ -42,6 +43,8 @@ export const configureParamsSchema = z.object({
   settings: managerSettingsSchema,
   /** Folder for per-machine measurements (memory corrections); null keeps nothing. */
   dataDir: z.string().max(4096).nullable(),
+  /** Remote servers (with their keys) whose chosen models become rungs, and where they go; default: none, local only. */
+  remote: remoteConfigSchema.prefault({}),
 });
 
 /** `chat:generate`: a reply to the last user turn of `history`. */
@@ -85,6 +88,8 @@ export const engineContract = {
       params: configureParamsSchema,
       result: z.object({ model: loadedModelSchema.nullable(), ladder: z.array(ladderRungSchema), tier: tierSchema }),
     },
+    /** "Test connection" for a remote server: `/health`, `/v1/models` and `/props`, read from this process. */
+    'remote:probe': { params: remoteEngineSchema, result: remoteProbeResultSchema },
     /** The user picked a model: load it now and rebuild the ladder around it. */
     'manager:select': { params: z.object({ path: z.string().min(1).max(4096), models: ladderInput }), result: loadedModelSchema },
     /** Pauses or resumes automatic scaling (emergencies still act). */
@@ -160,6 +165,8 @@ export const engineContract = {
     /** The model in memory changed (a switch, a user choice, a fallback). */
     'model:changed': z.object({ model: loadedModelSchema, previous: z.string().nullable(), reason: z.string() }),
     'model:capability': capabilityChangeSchema,
+    /** The remote servers' health or figures changed (at most once per health check or reply). */
+    'remote:status': z.array(remoteStatusSchema),
     'engine:notice': z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string().max(10_000) }),
     /** A log line forwarded to main's log. */
     'engine:log': z.object({ level: logLevelSchema, message: z.string().max(20_000) }),

@@ -75,3 +75,86 @@ export const remoteFiguresSchema = z.object({
   lastError: z.string().nullable(),
 });
 export type RemoteFigures = z.infer<typeof remoteFiguresSchema>;
+
+/**
+ * Where remote rungs go on the ladder. `local-only` (the default) sends nothing anywhere;
+ * `local-first` moves up to a healthy remote rung instead of down to a much smaller local model
+ * when local memory is short; `remote-first` starts on the remote rung and keeps the local ones
+ * as the fallback.
+ */
+export const remotePolicySchema = z.enum(['local-only', 'local-first', 'remote-first']);
+export type RemotePolicy = z.infer<typeof remotePolicySchema>;
+
+/** A model on a server that the user chose as a rung (its id as `/v1/models` lists it). */
+const remoteModelId = z.string().min(1).max(1000);
+
+/** A remote engine as settings.json keeps it: the address and the models chosen as rungs; the API key is kept apart (encrypted). */
+export const remoteEngineSettingSchema = z.object({
+  baseUrl: z.string().url().max(2000),
+  models: z.array(remoteModelId).max(100).default([]),
+});
+export type RemoteEngineSetting = z.infer<typeof remoteEngineSettingSchema>;
+
+/** What main tells the engine (`remote:configure`): the servers with their keys, and the policy. */
+export const remoteConfigSchema = z.object({
+  policy: remotePolicySchema.default('local-only'),
+  engines: z
+    .array(remoteEngineSchema.extend({ models: z.array(remoteModelId).max(100) }))
+    .max(16)
+    .default([]),
+});
+export type RemoteConfig = z.infer<typeof remoteConfigSchema>;
+
+/** A "Test connection" answer: what the server said, and a warning when the address is plain http beyond this machine. */
+export const remoteProbeResultSchema = z.object({
+  /** `host:port`, as Mai names the server to the user. */
+  host: z.string(),
+  /** Model ids the server lists. */
+  models: z.array(remoteModelId).max(10_000),
+  /** Context size per slot, tokens, when the server says (llama-server's `/props`). */
+  contextSize: z.number().int().positive().nullable(),
+  /** Parallel slots, when the server says. */
+  slots: z.number().int().nonnegative().nullable(),
+  /** Round trip of the `/v1/models` request, ms. */
+  rttMs: z.number().nonnegative(),
+  /** Set for `http://` to a host that is not loopback: the conversation would cross the network unencrypted. */
+  warning: z.string().nullable(),
+});
+export type RemoteProbeResult = z.infer<typeof remoteProbeResultSchema>;
+
+/** One remote server's state for the panel and Settings: health and the figures of each of its rungs. */
+export const remoteStatusSchema = z.object({
+  host: z.string(),
+  baseUrl: z.string(),
+  /** `healthy` answered the last check; `unreachable` failed it (the rungs are skipped until it passes again for the stabilization period). */
+  health: z.enum(['unknown', 'healthy', 'unreachable']),
+  /** When the health was last checked, ms since 1970; null before the first check. */
+  checkedAt: z.number().nullable(),
+  /** The last failure's sentence, if any. */
+  lastError: z.string().nullable(),
+  /** Figures per model id. */
+  models: z.record(remoteModelId, remoteFiguresSchema),
+});
+export type RemoteStatus = z.infer<typeof remoteStatusSchema>;
+
+/** A saved remote engine as Settings shows it (never the key). */
+export const remoteEngineViewSchema = z.object({
+  baseUrl: z.string(),
+  host: z.string(),
+  models: z.array(remoteModelId),
+  /** An API key is saved for this server. */
+  hasApiKey: z.boolean(),
+  /** For a saved key: true when the OS encrypted it before it reached the disk (as for the Hub token); null without a key. */
+  keyEncrypted: z.boolean().nullable(),
+  /** Set for plain `http://` beyond this machine (see remoteProbeResultSchema). */
+  warning: z.string().nullable(),
+});
+export type RemoteEngineView = z.infer<typeof remoteEngineViewSchema>;
+
+/** Settings' remote section: the policy, the servers, and their health. */
+export const remoteSettingsViewSchema = z.object({
+  policy: remotePolicySchema,
+  engines: z.array(remoteEngineViewSchema),
+  statuses: z.array(remoteStatusSchema),
+});
+export type RemoteSettingsView = z.infer<typeof remoteSettingsViewSchema>;

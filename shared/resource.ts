@@ -4,6 +4,7 @@
  * notices. Derived numbers are nullable because JSON turns Infinity and NaN into null.
  */
 import { z } from 'zod';
+import { remoteFiguresSchema } from './remote';
 import { scalerSettingsSchema } from './scaler-settings';
 
 const num = z.number().nullable();
@@ -203,6 +204,10 @@ export const ladderRungSchema = z.object({
   estimatedMemBytes: z.number(),
   correction: z.number(),
   measurements: z.number(),
+  /** `host:port` of the server for a rung on a remote engine (the conversation leaves the machine); absent for a local rung. */
+  host: z.string().optional(),
+  /** A remote rung's measured figures (time to first token, tokens/s, failures, round trip). */
+  remote: remoteFiguresSchema.optional(),
 });
 export type LadderRungData = z.infer<typeof ladderRungSchema>;
 

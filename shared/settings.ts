@@ -4,6 +4,7 @@
  * with a sentence built from this schema, and resets a bad field in a damaged file to its default.
  */
 import { z } from 'zod';
+import { remoteEngineSettingSchema, remotePolicySchema } from './remote';
 import type { ManagerSettingsData } from './resource';
 
 export const tierIds = ['minimal', 'small', 'medium', 'large', 'workstation'] as const;
@@ -54,6 +55,10 @@ export const appSettingsSchema = z.object({
   firstModelCardDismissed: z.boolean().default(false),
   /** Models that crashed the engine while loading: never loaded automatically again. */
   crashedModelPaths: z.array(z.string().max(4096)).max(1000).default([]),
+  /** Where remote rungs go on the ladder. Default `local-only`: nothing leaves the machine. */
+  remotePolicy: remotePolicySchema.default('local-only'),
+  /** Remote engines and the models chosen as rungs (their API keys are kept apart, encrypted). Default none. */
+  remoteEngines: z.array(remoteEngineSettingSchema).max(16).default([]),
 });
 export type AppSettings = z.infer<typeof appSettingsSchema>;
 

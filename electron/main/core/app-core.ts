@@ -28,6 +28,7 @@ import { ModelLibrary } from './model-library';
 import { createHubStack, FileSecretStore, hubEndpointFrom, HubService, type HubStack } from './hub';
 import { EngineService } from './engine-service';
 import { SettingsService } from './settings-service';
+import { RemoteService } from './remote/remote-service';
 import type { UserChoiceSources } from './status/events';
 
 export type { AppCoreOptions, AppEventSink } from './app-core-options';
@@ -42,6 +43,7 @@ export class AppCore {
   readonly downloads: DownloadManager | null;
   readonly files: ModelFiles;
   readonly hub: HubService;
+  readonly remote = new RemoteService();
   readonly hubStack: HubStack;
   readonly settingsService: SettingsService;
   readonly engineService: EngineService;
@@ -156,6 +158,7 @@ export class AppCore {
       this.catalog.handlers,
       this.downloadsService.handlers,
       this.hub.handlers,
+      this.remote.handlers,
     ]);
   }
 

@@ -196,6 +196,18 @@ export const FIELD_WORDS: Record<SettingKey, Words> = {
     kind: 'readonly',
     group: 'Remembered by Mai',
   },
+  remotePolicy: {
+    label: 'Remote engines policy',
+    help: 'Where models on other machines go on the ladder; "local only" sends nothing anywhere.',
+    kind: 'readonly',
+    group: 'Remembered by Mai',
+  },
+  remoteEngines: {
+    label: 'Remote engines',
+    help: 'Servers on other machines and the models chosen from them.',
+    kind: 'readonly',
+    group: 'Remembered by Mai',
+  },
 };
 
 const roundShown = (value: number) => Number(value.toPrecision(10));
