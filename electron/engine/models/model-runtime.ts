@@ -24,6 +24,10 @@ export interface RuntimeLoadRequest {
   path: string;
   /** Context size in tokens; undefined lets the runtime choose. */
   contextSize?: number;
+  /** KV-cache element type (keys and values); undefined: F16. */
+  kvCacheType?: 'f16' | 'q8_0';
+  /** Layers offloaded to the GPU; undefined: automatic. */
+  gpuLayers?: number;
 }
 
 /** What a model will take before it is loaded, from the runtime's own reading of it. */
