@@ -19,6 +19,7 @@ import { catalogItemSchema, downloadInfoSchema } from './catalog';
 import { hubRepoIdSchema, hubRepoSchema, hubSearchResultSchema, hubTokenStatusSchema } from './hub';
 import { appSettingsSchema } from './settings';
 import { capabilityChangeSchema, decisionSchema, ladderRungSchema, resourceSnapshotSchema, tierSchema } from './resource';
+import { traceStatusSchema } from './trace-recording';
 import type { Contract, EventName, Handlers, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
 
 export const appStateSchema = z.object({
@@ -122,6 +123,13 @@ export const appContract = {
     /** Pauses or resumes automatic scaling (emergencies still act). */
     'scaler:pause': { params: z.object({ paused: z.boolean() }), result: z.object({ paused: z.boolean() }) },
     'models:select': { params: z.object({ path: z.string().min(1).max(4096) }), result: loadedModelSchema },
+    /** Starts recording a scaler trace (Settings → Record a trace) into a new file in the data folder's `traces/`. */
+    'trace:start': { params: z.object({}), result: traceStatusSchema },
+    /** Stops the recording and writes the file. */
+    'trace:stop': { params: z.object({}), result: traceStatusSchema },
+    'trace:status': { params: z.object({}), result: traceStatusSchema },
+    /** Shows the last trace file in the system's file manager; refused where there is none (the browser). */
+    'trace:reveal': { params: z.object({}), result: z.object({ path: z.string() }) },
   },
   events: {
     onChatToken: z.object({ conversationId: z.string(), messageId: z.string(), text: z.string() }),
@@ -143,6 +151,8 @@ export const appContract = {
     onOpenPanel: z.object({ panel: z.literal('resources') }),
     onScalerDecision: decisionSchema,
     onCapabilityChanged: capabilityChangeSchema.extend({ at: z.number() }),
+    /** A trace recording started, stopped (by the user, at its size limit, …) or failed. */
+    onTraceStatus: traceStatusSchema,
   },
 } satisfies Contract;
 

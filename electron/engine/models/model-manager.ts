@@ -19,6 +19,8 @@ import type { ResourceSource } from '../resource/monitoring/resource-source';
 import { HardwareTierDetector } from '../resource/policy/hardware-tiers';
 import { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import type { ScalerDecision, ScalerState } from '../resource/policy/scaler-types';
+import type { ScalerSettingsInput } from '../resource/policy/settings';
+import type { ModelProfile, StaticHardwareInfo } from '../resource/types';
 import { BudgetedSource, type SourceOverlay } from './budget-source';
 import { describeChange } from './capability';
 import { buildLadder, pickInitial, refusalReporter, scalerProfiles } from './ladder';
@@ -40,6 +42,16 @@ interface QueuedConfigure {
   applied: Promise<LoadedModel | null>;
   resolve: (model: LoadedModel | null) => void;
   reject: (error: unknown) => void;
+}
+
+/** What the scaler in force was built from: a recorded trace replays exactly this (docs/trace-format.md). */
+export interface ScalerSetup {
+  /** Clock time just before the scaler was built, ms: a trace's t = 0. */
+  startedAt: number;
+  ladder: readonly ModelProfile[];
+  initialModelId: string;
+  hardware: StaticHardwareInfo;
+  settings: ScalerSettingsInput;
 }
 
 export interface ModelManagerOptions {
@@ -64,6 +76,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   private switcher: ModelSwitcher | null = null;
   private unsubscribe: Array<() => void> = [];
   private settings: ManagerSettings = {};
+  /** What the scaler in force was built from; a new object for every scaler. */
+  private setup: ScalerSetup | null = null;
   private lastRequest: ConfigureRequest | null = null;
   /** The model the user had before a chain of switches (a chain of fallbacks is one change for them). */
   private switchFrom: string | null = null;
@@ -131,6 +145,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   thresholds(): { degrade: number; critical: number; upgrade: number } {
     const memory = this.scaler?.getThresholds().memory;
     return memory ? { degrade: memory.degrade, critical: memory.critical, upgrade: memory.upgrade } : { degrade: 0.8, critical: 0.9, upgrade: 0.6 };
+  }
+
+  /** What the scaler in force was built from (null before the first configure); a new object per scaler. */
+  get scalerSetup(): ScalerSetup | null {
+    return this.setup;
   }
 
   get state(): ScalerState | null {
@@ -207,12 +226,20 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       this.lastRequest = request;
       // The tier is detected once: the settings for it and the scaler both use this answer.
       const tier = this.tierDetector.detect(hardware);
-      const scaler = new ProactiveScaler({
-        clock: this.context.clock,
+      const setup: ScalerSetup = {
+        startedAt: this.context.clock.now(),
         ladder: scalerProfiles(this.context.rungs, this.context.stats),
         initialModelId: initial.id,
         hardware,
         settings: scalerSettingsFor(request.settings, tier),
+      };
+      this.setup = setup;
+      const scaler = new ProactiveScaler({
+        clock: this.context.clock,
+        ladder: setup.ladder,
+        initialModelId: initial.id,
+        hardware,
+        settings: setup.settings,
         tier,
         monitor: this.monitor,
         log: (line) => this.options.log('info', line),

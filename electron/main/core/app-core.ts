@@ -28,6 +28,7 @@ import { ModelLibrary } from './model-library';
 import { createHubStack, FileSecretStore, hubEndpointFrom, HubService, type HubStack } from './hub';
 import { EngineService } from './engine-service';
 import { SettingsService } from './settings-service';
+import { TraceService } from './trace-service';
 import type { UserChoiceSources } from './status/events';
 
 export type { AppCoreOptions, AppEventSink } from './app-core-options';
@@ -46,6 +47,7 @@ export class AppCore {
   readonly settingsService: SettingsService;
   readonly engineService: EngineService;
   readonly downloadsService: DownloadsService;
+  readonly traces: TraceService;
   /** Every method of the window.mai contract, each served by the one service that owns it. */
   readonly handlers: Handlers<AppContract>;
   private readonly log: (level: LogLevel, message: string) => void;
@@ -143,6 +145,10 @@ export class AppCore {
       log: warn,
     });
     this.downloadsService = new DownloadsService(this.downloads, (catalogId) => this.catalog.start(catalogId));
+    this.traces = new TraceService(this.engine, {
+      dataDir: options.dataDir ?? null,
+      ...(options.revealFile ? { revealFile: options.revealFile } : {}),
+    });
     this.wireEvents();
     this.handlers = mergeHandlers(appContract, [
       { 'app:get-state': () => this.getState() },
@@ -156,6 +162,7 @@ export class AppCore {
       this.catalog.handlers,
       this.downloadsService.handlers,
       this.hub.handlers,
+      this.traces.handlers,
     ]);
   }
 
@@ -178,6 +185,7 @@ export class AppCore {
     this.engineService.on('onResourceSample', (snapshot) => this.suggestions.observe(snapshot));
     this.forward(this.engineService, ['onEngineStatus', 'onResourceSample', 'onScalerDecision', 'onCapabilityChanged', 'onNotice']);
     this.forward(this.files, ['onModels']);
+    this.forward(this.traces, ['onTraceStatus', 'onNotice']);
     this.forward(this.downloadsService, ['onDownload', 'onNotice']);
     this.downloadsService.on('didLand', () => void this.publishModels());
   }
