@@ -140,6 +140,8 @@ export class TraceRecorder {
   private recording = false;
   private maxBytes = Infinity;
   private startedAtMs: number | null = null;
+  /** Stopped, its text not yet taken: nothing is added (the file must end where the recording did). */
+  private frozen = false;
 
   /**
    * @param onLimit called once when a recording reaches its size limit (it has stopped taking
@@ -152,6 +154,7 @@ export class TraceRecorder {
     if (this.segment?.setup === setup) return true;
     const wasRecording = this.recording;
     this.recording = false;
+    this.frozen = false;
     this.segment = new Segment(setup);
     return !wasRecording;
   }
@@ -164,12 +167,14 @@ export class TraceRecorder {
   /** Starts recording: the current configuration's life so far is the start of the trace. */
   start(maxBytes: number, nowMs: number): void {
     this.recording = true;
+    this.frozen = false;
     this.maxBytes = maxBytes;
     this.startedAtMs = nowMs;
   }
 
-  /** Stops taking anything into the recording. */
+  /** Stops the recording; nothing more is added until its text is taken. */
   stop(): void {
+    if (this.recording) this.frozen = true;
     this.recording = false;
   }
 
@@ -272,10 +277,12 @@ export class TraceRecorder {
   /** Adds an entry within the limits; false when it did not fit (the recording has stopped). */
   private add<T extends Json>(list: T[], entry: T): boolean {
     const segment = this.segment!;
+    if (this.frozen) return false;
     const size = JSON.stringify(entry).length + 6;
     if (this.recording) {
       if (segment.bytes + size > this.maxBytes) {
         this.recording = false;
+        this.frozen = true;
         this.onLimit();
         return false;
       }
@@ -293,6 +300,8 @@ export class TraceRecorder {
    */
   text(info: { name: string; stoppedAtMs: number; stopReason: string; extraNotes?: string[] }): string | null {
     const segment = this.segment;
+    // Taken: from here the configuration's life is kept again, for a later recording.
+    this.frozen = false;
     if (!segment || segment.samples.length === 0) return null;
     const { setup } = segment;
     const notes = [...segment.notes, ...(info.extraNotes ?? [])];
