@@ -6,7 +6,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MaiError } from '../../shared/errors';
-import type { TraceStatus, TraceStopReason } from '../../shared/trace-recording';
+import { DEFAULT_TRACE_MAX_BYTES, type TraceStatus, type TraceStopReason } from '../../shared/trace-recording';
 import type { Clock } from './resource/clock';
 import { TraceRecorder } from './resource/monitoring/trace-recorder';
 import type { ModelManager } from './models/model-manager';
@@ -27,7 +27,7 @@ export class TraceSession {
   private readonly recorder = new TraceRecorder(() => queueMicrotask(() => this.finish('size-limit')));
   private manager: ModelManager | null = null;
   private file: string | null = null;
-  private maxBytes = 1;
+  private maxBytes = DEFAULT_TRACE_MAX_BYTES;
   private stopReason: TraceStopReason | null = null;
   private note: string | null = null;
   /** `expectedTokens` of the reply whose pre-flight check comes next. */
