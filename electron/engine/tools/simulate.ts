@@ -201,15 +201,16 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
       if (policy.policy === 'proactive' && answer.verdict !== 'go') {
         push({ t: seconds(clock.now()), action: 'preflight', verdict: answer.verdict, model: answer.modelId, reason: answer.reason });
         if ((answer.verdict === 'degrade-first' || answer.verdict === 'critical') && answer.modelId !== policy.getCurrentModelId()) {
-          policy.initiateGracefulDegradation({
-            reason: answer.reason,
-            path: 'preflight',
-            toModelId: answer.modelId,
-            urgency: answer.verdict === 'critical' ? 'critical' : 'normal',
-          });
+          // As the ModelManager's reply runner does: the reply cannot run here at all, so at once.
+          policy.initiateGracefulDegradation({ reason: answer.reason, path: 'preflight', toModelId: answer.modelId, urgency: 'critical' });
         }
       }
       switcher.beginReply();
+      // As the reply runner does too: pressure building but not peaking during the reply asks for
+      // the step down once the reply has started; the switcher defers it to the reply's end.
+      if (policy.policy === 'proactive' && answer.verdict === 'go-degraded') {
+        policy.initiateGracefulDegradation({ reason: `pre-flight: ${answer.reason}`, path: 'preflight', urgency: 'normal' });
+      }
     } else if (item.event?.type === 'generation-end') {
       const event = item.event;
       switcher.endReply({
