@@ -3,6 +3,9 @@ import { sleep, type Clock } from '../resource/clock';
 import type { ModelLoader } from '../resource/actuation/model-switcher';
 import type { ModelProfile } from '../resource/types';
 
+/** How long one load takes and whether it works; undefined = the model's `loadSeconds`, and it works. */
+export type LoadTiming = (modelId: string, startMs: number) => { ms: number; ok: boolean } | undefined;
+
 /**
  * A loader that only pretends: the model counts as resident from the start of its load, which
  * takes its `loadSeconds` of clock time. Used by `npm run simulate` and the scenario tests.
@@ -17,6 +20,7 @@ export class SimulatedLoader implements ModelLoader {
     private readonly ladder: readonly ModelProfile[],
     initialModelId: string,
     private readonly failing: ReadonlySet<string> = new Set(),
+    private readonly timing?: LoadTiming,
   ) {
     this.resident = initialModelId;
   }
@@ -30,8 +34,9 @@ export class SimulatedLoader implements ModelLoader {
     if (!model) throw new Error(`unknown model ${modelId}`);
     this.resident = modelId;
     this.loads++;
-    await sleep(this.clock, model.loadSeconds * 1000);
-    if (this.failing.has(modelId)) {
+    const timed = this.timing?.(modelId, this.clock.now());
+    await sleep(this.clock, timed ? timed.ms : model.loadSeconds * 1000);
+    if (this.failing.has(modelId) || timed?.ok === false) {
       this.resident = null;
       throw new Error(`Failed to load model ${modelId}`);
     }
