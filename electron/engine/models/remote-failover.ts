@@ -44,6 +44,8 @@ export type FailoverResult = GenerateResult & { interrupted?: InterruptedPart };
 /** See the file comment. */
 export class RemoteFailover {
   private readonly unsubscribe: (() => void) | null;
+  /** A failover in progress: it moves and tells the user itself. */
+  private failingOver = false;
 
   constructor(
     private readonly context: ManagerContext,
@@ -72,9 +74,14 @@ export class RemoteFailover {
     } catch (error) {
       const failedOn = remote.activeRung(this.context.runtime.model?.path);
       if (!failedOn || !(error instanceof RemoteError) || !SERVER_FAILURES.has(error.failure) || this.context.machine.closing) throw error;
-      remote.failed(failedOn, error);
-      const fallback = this.scalerRung();
-      if (fallback) await this.move(fallback);
+      this.failingOver = true;
+      try {
+        remote.failed(failedOn, error);
+        const fallback = this.scalerRung();
+        if (fallback) await this.move(fallback);
+      } finally {
+        this.failingOver = false;
+      }
       const local = this.context.runtime.model;
       if (!local || remote.isRemote(local.path)) throw error;
       const sentence = `${remote.hostOf(failedOn)} stopped answering; Mai continued on ${local.name}.`;
@@ -92,7 +99,7 @@ export class RemoteFailover {
   /** Asks the placement again for the scaler's rung and moves when its answer differs from what is loaded (idle only). */
   reconsider(): void {
     const remote = this.context.remote;
-    if (!remote || remote.swapping || this.context.machine.phase !== 'idle') return;
+    if (!remote || remote.swapping || this.failingOver || this.context.machine.phase !== 'idle') return;
     const rung = this.scalerRung();
     if (!rung) return;
     const loaded = this.context.runtime.model?.path;
@@ -121,8 +128,10 @@ export class RemoteFailover {
   private async move(rung: Rung): Promise<void> {
     const remote = this.context.remote!;
     await this.replies.deps.whenModelReady();
+    // One move at a time: the one on its way does it.
+    if (remote.swapping) return remote.swapping;
     // Only from idle; set synchronously after the wait, so no switch of the scaler starts in between.
-    if (this.context.machine.phase !== 'idle' || remote.swapping) return;
+    if (this.context.machine.phase !== 'idle') return;
     const run = this.loader.replace(rung);
     const settled: Promise<void> = run
       .catch(() => {})
