@@ -349,6 +349,8 @@ export class RemoteLadder {
       }),
     );
     this.publish();
+    // The placement is asked again at every check: a move due (a period ended) is never missed for long.
+    this.changed();
     if (this.servers.size > 0 && !this.timer) this.timer = this.options.clock.setTimeout(() => void this.checkAll(), this.intervalMs);
   }
 
