@@ -124,7 +124,7 @@ export class RemoteLadder {
     const kept = new Set<string>();
     for (const engine of wanted) {
       const identity = `${engine.baseUrl}\n${engine.apiKey ?? ''}`;
-      const runtime = this.runtimeFor(engine, identity);
+      const runtime = await this.runtimeFor(engine, identity);
       kept.add(runtime.id);
       const server = this.servers.get(runtime.id)!;
       server.models = [...new Set(engine.models)];
@@ -138,11 +138,13 @@ export class RemoteLadder {
   }
 
   /** The runtime for `engine`: the one registered when address and key are unchanged, else a new one. */
-  private runtimeFor(engine: RemoteEngine, identity: string): RemoteRungRuntime {
+  private async runtimeFor(engine: RemoteEngine, identity: string): Promise<RemoteRungRuntime> {
     const create = this.options.createRuntime ?? ((e: RemoteEngine) => this.defaultRuntime(e));
     const runtime = create(engine);
     const old = this.servers.get(runtime.id);
     if (old?.identity === identity) return old.runtime;
+    // A new key (or address) for the server in use: its model goes first, the configure loads again.
+    if (this.options.runtimes.model?.path.startsWith(`${runtime.id}#`)) await this.options.runtimes.unload();
     this.options.runtimes.add(runtime);
     this.servers.set(runtime.id, {
       identity,
