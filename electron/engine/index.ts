@@ -99,8 +99,11 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
         manager.setOverlay(overlay);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
-      // A remote model asked for by its address is chosen as the remote rung (the placement starts on it).
-      remote.prefer(preferredPath && remote.isRemote(preferredPath) ? preferredPath : null);
+      // A remote model asked for by its address is chosen as the remote rung (the placement starts on it); a
+      // user's choice otherwise lasts until the remote settings change.
+      const remoteChanged = JSON.stringify(remoteConfig) !== JSON.stringify(lastConfigure?.remote);
+      if (preferredPath && REMOTE_ADDRESS.test(preferredPath)) remote.prefer(preferredPath);
+      else if (remoteChanged) remote.prefer(null);
       // Remote models come as `remote`, never as files: an address in the list would be estimated as a 0-byte file.
       const files = models.filter((model) => !REMOTE_ADDRESS.test(model.path));
       lastConfigure = { models: files, preferredPath, avoidPaths, settings, remote: remoteConfig };
@@ -111,7 +114,7 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     'manager:select': async ({ path, models }) => {
       const current = requireManager();
       if (!remote.isRemote(path)) {
-        remote.prefer(null);
+        remote.prefer('local');
         return current.selectModel(path, models);
       }
       const rung = remote.rungs.find((r) => r.id === path);
