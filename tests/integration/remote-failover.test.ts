@@ -156,7 +156,7 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     let killedAt = 0;
     let noticeAt = 0;
     let retriedFirstTokenAt = 0;
-    s.manager.on('notice', () => (noticeAt ||= performance.now()));
+    s.manager.on('notice', (n) => n.message.startsWith(`${host} stopped answering`) && (noticeAt ||= performance.now()));
     const result = await ask(s, 60, () => {
       if (!killedAt) {
         killedAt = performance.now();
@@ -198,7 +198,7 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     let stoppedAt = 0;
     let noticeAt = 0;
     let retriedFirstTokenAt = 0;
-    s.manager.on('notice', () => (noticeAt ||= performance.now()));
+    s.manager.on('notice', (n) => n.message.startsWith(`${host} stopped answering`) && (noticeAt ||= performance.now()));
     try {
       const result = await ask(s, 400, () => {
         if (!stoppedAt) {
