@@ -35,16 +35,6 @@ const SERVER_FAILURES: ReadonlySet<RemoteFailure> = new Set([
   'model-missing',
 ]);
 
-/** The part of a reply a failed server had streamed before the retry on the machine. */
-export interface InterruptedPart {
-  text: string;
-  model: string;
-  reason: string;
-}
-
-/** A reply result that may carry the interrupted part of a failed remote attempt. */
-export type FailoverResult = GenerateResult & { interrupted?: InterruptedPart };
-
 /** See the file comment. */
 export class RemoteFailover {
   private readonly unsubscribe: (() => void) | null;
@@ -62,7 +52,7 @@ export class RemoteFailover {
   }
 
   /** A reply (ReplyRunner.generateResponse), with the failover when it runs on a server that fails. */
-  async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<FailoverResult> {
+  async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     const remote = this.context.remote;
     if (!remote) return this.replies.generateResponse(request, onText);
     await remote.swapping;
