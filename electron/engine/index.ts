@@ -10,12 +10,16 @@ import { LlamaEngine } from './llama-engine';
 import { forwardManagerEvents } from './manager-events';
 import type { SourceOverlay } from './models/budget-source';
 import { validateGguf } from './models/gguf-validate';
-import { ModelManager } from './models/model-manager';
+import { RemoteLadder } from './models/ladder-remote';
+import { ModelManager, type ConfigureRequest } from './models/model-manager';
+import type { Rung } from './models/rung';
+import { RuntimeSet } from './models/runtime-set';
 import { createParentPort } from './port';
+import { probeRemote } from './remote/remote-probe';
+import { RealClock } from './resource/clock';
 import { createVramReader } from './resource/monitoring/engine-vram';
 import { SystemResourceSource } from './resource/monitoring/system-source';
 import { toWireRung, toWireTier } from './wire';
-import { RealClock } from './resource/clock';
 import { TraceSession } from './trace-session';
 
 const startedAt = performance.now();
@@ -46,7 +50,32 @@ class AnnouncingEngine extends LlamaEngine {
 }
 
 const engine = new AnnouncingEngine(log);
+/** node-llama-cpp's models and the remote servers' behind one runtime (runtime-set.ts). */
+const runtimes = new RuntimeSet(engine);
+/** The remote rungs; nothing is registered, checked or sent until a configure asks for a policy other than local-only. */
+/** One clock for the manager, the remote health checks and the trace recorder: a trace's times are the scaler's. */
+const clock = new RealClock({ unref: true });
+const remote = new RemoteLadder({ runtimes, clock, log });
+remote.onStatus((statuses) => {
+  try {
+    peer?.emit('remote:status', statuses);
+  } catch (error) {
+    log('warn', `remote status dropped: ${(error as Error).message}`);
+  }
+});
 let manager: ModelManager | null = null;
+/** A remote rung's address (`remote:<host>#<model>`, runtime-set.ts). */
+const REMOTE_ADDRESS = /^remote:[^#]+#/;
+/** The last `manager:configure` (a remote model chosen reconfigures with it). */
+let lastConfigure: ConfigureRequest | null = null;
+
+/** The ladder as main shows it: the local rungs, then the remote ones with their host and figures. */
+function wireLadder(local: readonly Rung[]) {
+  return [
+    ...local.map((rung) => toWireRung(rung)),
+    ...remote.rungs.map((rung) => toWireRung(rung, { host: remote.hostOf(rung), figures: remote.figuresOf(rung) })),
+  ];
+}
 /** VRAM the loaded model holds, from its footprint on the ladder (0 on CPU or with no model). */
 function residentVramBytes(): number {
   const loaded = engine.model;
@@ -55,8 +84,6 @@ function residentVramBytes(): number {
 }
 const source = new SystemResourceSource({ readVram: createVramReader(() => engine.getLlama(), residentVramBytes) });
 let overlay: SourceOverlay = {};
-/** One clock for the manager and the trace recorder: a trace's times are the scaler's. */
-const clock = new RealClock({ unref: true });
 const traces = new TraceSession(
   clock,
   (status) => {
@@ -80,17 +107,39 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
   null,
   {
     'engine:ping': () => ({ busy: engine.busy, rssBytes: process.memoryUsage.rss(), uptimeMs: performance.now() - startedAt }),
-    'manager:configure': async ({ models, preferredPath, avoidPaths, settings, dataDir }) => {
+    'manager:configure': async ({ models, preferredPath, avoidPaths, settings, dataDir, remote: remoteConfig }) => {
       if (!manager) {
-        manager = new ModelManager({ runtime: engine, source, dataDir, log, clock });
+        manager = new ModelManager({ runtime: runtimes, source, dataDir, log, clock, remote });
         manager.setOverlay(overlay);
         traces.attach(manager);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
-      const model = await manager.configure({ models, preferredPath, avoidPaths, settings });
-      return { model, ladder: manager.ladder.map(toWireRung), tier: toWireTier(manager.state?.tier) };
+      // A remote model asked for by its address is chosen as the remote rung (the placement starts on it); a
+      // user's choice otherwise lasts until the remote settings change.
+      const remoteChanged = JSON.stringify(remoteConfig) !== JSON.stringify(lastConfigure?.remote);
+      if (preferredPath && REMOTE_ADDRESS.test(preferredPath)) remote.prefer(preferredPath);
+      else if (remoteChanged) remote.prefer(null);
+      // Remote models come as `remote`, never as files: an address in the list would be estimated as a 0-byte file.
+      const files = models.filter((model) => !REMOTE_ADDRESS.test(model.path));
+      lastConfigure = { models: files, preferredPath, avoidPaths, settings, remote: remoteConfig };
+      const model = await manager.configure(lastConfigure);
+      return { model, ladder: wireLadder(manager.ladder), tier: toWireTier(manager.state?.tier) };
     },
-    'manager:select': ({ path, models }) => requireManager().selectModel(path, models),
+    'remote:probe': (params) => probeRemote(params),
+    'manager:select': async ({ path, models }) => {
+      const current = requireManager();
+      if (!remote.isRemote(path)) {
+        remote.prefer('local');
+        return current.selectModel(path, models);
+      }
+      const rung = remote.rungs.find((r) => r.id === path);
+      if (!rung || !lastConfigure) throw new MaiError('model-not-found', 'That remote model is not among the servers in the settings.');
+      remote.prefer(path);
+      const model = await current.configure({ ...lastConfigure, models: models.filter((m) => !REMOTE_ADDRESS.test(m.path)), preferredPath: null });
+      if (model?.path !== path)
+        throw new MaiError('model-load-failed', `Could not switch to ${rung.model.name}: ${remote.whyNot(rung) ?? 'the server is not usable now'}.`);
+      return model;
+    },
     'manager:pause': ({ paused }) => {
       requireManager().setPaused(paused);
       return { paused };
@@ -118,7 +167,7 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
       const running = manager;
       return running ? traces.aroundReply(params.maxTokens, () => running.generateResponse(params, onText)) : engine.generate(params, onText);
     },
-    'chat:stop': ({ requestId }) => ({ stopped: engine.stop(requestId) }),
+    'chat:stop': ({ requestId }) => ({ stopped: runtimes.stop(requestId) }),
     'chat:last-prompt': () => ({ text: engine.lastPromptText() }),
     'trace:start': ({ path, maxBytes }) => traces.start(path, maxBytes),
     'trace:stop': () => traces.stop(),

@@ -95,9 +95,11 @@ export async function startLlamaServer(options: {
   apiKey?: string;
   rpc?: string;
   extraArgs?: string[];
+  /** The port to listen on (a server restarted where Mai knows it); default: a free one. */
+  port?: number;
 }): Promise<RunningProcess> {
   if (!llamaServerBinaries) throw new Error(llamaServerMissing!);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     '-m',
     options.model,
