@@ -25,10 +25,10 @@ import { AppEventRelay } from './app-events';
 import { EngineHost } from './engine-host';
 import { ModelController } from './model-controller';
 import { ModelLibrary } from './model-library';
-import { createHubStack, FileSecretStore, hubEndpointFrom, HubService, type HubStack } from './hub';
+import { createHubStack, hubEndpointFrom, hubTokenStoreFor, HubService, type HubStack } from './hub';
 import { EngineService } from './engine-service';
 import { SettingsService } from './settings-service';
-import { RemoteService } from './remote/remote-service';
+import { remoteKeysFor, RemoteService } from './remote';
 import type { UserChoiceSources } from './status/events';
 
 export type { AppCoreOptions, AppEventSink } from './app-core-options';
@@ -43,7 +43,7 @@ export class AppCore {
   readonly downloads: DownloadManager | null;
   readonly files: ModelFiles;
   readonly hub: HubService;
-  readonly remote = new RemoteService();
+  readonly remote: RemoteService;
   readonly hubStack: HubStack;
   readonly settingsService: SettingsService;
   readonly engineService: EngineService;
@@ -68,6 +68,7 @@ export class AppCore {
       },
     });
     this.engine = new EngineHost(options.launcher, options.engine);
+    this.remote = new RemoteService({ engine: this.engine, settings: this.settingsService, keys: remoteKeysFor(options), log: this.log });
     const library = new ModelLibrary(options.modelsDir, {
       importedPaths: () => this.settings.importedModelPaths,
       lastUsed: () => this.settings.modelUsage,
@@ -78,6 +79,7 @@ export class AppCore {
       settings: options.manager ?? {},
       dataDir: options.dataDir ?? null,
       crashed: this.settingsService.crashedModels,
+      remote: () => this.remote.config(),
     });
     const conversationStore = options.conversationsDir ? new ConversationStore(options.conversationsDir) : null;
     this.chat = new ChatService(this.engine, this.models, {
@@ -97,12 +99,7 @@ export class AppCore {
     const env = options.env ?? process.env;
     const testCatalog = testCatalogFromEnv(env, warn);
     const endpoint = testCatalog?.huggingFaceBaseUrl ?? hubEndpointFrom(env, warn);
-    const tokenFile = options.dataDir ? new FileSecretStore(path.join(options.dataDir, 'hub-token')) : null;
-    this.hubStack = createHubStack({
-      endpoint,
-      envToken: env.HF_TOKEN?.trim() || null,
-      store: options.hubTokenStore !== undefined ? options.hubTokenStore : tokenFile,
-    });
+    this.hubStack = createHubStack({ endpoint, envToken: env.HF_TOKEN?.trim() || null, store: hubTokenStoreFor(options) });
     this.downloads = options.dataDir
       ? new DownloadManager({
           modelsDir: options.modelsDir,
@@ -181,6 +178,7 @@ export class AppCore {
     this.engineService.on('onResourceSample', (snapshot) => this.suggestions.observe(snapshot));
     this.forward(this.engineService, ['onEngineStatus', 'onResourceSample', 'onScalerDecision', 'onCapabilityChanged', 'onNotice']);
     this.forward(this.files, ['onModels']);
+    this.forward(this.remote, ['onRemoteStatus']);
     this.forward(this.downloadsService, ['onDownload', 'onNotice']);
     this.downloadsService.on('didLand', () => void this.publishModels());
   }
