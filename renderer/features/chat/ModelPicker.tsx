@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { call } from '../../ipc/api';
+import { remoteHostOfPath } from '../../lib/remote';
 import { pushNotice, setModels, useAppStore } from '../../stores/app-store';
+import { RemoteHost } from '../common/HostText';
 
 function formatSize(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
@@ -12,6 +14,9 @@ export function ModelPicker() {
   const current = useAppStore((state) => state.model);
   const generating = useAppStore((state) => state.generating);
   const [busy, setBusy] = useState(false);
+  // A remote rung is no file here: it is listed as the model in use, and its host marked beside.
+  const remoteHost = remoteHostOfPath(current?.path);
+  const unlisted = current !== null && !models.some((model) => model.path === current.path);
   const select = async (path: string) => {
     setBusy(true);
     try {
@@ -26,7 +31,7 @@ export function ModelPicker() {
     call('models:list', {}).then(setModels, (error: Error) => pushNotice({ level: 'error', message: error.message }));
   };
   return (
-    <label className="model-picker">
+    <label className="model-picker" data-remote={remoteHost ?? undefined}>
       <span className="visually-hidden">Model</span>
       <select
         data-testid="model-select"
@@ -37,6 +42,7 @@ export function ModelPicker() {
         onChange={(event) => void select(event.target.value)}
       >
         {!current && <option value="">None loaded</option>}
+        {current && unlisted && <option value={current.path}>{current.name}</option>}
         {models.map((model) => (
           <option key={model.path} value={model.path}>
             {model.fileName.replace(/\.gguf$/i, '')} · {formatSize(model.sizeBytes)}
@@ -44,6 +50,11 @@ export function ModelPicker() {
           </option>
         ))}
       </select>
+      {remoteHost && (
+        <span className="model-remote" data-testid="model-remote">
+          <RemoteHost host={remoteHost} />
+        </span>
+      )}
     </label>
   );
 }

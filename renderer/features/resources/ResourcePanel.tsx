@@ -12,7 +12,9 @@ import { formatBytes, formatCountdown, formatMs, formatPercent, formatRate } fro
 import { modelLabel } from '../../lib/models';
 import { pushNotice, setPanelOpen, useAppStore } from '../../stores/app-store';
 import { setScalingPaused, useResourceStore } from '../../stores/resource-store';
+import { HostText } from '../common/HostText';
 import { DecisionLog } from './DecisionLog';
+import { LadderCard } from './LadderCard';
 import { ResourceChart, type ChartSpec } from './ResourceChart';
 import { Suggestions } from './Suggestions';
 
@@ -103,7 +105,9 @@ function ScalerStatus() {
           {paused ? 'Resume automatic scaling' : 'Pause automatic scaling'}
         </button>
       </div>
-      <p className="card-text">{detail}</p>
+      <p className="card-text">
+        <HostText text={detail} />
+      </p>
       {extra && <p className="card-text muted">{extra}</p>}
     </section>
   );
@@ -227,7 +231,7 @@ function ModelCard() {
       <div className="card-row">
         <span className="card-title">Model</span>
         <span className="model-title" data-testid="panel-model-name" title={model?.path}>
-          {model?.name ?? 'None loaded'}
+          {model ? <HostText text={model.name} /> : 'None loaded'}
         </span>
       </div>
       <dl className="facts">
@@ -316,6 +320,7 @@ export function ResourcePanel() {
         <VramCard />
         <SwapCard />
         <ModelCard />
+        <LadderCard />
         <Suggestions />
         <TierCard />
         <DecisionLog />
