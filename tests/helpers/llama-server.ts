@@ -87,7 +87,7 @@ async function spawnUntil(
   return running;
 }
 
-/** Starts llama-server on `model` (alias `alias`), one slot, one thread, context `contextSize`. */
+/** Starts llama-server on `model` (alias `alias`), one slot, one thread, context `contextSize`, on `port` or a free one. */
 export async function startLlamaServer(options: {
   model: string;
   alias: string;
@@ -95,9 +95,11 @@ export async function startLlamaServer(options: {
   apiKey?: string;
   rpc?: string;
   extraArgs?: string[];
+  /** The port to listen on (a server restarted where it was); default a free one. */
+  port?: number;
 }): Promise<RunningProcess> {
   if (!llamaServerBinaries) throw new Error(llamaServerMissing!);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     '-m',
     options.model,

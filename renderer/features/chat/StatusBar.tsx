@@ -1,5 +1,6 @@
 import { call } from '../../ipc/api';
 import { pushNotice, useAppStore } from '../../stores/app-store';
+import { HostText } from '../common/HostText';
 
 const ENGINE_LABEL: Record<string, string> = {
   starting: 'Engine starting…',
@@ -39,7 +40,14 @@ export function StatusBar() {
         </button>
       )}
       <span data-testid="model-name" title={model?.path}>
-        {model ? `${model.name}${model.synthetic && !/gibberish/i.test(model.name) ? ' (demo model: gibberish)' : ''}` : 'No model loaded'}
+        {model ? (
+          <>
+            <HostText text={model.name} />
+            {model.synthetic && !/gibberish/i.test(model.name) ? ' (demo model: gibberish)' : ''}
+          </>
+        ) : (
+          'No model loaded'
+        )}
       </span>
       {model && (
         <span>

@@ -115,8 +115,11 @@ function ServerForm({ editing, onDone }: { editing: { baseUrl: string; models: s
     setOutcome(null);
     try {
       setRemoteView(await call('remote:save', { baseUrl: baseUrl.trim(), models: chosen, ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}) }));
-      // The field never keeps the key once main has it.
+      // The field never keeps the key once main has it; the form is ready for another server.
       setApiKey('');
+      setBaseUrl('');
+      setChosen([]);
+      setProbe(null);
       setOutcome({ kind: 'ok', message: 'Server saved.' });
       void refreshLadder();
       onDone();
