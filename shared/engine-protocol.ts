@@ -71,6 +71,11 @@ export const generateResultSchema = z.object({
   stats: generationStatsSchema,
   model: z.string(),
   note: z.string().optional(),
+  /**
+   * Set when the reply began on a remote server that failed mid-reply and was answered again on this machine: the text the
+   * server had streamed (its tokens came as `chat:token` before the retry's), the model it ran on, and why it stopped.
+   */
+  interrupted: z.object({ text: z.string(), model: z.string(), reason: z.string() }).optional(),
 });
 
 export const engineContract = {

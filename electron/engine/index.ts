@@ -10,8 +10,13 @@ import { LlamaEngine } from './llama-engine';
 import { forwardManagerEvents } from './manager-events';
 import type { SourceOverlay } from './models/budget-source';
 import { validateGguf } from './models/gguf-validate';
-import { ModelManager } from './models/model-manager';
+import { RemoteLadder } from './models/ladder-remote';
+import { ModelManager, type ConfigureRequest } from './models/model-manager';
+import type { Rung } from './models/rung';
+import { RuntimeSet } from './models/runtime-set';
 import { createParentPort } from './port';
+import { probeRemote } from './remote/remote-probe';
+import { RealClock } from './resource/clock';
 import { createVramReader } from './resource/monitoring/engine-vram';
 import { SystemResourceSource } from './resource/monitoring/system-source';
 import { toWireRung, toWireTier } from './wire';
@@ -44,7 +49,28 @@ class AnnouncingEngine extends LlamaEngine {
 }
 
 const engine = new AnnouncingEngine(log);
+/** node-llama-cpp's models and the remote servers' behind one runtime (runtime-set.ts). */
+const runtimes = new RuntimeSet(engine);
+/** The remote rungs; nothing is registered, checked or sent until a configure asks for a policy other than local-only. */
+const remote = new RemoteLadder({ runtimes, clock: new RealClock({ unref: true }), log });
+remote.onStatus((statuses) => {
+  try {
+    peer?.emit('remote:status', statuses);
+  } catch (error) {
+    log('warn', `remote status dropped: ${(error as Error).message}`);
+  }
+});
 let manager: ModelManager | null = null;
+/** The last `manager:configure` (a remote model chosen reconfigures with it). */
+let lastConfigure: ConfigureRequest | null = null;
+
+/** The ladder as main shows it: the local rungs, then the remote ones with their host and figures. */
+function wireLadder(local: readonly Rung[]) {
+  return [
+    ...local.map((rung) => toWireRung(rung)),
+    ...remote.rungs.map((rung) => toWireRung(rung, { host: remote.hostOf(rung), figures: remote.figuresOf(rung) })),
+  ];
+}
 /** VRAM the loaded model holds, from its footprint on the ladder (0 on CPU or with no model). */
 function residentVramBytes(): number {
   const loaded = engine.model;
@@ -65,16 +91,33 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
   null,
   {
     'engine:ping': () => ({ busy: engine.busy, rssBytes: process.memoryUsage.rss(), uptimeMs: performance.now() - startedAt }),
-    'manager:configure': async ({ models, preferredPath, avoidPaths, settings, dataDir }) => {
+    'manager:configure': async ({ models, preferredPath, avoidPaths, settings, dataDir, remote: remoteConfig }) => {
       if (!manager) {
-        manager = new ModelManager({ runtime: engine, source, dataDir, log });
+        manager = new ModelManager({ runtime: runtimes, source, dataDir, log, remote });
         manager.setOverlay(overlay);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
-      const model = await manager.configure({ models, preferredPath, avoidPaths, settings });
-      return { model, ladder: manager.ladder.map(toWireRung), tier: toWireTier(manager.state?.tier) };
+      // A remote model asked for by its address is chosen as the remote rung (the placement starts on it).
+      remote.prefer(preferredPath && remote.isRemote(preferredPath) ? preferredPath : null);
+      lastConfigure = { models, preferredPath, avoidPaths, settings, remote: remoteConfig };
+      const model = await manager.configure(lastConfigure);
+      return { model, ladder: wireLadder(manager.ladder), tier: toWireTier(manager.state?.tier) };
     },
-    'manager:select': ({ path, models }) => requireManager().selectModel(path, models),
+    'remote:probe': (params) => probeRemote(params),
+    'manager:select': async ({ path, models }) => {
+      const current = requireManager();
+      if (!remote.isRemote(path)) {
+        remote.prefer(null);
+        return current.selectModel(path, models);
+      }
+      const rung = remote.rungs.find((r) => r.id === path);
+      if (!rung || !lastConfigure) throw new MaiError('model-not-found', 'That remote model is not among the servers in the settings.');
+      remote.prefer(path);
+      const model = await current.configure({ ...lastConfigure, models, preferredPath: null });
+      if (model?.path !== path)
+        throw new MaiError('model-load-failed', `Could not switch to ${rung.model.name}: ${remote.whyNot(rung) ?? 'the server is not usable now'}.`);
+      return model;
+    },
     'manager:pause': ({ paused }) => {
       requireManager().setPaused(paused);
       return { paused };
@@ -101,7 +144,7 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
       const onText = (text: string) => peer?.emit('chat:token', { requestId: params.requestId, text });
       return manager ? manager.generateResponse(params, onText) : engine.generate(params, onText);
     },
-    'chat:stop': ({ requestId }) => ({ stopped: engine.stop(requestId) }),
+    'chat:stop': ({ requestId }) => ({ stopped: runtimes.stop(requestId) }),
     'chat:last-prompt': () => ({ text: engine.lastPromptText() }),
   },
   (problem) => log('warn', `engine protocol: ${problem}`),

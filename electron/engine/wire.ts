@@ -17,6 +17,7 @@ import type {
   ScalerStatusData,
   TrendData,
 } from '../../shared/resource';
+import type { RemoteFigures } from '../../shared/remote';
 import type { ModelPerformance } from './models/model-stats';
 import type { Rung } from './models/rung';
 import type { TierAssessment } from './resource/policy/hardware-tiers';
@@ -90,9 +91,10 @@ export function toWireTier(tier: TierAssessment | null | undefined): ResourceSna
     : { id: 'unknown', label: 'Unknown', description: '', reasons: [] };
 }
 
-/** A rung as the model list shows it. */
-export function toWireRung(rung: Rung): LadderRungData {
+/** A rung as the model list shows it; a remote rung with its server's `host:port` and its measured figures. */
+export function toWireRung(rung: Rung, remote?: { host: string; figures: RemoteFigures | null }): LadderRungData {
   return {
+    ...(remote ? { host: remote.host, ...(remote.figures ? { remote: remote.figures } : {}) } : {}),
     id: rung.id,
     path: rung.model.path,
     name: rung.model.name,

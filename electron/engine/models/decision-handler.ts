@@ -64,6 +64,8 @@ export class DecisionHandler {
     const to = rungById(context, decision.modelId);
     const scaler = this.scaler();
     this.switchFrom = null;
+    // On a server, the scaler moved only the local fallback: nothing the user has changed.
+    if (context.remote?.activeRung(context.runtime.model?.path)) return;
     if (from && to && from !== to && scaler) context.emit('capability', describeChange(from, to, context.reason, scaler, this.stabilizationSeconds()));
   }
 }

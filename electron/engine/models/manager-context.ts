@@ -15,6 +15,7 @@ import { FootprintEstimator } from './footprint';
 import { ManagerStateMachine, type ManagerPhase } from './manager-state';
 import type { ModelRuntime } from './model-runtime';
 import { ModelStats, type ModelPerformance } from './model-stats';
+import type { RemoteLadder } from './ladder-remote';
 import type { Rung } from './rung';
 
 /** The events a ModelManager emits. */
@@ -50,6 +51,8 @@ export interface ManagerContext {
   history: ChatTurn[];
   /** Models loaded so far: a notice given "once per loaded model" compares it. */
   loads: number;
+  /** The remote rungs and their placement, or null when this engine has none (ladder-remote.ts). */
+  readonly remote: RemoteLadder | null;
 }
 
 /** The rung with `id`, or undefined. */
@@ -70,6 +73,8 @@ export function createManagerContext(options: {
   background: Set<Promise<unknown>>;
   /** Hears every phase entered (the manager applies a waiting settings change when it turns idle). */
   onPhase?: (phase: ManagerPhase) => void;
+  /** The remote rungs; absent: none. */
+  remote?: RemoteLadder | null;
 }): ManagerContext {
   const { log, background, onPhase } = options;
   return {
@@ -92,5 +97,6 @@ export function createManagerContext(options: {
     reason: '',
     history: [],
     loads: 0,
+    remote: options.remote ?? null,
   };
 }

@@ -23,10 +23,12 @@ import { BudgetedSource, type SourceOverlay } from './budget-source';
 import { ConfigureQueue } from './configure-queue';
 import { DecisionHandler } from './decision-handler';
 import { buildLadder, pickInitial, refusalReporter } from './ladder';
+import type { RemoteLadder } from './ladder-remote';
 import { createManagerContext, type ManagerContext, type ModelManagerEvents } from './manager-context';
 import { sampleIntervalMs, type ConfigureRequest, type LadderInput, type ManagerSettings } from './manager-settings';
 import type { ManagerPhase } from './manager-state';
-import type { GenerateRequest, GenerateResult, ModelRuntime } from './model-runtime';
+import type { GenerateRequest, ModelRuntime } from './model-runtime';
+import { RemoteFailover, type FailoverResult } from './remote-failover';
 import { ReplyRunner } from './reply-runner';
 import type { Rung } from './rung';
 import { RungLoader } from './rung-loader';
@@ -41,6 +43,8 @@ export interface ModelManagerOptions {
   /** Where per-machine measurements are kept; null keeps nothing. */
   dataDir: string | null;
   log: (level: LogLevel, message: string) => void;
+  /** Remote rungs (a RuntimeSet as `runtime` holds their runtimes); absent: none. */
+  remote?: RemoteLadder;
 }
 
 function noScaler(): never {
@@ -69,6 +73,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   private closing: Promise<void> | null = null;
   private readonly configures: ConfigureQueue;
   private readonly decisions: DecisionHandler;
+  private readonly failover: RemoteFailover;
 
   constructor(private readonly options: ModelManagerOptions) {
     super();
@@ -80,6 +85,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       clock,
       dataDir: options.dataDir,
       log: options.log,
+      remote: options.remote ?? null,
       monitor: () => this.monitors.current,
       emit: (event, payload) => this.emit(event, payload),
       background: this.background,
@@ -113,6 +119,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       () => this.thresholds().critical,
       () => this.settings.scaler?.stabilizationSeconds ?? 300,
     );
+    this.failover = new RemoteFailover(this.context, this.replies, this.loader);
   }
 
   /** What the manager is doing now. */
@@ -136,12 +143,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   /**
-   * Builds the ladder, (re)creates the scaler, starts monitoring and loads the first model; resolves
-   * with the model loaded. Main calls it for every settings change and model choice: while a reply,
-   * a switch or another configure runs, it waits for that to end (the reply is never disturbed) and
-   * the latest request wins; every caller's promise resolves when it is applied. The pause and the
-   * memory budget take effect at once, as they did before the manager had states. Refused only
-   * during shutdown.
+   * Builds the ladder (with the remote rungs of `request.remote`), (re)creates the scaler, starts monitoring and loads the
+   * first model; resolves with the model loaded. Main calls it for every settings change and model choice: while a reply, a
+   * switch or another configure runs, it waits for that to end (the reply is never disturbed) and the latest request wins;
+   * every caller's promise resolves when it is applied. The pause and the memory budget take effect at once, as they did
+   * before the manager had states. Refused only during shutdown.
    */
   configure(request: ConfigureRequest): Promise<LoadedModel | null> {
     return this.configures.submit(request);
@@ -157,6 +163,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       const hardware = await monitor.start();
       machine.assertOpen();
       this.context.rungs = await buildLadder(request, runtime, this.context.footprints, this.reportRefused);
+      await this.context.remote?.configure(request.remote, request.settings.scaler?.stabilizationSeconds ?? 300);
       machine.assertOpen();
       // Load before the scaler exists: a first model that fails to load falls back down the ladder.
       const first = pickInitial(this.context.rungs, request.preferredPath, monitor.latest());
@@ -193,14 +200,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   /**
-   * Replies to the last user turn, checking resources first and acting on what the check says:
-   * `critical` (or `degrade-first` unless scaling is paused) switches before the reply; any other
-   * verdict but `go` runs this reply at lower cost (fewer tokens, fewer threads when the cores are
-   * taken) and, for `go-degraded`, schedules the step down for when the reply ends (re-validated
-   * then; never while paused). See reply-runner.ts.
+   * Replies to the last user turn: resources checked first, the reply run at the cost the check allows, the step down it
+   * calls for scheduled (reply-runner.ts); a reply on a failing server is retried on the machine (remote-failover.ts).
    */
-  generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
-    return this.replies.generateResponse(request, onText);
+  generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<FailoverResult> {
+    return this.failover.generateResponse(request, onText);
   }
 
   /** Loads a model now because the user chose it; the ladder is rebuilt around it. */
@@ -232,10 +236,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     return this.userPaused || this.settings.autoScaling === false;
   }
 
-  /**
-   * Waits until no switch is loading and a model is in memory. When a switch left nothing loaded
-   * (its target failed and nothing smaller was left), the ladder is rebuilt around whatever loads.
-   */
+  /** Waits until no switch is loading and a model is in memory; when a switch left none (nothing smaller loaded), rebuilds the ladder. */
   private async whenModelReady(): Promise<void> {
     // A switch or a settings change in progress (or waiting) ends first: the reply runs on what it leaves.
     for (;;) {
@@ -264,12 +265,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   /**
-   * Leaves nothing running: stops the reply in progress (its partial text is its result), lets a
-   * switch that is loading finish and drops the decisions still waiting, cancels the neighbour
-   * preparations, lets a configure in progress stop at its next step (a model it is loading finishes
-   * loading), drops a settings change still waiting (its caller hears why), stops the scaler and the
-   * monitor, waits for the warm-ups and disk writes, and disposes the context and the model. Calling
-   * it again waits for the same shutdown.
+   * Leaves nothing running: stops the reply in progress (its partial text is its result), lets a switch that is loading
+   * finish and drops the decisions still waiting, cancels the neighbour preparations and the servers' health checks, lets a
+   * configure in progress stop at its next step (a model it is loading finishes loading), drops a settings change still
+   * waiting (its caller hears why), stops the scaler and the monitor, waits for the warm-ups and disk writes, and disposes
+   * the context and the model. Calling it again waits for the same shutdown.
    */
   shutdown(): Promise<void> {
     if (this.context.machine.phase === 'closed') return Promise.resolve();
@@ -278,6 +278,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       machine.apply('close');
       this.configures.drop(new MaiError('engine-unavailable', 'Mai shut the model down before the new settings were applied.'));
       this.loader.cancelNeighbours();
+      this.failover.dispose();
       // No new switch from here on; the one loading (if any) is awaited below.
       this.switcher?.dispose();
       this.replies.stop();

@@ -37,7 +37,8 @@ export class ReplyRunner {
 
   constructor(
     private readonly context: ManagerContext,
-    private readonly deps: ReplyDeps,
+    /** Also what the failover around the runner uses (remote-failover.ts). */
+    readonly deps: ReplyDeps,
   ) {}
 
   /**
@@ -48,6 +49,12 @@ export class ReplyRunner {
    */
   async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     await this.deps.whenModelReady();
+    // On a server this machine's memory does not bound the reply: no pre-flight, no reduced cost.
+    if (this.context.remote?.activeRung(this.context.runtime.model?.path)) {
+      const result = await this.run(request, onText);
+      this.context.history = [...request.history, { role: 'assistant', text: result.text }];
+      return this.withNotes(result, null);
+    }
     const scaler = this.deps.scaler();
     const paused = this.deps.paused();
     const expectedTokens = Math.min(request.maxTokens, DEFAULT_EXPECTED_TOKENS);
@@ -85,7 +92,8 @@ export class ReplyRunner {
 
   /** The switcher's interrupt: stops the reply in progress (its partial text is kept) and marks it for a retry. */
   interrupt(): void {
-    if (!this.activeRequestId) return;
+    // A reply on a server takes no memory here: a critical switch only moves the local fallback.
+    if (!this.activeRequestId || this.context.remote?.activeRung(this.context.runtime.model?.path)) return;
     this.interruptedRequestId = this.activeRequestId;
     this.context.runtime.stop(this.activeRequestId);
   }
@@ -134,7 +142,7 @@ export class ReplyRunner {
   private async run(request: GenerateRequest, onText: (text: string) => void, onStarted?: () => void): Promise<GenerateResult> {
     const { machine, runtime, stats } = this.context;
     const switcher = this.deps.switcher();
-    const modelId = this.deps.scaler().getCurrentModelId();
+    const modelId = this.context.remote?.activeRung(runtime.model?.path)?.id ?? this.deps.scaler().getCurrentModelId();
     machine.apply('reply-start');
     switcher.beginReply();
     this.activeRequestId = request.requestId;

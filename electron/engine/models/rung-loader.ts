@@ -52,8 +52,17 @@ export class RungLoader implements ModelLoader {
 
   /** First half of a switch: the old model goes (a switch down must not need both). */
   async unload(_modelId: string): Promise<void> {
+    // A failover or a move the remote side started finishes first (remote-failover.ts).
+    await this.context.remote?.swapping;
     this.context.machine.apply('switch-start');
-    await this.unloadCurrent();
+    // A remote model stays until the load decides: the placement may keep it (ladder-remote.ts).
+    if (!this.context.remote?.activeRung(this.context.runtime.model?.path)) await this.unloadCurrent();
+  }
+
+  /** A whole switch to `rung` outside the scaler's decisions: a failover, a move to or from a server. */
+  async replace(rung: Rung): Promise<void> {
+    this.context.machine.apply('switch-start');
+    await this.load(rung.id);
   }
 
   /** Second half of a switch: loads the rung; a failure leaves the manager `empty` when nothing is loaded. */
@@ -78,8 +87,36 @@ export class RungLoader implements ModelLoader {
     await this.context.runtime.unload();
   }
 
-  /** Loads a rung, replacing what is loaded; announces it and warms it with the conversation. */
+  /**
+   * Loads a rung, or the remote rung the placement puts in its place (ladder-remote.ts); a server
+   * that fails to load is marked and the rung itself is loaded, with a notice.
+   */
   private async loadRung(rung: Rung): Promise<void> {
+    const remote = this.context.remote;
+    const placed = remote?.place(rung);
+    if (remote && placed?.rung) {
+      const target = placed.rung;
+      try {
+        // Already there (the scaler moved the local fallback): nothing to load, once a reply on it has ended.
+        if (this.context.runtime.model?.path === target.model.path) await this.context.runtime.whenIdle();
+        else await this.loadExactly(target);
+        remote.loaded(rung, target, placed.placement);
+        return;
+      } catch (error) {
+        if (this.context.machine.closing) throw error;
+        remote.failed(target, error as Error);
+        this.context.emit('notice', {
+          level: 'warn',
+          message: `${target.model.name} could not be used: ${(error as Error).message} Mai is using ${rung.model.name} on this machine.`,
+        });
+      }
+    }
+    await this.loadExactly(rung);
+    if (remote && placed) remote.loaded(rung, rung, placed.placement);
+  }
+
+  /** Loads exactly `rung`, replacing what is loaded; announces it and warms it with the conversation. */
+  private async loadExactly(rung: Rung): Promise<void> {
     const { runtime } = this.context;
     this.stopIfClosing();
     // Refuse a file changed on disk since the ladder was built before anything is unloaded.
@@ -140,6 +177,8 @@ export class RungLoader implements ModelLoader {
     const { machine, runtime } = this.context;
     if (decision.urgency !== 'normal' || machine.phase !== 'replying') return;
     const rung = rungById(this.context, decision.to);
+    // Nothing to load ahead when the step keeps (or puts) Mai on a server.
+    if (rung && this.context.remote?.place(rung).rung) return;
     const sample = this.context.monitor().latest();
     if (!rung || !sample) return;
     const memory = sample.memUsedBytes + rung.footprint.memBytes;

@@ -66,6 +66,23 @@ export class RemoteRuntime implements ModelRuntime {
     return this.loaded;
   }
 
+  /** `host:port` of the server, as the user is told where the conversation goes. */
+  get host(): string {
+    return this.server.host;
+  }
+
+  /** The server's base URL (no key in it). */
+  get baseUrl(): string {
+    return this.server.baseUrl;
+  }
+
+  /** The background health check: a probe, its round trip recorded for each of `models`. */
+  async checkHealth(models: readonly string[], signal?: AbortSignal): Promise<ServerProbe> {
+    const probe = await this.server.probe(signal);
+    for (const model of models) this.figureBook.recordRtt(model, probe.rttMs);
+    return probe;
+  }
+
   /** The name a user sees: the model and where it runs ("qwen on 192.168.1.20:8080"). */
   nameOf(model: string): string {
     return `${model} on ${this.server.host}`;

@@ -1,0 +1,151 @@
+/**
+ * Failover both ways between a remote rung and the machine (docs/remote.md, "Failover"):
+ *
+ * - A reply on a remote rung fails because of the server (unreachable, 5xx, no byte for the idle
+ *   timeout, a stream cut or garbled): the text so far is kept and returned as the interrupted
+ *   part, the server is unusable until it is healthy again for the stabilization period, Mai
+ *   loads the local rung the scaler is on (the best local one that fits) and answers again there,
+ *   once, saying why ("<host> stopped answering; Mai continued on <model>").
+ * - Between replies, whenever a server's health or hold changes (a background check, a slow
+ *   streak, the end of its stabilization period) or a reply ends, the placement is asked again for
+ *   the scaler's rung: Mai moves to the remote rung or back to the machine when the answer changed.
+ *   Only while idle; a move is one switch of the state machine, and replies wait for it.
+ */
+import { RemoteError, type RemoteFailure } from '../remote/remote-error';
+import { rungById, type ManagerContext } from './manager-context';
+import type { GenerateRequest, GenerateResult } from './model-runtime';
+import type { ReplyRunner } from './reply-runner';
+import type { Rung } from './rung';
+import type { RungLoader } from './rung-loader';
+
+/** Failures that are the server's (or the network's): a retry on the machine can cure them. */
+const SERVER_FAILURES: ReadonlySet<RemoteFailure> = new Set([
+  'unreachable',
+  'unauthorized',
+  'server-error',
+  'timeout',
+  'html',
+  'malformed',
+  'oversized',
+  'incomplete',
+  'model-missing',
+]);
+
+/** The part of a reply a failed server had streamed before the retry on the machine. */
+export interface InterruptedPart {
+  text: string;
+  model: string;
+  reason: string;
+}
+
+/** A reply result that may carry the interrupted part of a failed remote attempt. */
+export type FailoverResult = GenerateResult & { interrupted?: InterruptedPart };
+
+/** See the file comment. */
+export class RemoteFailover {
+  private readonly unsubscribe: (() => void) | null;
+
+  constructor(
+    private readonly context: ManagerContext,
+    private readonly replies: ReplyRunner,
+    private readonly loader: RungLoader,
+  ) {
+    this.unsubscribe = context.remote?.onChange(() => this.reconsider()) ?? null;
+  }
+
+  /** A reply (ReplyRunner.generateResponse), with the failover when it runs on a server that fails. */
+  async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<FailoverResult> {
+    const remote = this.context.remote;
+    if (!remote) return this.replies.generateResponse(request, onText);
+    await remote.swapping;
+    let partial = '';
+    try {
+      const result = await this.replies.generateResponse(request, (text) => {
+        partial += text;
+        onText(text);
+      });
+      const on = remote.activeRung(this.context.runtime.model?.path);
+      const fallback = this.scalerRung();
+      if (on && result.stopReason !== 'abort') remote.answered(on, result.stats.tokensPerSecond, fallback && this.context.stats.tokensPerSecond(fallback.id));
+      this.reconsider();
+      return result;
+    } catch (error) {
+      const failedOn = remote.activeRung(this.context.runtime.model?.path);
+      if (!failedOn || !(error instanceof RemoteError) || !SERVER_FAILURES.has(error.failure) || this.context.machine.closing) throw error;
+      remote.failed(failedOn, error);
+      const fallback = this.scalerRung();
+      if (fallback) await this.move(fallback);
+      const local = this.context.runtime.model;
+      if (!local || remote.isRemote(local.path)) throw error;
+      const sentence = `${remote.hostOf(failedOn)} stopped answering; Mai continued on ${local.name}.`;
+      this.context.emit('notice', { level: 'warn', message: `${sentence} ${error.message}` });
+      const retried = await this.replies.generateResponse(request, onText);
+      this.reconsider();
+      return {
+        ...retried,
+        note: [sentence, retried.note].filter(Boolean).join(' '),
+        interrupted: { text: partial, model: failedOn.model.name, reason: error.message },
+      };
+    }
+  }
+
+  /** Asks the placement again for the scaler's rung and moves when its answer differs from what is loaded (idle only). */
+  reconsider(): void {
+    const remote = this.context.remote;
+    if (!remote || remote.swapping || this.context.machine.phase !== 'idle') return;
+    const rung = this.scalerRung();
+    if (!rung) return;
+    const loaded = this.context.runtime.model?.path;
+    const target = remote.place(rung).rung ?? rung;
+    if (target.model.path === loaded) return;
+    const from = remote.activeRung(loaded);
+    void this.move(rung).then(
+      () => {
+        const now = this.context.runtime.model;
+        if (!now || now.path === loaded) return;
+        if (from && !remote.isRemote(now.path)) {
+          const why = remote.whyNot(from);
+          this.context.emit('notice', {
+            level: 'info',
+            message: `${remote.hostOf(from)} is not used now${why ? ` (${why})` : ''}; Mai continued on ${now.name}.`,
+          });
+        } else if (remote.isRemote(now.path)) {
+          this.context.emit('notice', { level: 'info', message: `Mai moved to ${now.name}: the conversation now leaves this machine.` });
+        }
+      },
+      (error: Error) => this.context.log('warn', `move for the remote rungs failed: ${error.message}`),
+    );
+  }
+
+  /** Loads `rung` where the placement puts it now, as one switch; replies and the switcher wait for it. */
+  private async move(rung: Rung): Promise<void> {
+    const remote = this.context.remote!;
+    await this.replies.deps.whenModelReady();
+    // Only from idle; set synchronously after the wait, so no switch of the scaler starts in between.
+    if (this.context.machine.phase !== 'idle' || remote.swapping) return;
+    const run = this.loader.replace(rung);
+    const settled: Promise<void> = run
+      .catch(() => {})
+      .finally(() => {
+        if (remote.swapping === settled) remote.swapping = null;
+      });
+    remote.swapping = settled;
+    await run;
+  }
+
+  /** The local rung the scaler is on (the fallback), if a scaler runs. */
+  private scalerRung(): Rung | undefined {
+    // The runner's scaler getter throws while no scaler runs (before the first configure, during one).
+    try {
+      return rungById(this.context, this.replies.deps.scaler().getCurrentModelId());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops following the servers' changes and checking their health (shutdown). */
+  dispose(): void {
+    this.unsubscribe?.();
+    this.context.remote?.stop();
+  }
+}
