@@ -35,11 +35,12 @@ export function probeFacts(result: RemoteProbeResult): string {
 
 function PolicyChoice() {
   const policy = useRemoteStore((s) => s.view?.policy ?? 'local-only');
-  const [busy, setBusy] = useState(false);
+  // Shown at once; main answers once the ladder is rebuilt around the choice (a model may load).
+  const [pending, setPending] = useState<RemotePolicy | null>(null);
   const [error, setError] = useState<string | null>(null);
   const choose = async (next: RemotePolicy) => {
     if (next === policy) return;
-    setBusy(true);
+    setPending(next);
     setError(null);
     try {
       setRemoteView(await call('remote:set-policy', { policy: next }));
@@ -47,11 +48,11 @@ function PolicyChoice() {
     } catch (e) {
       setError((e as Error).message);
     } finally {
-      setBusy(false);
+      setPending(null);
     }
   };
   return (
-    <fieldset className="remote-policy" data-testid="remote-policy" data-value={policy} disabled={busy}>
+    <fieldset className="remote-policy" data-testid="remote-policy" data-value={policy} disabled={pending !== null}>
       <legend className="setting-label">Where replies come from</legend>
       {POLICIES.map((option) => (
         <label key={option.value} className="radio-row">
@@ -60,7 +61,7 @@ function PolicyChoice() {
             name="remote-policy"
             value={option.value}
             data-testid={`remote-policy-${option.value}`}
-            checked={policy === option.value}
+            checked={(pending ?? policy) === option.value}
             onChange={() => void choose(option.value)}
           />
           <span>
@@ -69,6 +70,7 @@ function PolicyChoice() {
           </span>
         </label>
       ))}
+      {pending && <span className="muted small-text">Saving…</span>}
       {error && (
         <p className="field-error left" role="alert">
           {error}
