@@ -87,7 +87,7 @@ async function spawnUntil(
   return running;
 }
 
-/** Starts llama-server on `model` (alias `alias`), one slot, one thread, context `contextSize`, on `port` or a free one. */
+/** Starts llama-server on `model` (alias `alias`), one slot, one thread, context `contextSize`. */
 export async function startLlamaServer(options: {
   model: string;
   alias: string;
@@ -95,7 +95,7 @@ export async function startLlamaServer(options: {
   apiKey?: string;
   rpc?: string;
   extraArgs?: string[];
-  /** The port to listen on (a server restarted where it was); default a free one. */
+  /** The port to listen on (a server restarted where Mai knows it); default: a free one. */
   port?: number;
 }): Promise<RunningProcess> {
   if (!llamaServerBinaries) throw new Error(llamaServerMissing!);

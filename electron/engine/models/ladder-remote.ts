@@ -78,6 +78,8 @@ export class RemoteLadder {
   private policyInForce: RemotePolicy = 'local-only';
   private stabilizationMs = 300_000;
   private timer: TimerHandle | null = null;
+  /** Wake-ups at the end of a stabilization period or a hold: the move back is due then. */
+  private readonly wakeUps = new Set<TimerHandle>();
   private lastLocal: Rung | null = null;
   private anchor: Rung | null = null;
   private preferred: string | null = null;
@@ -274,6 +276,7 @@ export class RemoteLadder {
       server.lastError = `${SLOW_REPLIES} replies in a row at ${tokensPerSecond.toFixed(1)} tokens/s, under ${Math.round(SLOW_FACTOR * 100)} % of the local model's ${localTokensPerSecond.toFixed(1)}`;
       this.options.log('info', `${server.runtime.host} held back for ${Math.round(this.stabilizationMs / 1000)} s: ${server.lastError}`);
       this.changed();
+      this.wakeUpIn(this.stabilizationMs);
     }
     this.publish();
   }
@@ -299,6 +302,17 @@ export class RemoteLadder {
   stop(): void {
     if (this.timer) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
+    for (const handle of this.wakeUps) this.options.clock.clearTimeout(handle);
+    this.wakeUps.clear();
+  }
+
+  /** Tells the listeners again in `ms` (a period that ends by itself). */
+  private wakeUpIn(ms: number): void {
+    const handle = this.options.clock.setTimeout(() => {
+      this.wakeUps.delete(handle);
+      this.changed();
+    }, ms);
+    this.wakeUps.add(handle);
   }
 
   // --- health ---------------------------------------------------------------------------------------
@@ -335,6 +349,8 @@ export class RemoteLadder {
       }),
     );
     this.publish();
+    // The placement is asked again at every check: a move due (a period ended) is never missed for long.
+    this.changed();
     if (this.servers.size > 0 && !this.timer) this.timer = this.options.clock.setTimeout(() => void this.checkAll(), this.intervalMs);
   }
 
@@ -347,7 +363,7 @@ export class RemoteLadder {
       this.options.log('info', `${server.runtime.host} answers again; Mai uses it after ${Math.round(this.stabilizationMs / 1000)} s of health`);
     this.changed();
     // The move back is due at readyAt: a check then, whatever the period.
-    if (server.failedBefore) this.options.clock.setTimeout(() => this.changed(), Math.max(0, server.readyAt - now));
+    if (server.failedBefore) this.wakeUpIn(server.readyAt - now);
   }
 
   private markFailed(server: Server, sentence: string): void {

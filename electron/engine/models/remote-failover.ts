@@ -12,11 +12,15 @@
  *   Only while idle; a move is one switch of the state machine, and replies wait for it.
  */
 import { RemoteError, type RemoteFailure } from '../remote/remote-error';
+import type { TimerHandle } from '../resource/clock';
 import { rungById, type ManagerContext } from './manager-context';
 import type { GenerateRequest, GenerateResult } from './model-runtime';
 import type { ReplyRunner } from './reply-runner';
 import type { Rung } from './rung';
 import type { RungLoader } from './rung-loader';
+
+/** Pause before asking the placement again when the manager was busy, ms. */
+const RETRY_MS = 1000;
 
 /** Failures that are the server's (or the network's): a retry on the machine can cure them. */
 const SERVER_FAILURES: ReadonlySet<RemoteFailure> = new Set([
@@ -44,6 +48,10 @@ export type FailoverResult = GenerateResult & { interrupted?: InterruptedPart };
 /** See the file comment. */
 export class RemoteFailover {
   private readonly unsubscribe: (() => void) | null;
+  /** A failover in progress: it moves and tells the user itself. */
+  private failingOver = false;
+  /** A reconsider asked again because the manager was busy. */
+  private retry: TimerHandle | null = null;
 
   constructor(
     private readonly context: ManagerContext,
@@ -72,9 +80,14 @@ export class RemoteFailover {
     } catch (error) {
       const failedOn = remote.activeRung(this.context.runtime.model?.path);
       if (!failedOn || !(error instanceof RemoteError) || !SERVER_FAILURES.has(error.failure) || this.context.machine.closing) throw error;
-      remote.failed(failedOn, error);
-      const fallback = this.scalerRung();
-      if (fallback) await this.move(fallback);
+      this.failingOver = true;
+      try {
+        remote.failed(failedOn, error);
+        const fallback = this.scalerRung();
+        if (fallback) await this.move(fallback);
+      } finally {
+        this.failingOver = false;
+      }
       const local = this.context.runtime.model;
       if (!local || remote.isRemote(local.path)) throw error;
       const sentence = `${remote.hostOf(failedOn)} stopped answering; Mai continued on ${local.name}.`;
@@ -92,7 +105,15 @@ export class RemoteFailover {
   /** Asks the placement again for the scaler's rung and moves when its answer differs from what is loaded (idle only). */
   reconsider(): void {
     const remote = this.context.remote;
-    if (!remote || remote.swapping || this.context.machine.phase !== 'idle') return;
+    if (!remote || this.failingOver || this.context.machine.closing) return;
+    if (remote.swapping || this.context.machine.phase !== 'idle') {
+      // Busy now (a reply, a switch): asked again shortly, so a move due now is not left to the next health check.
+      this.retry ??= this.context.clock.setTimeout(() => {
+        this.retry = null;
+        this.reconsider();
+      }, RETRY_MS);
+      return;
+    }
     const rung = this.scalerRung();
     if (!rung) return;
     const loaded = this.context.runtime.model?.path;
@@ -121,8 +142,10 @@ export class RemoteFailover {
   private async move(rung: Rung): Promise<void> {
     const remote = this.context.remote!;
     await this.replies.deps.whenModelReady();
+    // One move at a time: the one on its way does it.
+    if (remote.swapping) return remote.swapping;
     // Only from idle; set synchronously after the wait, so no switch of the scaler starts in between.
-    if (this.context.machine.phase !== 'idle' || remote.swapping) return;
+    if (this.context.machine.phase !== 'idle') return;
     const run = this.loader.replace(rung);
     const settled: Promise<void> = run
       .catch(() => {})
@@ -146,6 +169,8 @@ export class RemoteFailover {
   /** Stops following the servers' changes and checking their health (shutdown). */
   dispose(): void {
     this.unsubscribe?.();
+    if (this.retry) this.context.clock.clearTimeout(this.retry);
+    this.retry = null;
     this.context.remote?.stop();
   }
 }

@@ -1,0 +1,269 @@
+/**
+ * Remote rungs under the policy, on a virtual clock: the real ModelManager, scaler, switcher and
+ * RemoteLadder over a RuntimeSet of two fake runtimes (fake-runtime.ts says why fakes here); the
+ * "server" follows RemoteRuntime's contract (a probe that rejects with a RemoteError sentence, a
+ * stream that ends in a RemoteError when the server goes away). The same rules against a real
+ * llama-server: tests/integration/remote-failover.test.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LoadedModel } from '../../../shared/domain';
+import type { RemoteFigures, RemotePolicy } from '../../../shared/remote';
+import { VirtualClock } from '../../../electron/engine/resource/clock';
+import { MIN_HEALTH_INTERVAL_MS, RemoteLadder, type RemoteRungRuntime } from '../../../electron/engine/models/ladder-remote';
+import { ModelManager, type ManagerSettings } from '../../../electron/engine/models/model-manager';
+import type { GenerateRequest, GenerateResult, RuntimeLoadRequest } from '../../../electron/engine/models/model-runtime';
+import { RuntimeSet } from '../../../electron/engine/models/runtime-set';
+import { RemoteError } from '../../../electron/engine/remote/remote-error';
+import { FakeRuntime, GiB, fakeMachine, type FakeModel, type FakeTiming } from './fake-runtime';
+
+const SMALL: FakeModel = { path: 'small.gguf', memBytes: 1 * GiB, loadMs: 1000 };
+const MEDIUM: FakeModel = { path: 'medium.gguf', memBytes: 2 * GiB, loadMs: 2000 };
+const LARGE: FakeModel = { path: 'large.gguf', memBytes: 4 * GiB, loadMs: 4000 };
+const BIG: FakeModel = { path: 'big-70b', memBytes: 0, loadMs: 50 };
+const HOST = 'box:8080';
+const ADDRESS = `remote:${HOST}#big-70b`;
+
+const SCALER: ManagerSettings['scaler'] = {
+  degradeThreshold: 0.8,
+  criticalThreshold: 0.95,
+  upgradeThreshold: 0.6,
+  levelHoldSeconds: 2,
+  levelWindowSeconds: 2,
+  settleSeconds: 5,
+  stabilizationSeconds: 60,
+};
+
+/** A server: answers while `down` is false; counts every request that would have reached it. */
+class FakeServer extends FakeRuntime implements RemoteRungRuntime {
+  override readonly id = `remote:${HOST}`;
+  readonly host = HOST;
+  readonly baseUrl = `http://${HOST}`;
+  down = false;
+  /** Health checks, with their time. */
+  readonly checks: { t: number; ok: boolean }[] = [];
+  requests = 0;
+  /** The server dies after this many tokens of the next reply. */
+  dieAfterTokens: number | null = null;
+
+  constructor(
+    private readonly vclock: VirtualClock,
+    timing?: FakeTiming,
+  ) {
+    super(vclock, [BIG], timing);
+  }
+
+  private refuse(): RemoteError {
+    return new RemoteError('unreachable', `The server at ${HOST} could not be reached (ECONNREFUSED).`);
+  }
+
+  async checkHealth(): Promise<void> {
+    this.requests++;
+    this.checks.push({ t: this.vclock.now(), ok: !this.down });
+    if (this.down) throw this.refuse();
+  }
+
+  figures(): RemoteFigures {
+    return { replies: 0, failures: 0, ttftMs: null, tokensPerSecond: null, rttMs: null, lastError: null };
+  }
+
+  nameOf(model: string): string {
+    return `${model} on ${HOST}`;
+  }
+
+  override async load(request: RuntimeLoadRequest): Promise<LoadedModel> {
+    this.requests++;
+    if (this.down) throw this.refuse();
+    return super.load(request);
+  }
+
+  override async generate(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
+    this.requests++;
+    if (this.down) throw this.refuse();
+    let tokens = 0;
+    const result = await super.generate(request, (text) => {
+      onText(text);
+      if (++tokens === this.dieAfterTokens) {
+        this.dieAfterTokens = null;
+        this.down = true;
+        this.stop(request.requestId);
+      }
+    });
+    if (this.down) throw new RemoteError('incomplete', `The connection to ${HOST} broke during the reply (terminated).`);
+    return result;
+  }
+}
+
+interface Harness {
+  clock: VirtualClock;
+  local: FakeRuntime;
+  server: FakeServer;
+  remote: RemoteLadder;
+  manager: ModelManager;
+  other: { bytes: number };
+  notices: string[];
+}
+
+let current: Harness | null = null;
+afterEach(async () => {
+  if (current && current.manager.phase !== 'closed') {
+    const closing = current.manager.shutdown();
+    await current.clock.advanceAsync(60_000);
+    await closing;
+    expect(current.clock.pendingTimers()).toBe(0);
+  }
+  current = null;
+});
+
+function harness(serverTiming?: FakeTiming): Harness {
+  const clock = new VirtualClock(0);
+  const local = new FakeRuntime(clock, [SMALL, MEDIUM, LARGE]);
+  const server = new FakeServer(clock, serverTiming);
+  const runtimes = new RuntimeSet(local);
+  const remote = new RemoteLadder({ runtimes, clock, log: () => {}, createRuntime: () => server });
+  const other = { bytes: 4 * GiB };
+  const manager = new ModelManager({ runtime: runtimes, source: fakeMachine(local, other), clock, dataDir: null, log: () => {}, remote });
+  const notices: string[] = [];
+  manager.on('notice', (notice) => notices.push(notice.message));
+  current = { clock, local, server, remote, manager, other, notices };
+  return current;
+}
+
+async function run<T>(h: Harness, work: Promise<T>, stepMs = 100, limitMs = 600_000): Promise<T> {
+  let settled = false;
+  const done = work.finally(() => {
+    settled = true;
+  });
+  for (let elapsed = 0; !settled && elapsed < limitMs; elapsed += stepMs) await h.clock.advanceAsync(stepMs);
+  return done;
+}
+
+async function until(h: Harness, predicate: () => boolean, limitMs = 300_000, stepMs = 100): Promise<void> {
+  for (let elapsed = 0; !predicate(); elapsed += stepMs) {
+    if (elapsed >= limitMs) throw new Error(`condition not met within ${limitMs} ms of virtual time (phase ${h.manager.phase})`);
+    await h.clock.advanceAsync(stepMs);
+  }
+}
+
+function configure(h: Harness, policy: RemotePolicy, preferred: string | null = null) {
+  return run(
+    h,
+    h.manager.configure({
+      models: [SMALL, MEDIUM, LARGE].map((m) => ({ path: m.path, sizeBytes: m.memBytes, synthetic: true })),
+      preferredPath: preferred,
+      settings: { scaler: SCALER },
+      remote: { policy, engines: [{ baseUrl: `http://${HOST}`, models: [BIG.path] }] },
+    }),
+  );
+}
+
+let nextId = 0;
+const ask = (h: Harness, maxTokens = 20) =>
+  run(
+    h,
+    h.manager.generateResponse({ requestId: `r${++nextId}`, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens }, () => {}),
+  );
+const loaded = (h: Harness) => h.manager.phase === 'idle' && h.remote.swapping === null;
+
+describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
+  it('local only: no remote rung, and nothing reaches the server, not even a health check', async () => {
+    const h = harness();
+    const model = await configure(h, 'local-only');
+    expect(model?.path).toBe(LARGE.path);
+    expect(h.remote.rungs).toEqual([]);
+    expect((await ask(h)).model).toBe('large');
+    await h.clock.advanceAsync(120_000);
+    expect(h.server.requests).toBe(0);
+  });
+
+  it('remote first: starts on the server; health is checked in the background, never twice within 10 s', async () => {
+    const h = harness();
+    const model = await configure(h, 'remote-first');
+    expect(model?.path).toBe(ADDRESS);
+    expect(h.local.model).toBeNull();
+    expect((await ask(h)).model).toBe('big-70b');
+    const before = h.server.checks.length;
+    await h.clock.advanceAsync(120_000);
+    const checks = h.server.checks.slice(before);
+    expect(checks.length).toBeGreaterThanOrEqual(120_000 / 20_000);
+    expect(checks.length).toBeLessThanOrEqual(120_000 / MIN_HEALTH_INTERVAL_MS);
+    for (let i = 1; i < checks.length; i++) expect(checks[i]!.t - checks[i - 1]!.t).toBeGreaterThanOrEqual(MIN_HEALTH_INTERVAL_MS);
+  });
+
+  it('the server dies mid-reply: the partial text is kept, the reply retried once on the local rung with the notice; back only after the stabilization period', async () => {
+    const h = harness();
+    await configure(h, 'remote-first');
+    h.server.dieAfterTokens = 5;
+    const result = await ask(h);
+    expect(result.interrupted).toMatchObject({ text: 'w w w w w ', model: 'big-70b on box:8080' });
+    expect(result.interrupted?.reason).toMatch(/broke during the reply/);
+    expect(result.model).toBe('large');
+    expect(result.stopReason).toBe('maxTokens');
+    expect(result.note).toBe(`${HOST} stopped answering; Mai continued on large.`);
+    expect(h.notices.some((n) => n.startsWith(`${HOST} stopped answering; Mai continued on large.`))).toBe(true);
+    // Up again: healthy at the next background check, used only once healthy for 60 s.
+    expect(h.remote.statuses()[0]?.health).toBe('unreachable');
+    h.server.down = false;
+    await until(h, () => h.remote.statuses()[0]?.health === 'healthy');
+    expect(h.clock.now() - h.server.checks.at(-2)!.t).toBeGreaterThanOrEqual(MIN_HEALTH_INTERVAL_MS);
+    const healthyAt = h.clock.now();
+    await until(h, () => h.clock.now() >= healthyAt + 59_000);
+    expect(h.manager.ladder.length).toBe(3);
+    expect(h.local.model?.path).toBe(LARGE.path);
+    await until(h, () => h.server.model !== null && loaded(h), 5_000);
+    expect(h.clock.now() - healthyAt).toBeGreaterThanOrEqual(60_000);
+    expect((await ask(h)).model).toBe('big-70b');
+    expect(h.local.model).toBeNull();
+  });
+
+  it('local first: short of memory, Mai moves to the server instead of a much smaller local model, and back once memory is fine for the stabilization period', async () => {
+    const h = harness();
+    await configure(h, 'local-first', LARGE.path);
+    expect(h.local.model?.path).toBe(LARGE.path);
+    await until(h, () => h.server.checks.length > 0);
+    expect(h.server.requests).toBe(h.server.checks.length);
+    // Other programs take 9 GiB of 16: the scaler steps down from large (4 GiB) to medium (2 GiB, half: much smaller).
+    h.other.bytes = 9 * GiB;
+    await until(h, () => h.server.model !== null && loaded(h));
+    expect(h.local.model).toBeNull();
+    expect(h.local.calls).not.toContain(`load:${MEDIUM.path}`);
+    expect((await ask(h)).model).toBe('big-70b');
+    const relievedAt = h.clock.now();
+    h.other.bytes = 4 * GiB;
+    await until(h, () => h.local.model?.path === LARGE.path && loaded(h));
+    expect(h.clock.now() - relievedAt).toBeGreaterThanOrEqual(60_000 - 5_000);
+    expect(h.server.model).toBeNull();
+    expect((await ask(h)).model).toBe('large');
+  });
+
+  it('local first with the server down: the scaler steps down locally as before', async () => {
+    const h = harness();
+    h.server.down = true;
+    await configure(h, 'local-first', LARGE.path);
+    h.other.bytes = 9 * GiB;
+    await until(h, () => h.local.model?.path === MEDIUM.path && loaded(h));
+    expect(h.server.model).toBeNull();
+  });
+
+  it('a server measured slower than the local model three replies in a row is left for the stabilization period', async () => {
+    const h = harness({ promptMs: 500, tokenMs: 250, replyTokens: 40 });
+    await configure(h, 'local-only', LARGE.path);
+    await ask(h);
+    await ask(h);
+    // Local: 10 tokens/s. The server: 4 tokens/s.
+    await configure(h, 'remote-first', LARGE.path);
+    expect(h.server.model).not.toBeNull();
+    await ask(h);
+    await ask(h);
+    expect(h.server.model).not.toBeNull();
+    await ask(h);
+    const heldAt = h.clock.now();
+    await until(h, () => h.local.model?.path === LARGE.path && loaded(h), 10_000);
+    expect(
+      h.notices.some((n) =>
+        /^box:8080 is not used now \(3 replies in a row at 4\.0 tokens\/s, under 80 % of the local model's 10\.0\); Mai continued on large\.$/.test(n),
+      ),
+    ).toBe(true);
+    await until(h, () => h.server.model !== null && loaded(h));
+    expect(h.clock.now() - heldAt).toBeGreaterThanOrEqual(60_000);
+  });
+});
