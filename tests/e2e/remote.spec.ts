@@ -20,6 +20,8 @@ import { startHost, type RunningHost } from './web-host';
 const KEY = 'sk-mai-e2e-remote-5c1d0b7e';
 const ALIAS = 'big-remote';
 const GiB = 2 ** 30;
+/** The server's context for the long replies (the 30 MB byte-vocabulary model never ends one: a reply to stop or cut). */
+const LONG_CONTEXT = 8192;
 
 let models: TestModels;
 let host: RunningHost | null = null;
@@ -97,6 +99,15 @@ async function send(page: Page, text: string) {
 
 const remoteHost = (running: RunningProcess) => `127.0.0.1:${running.port}`;
 
+/** Waits until the model in use is the server's (the header marks it), with the host's log in the error otherwise. */
+async function expectOnServer(page: Page, running: RunningProcess, timeout = 60_000): Promise<void> {
+  try {
+    await expect(page.getByTestId('model-remote')).toContainText(remoteHost(running), { timeout });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- web host output ---\n${host?.output().slice(-6000)}`, { cause: error });
+  }
+}
+
 /** Neither the host's log nor settings.json nor the page saw the key. */
 function expectKeyNowhere(userData: string, frames: string[], running: RunningHost): void {
   expect(running.output()).not.toContain(KEY);
@@ -147,14 +158,14 @@ test.describe('against a real llama-server', () => {
 
   test('remote first: a reply streams from the server, named "on <host>" in header, footer and panel; Stop works; the key is nowhere', async ({ page }) => {
     test.setTimeout(180_000);
-    server = await startLlamaServer({ model: models.tiny, alias: ALIAS, apiKey: KEY });
+    server = await startLlamaServer({ model: models.small, alias: ALIAS, apiKey: KEY, contextSize: LONG_CONTEXT });
     const userData = userDataWith({});
     host = await startHost(['--model', models.tiny, '--user-data', userData, '--max-tokens', '3000']);
     const frames = recordFrames(page);
     await open(page, host);
     await addServer(page, server.url, KEY, 'remote-first');
     // The model in use is the server's, and the header says where it runs.
-    await expect(page.getByTestId('model-remote')).toContainText(remoteHost(server));
+    await expectOnServer(page, server);
     await expect(page.getByTestId('model-name')).toContainText(`${ALIAS} on ${remoteHost(server)}`);
     await expect(page.getByTestId('model-name').getByTestId('remote-host')).toContainText('remote');
 
@@ -185,7 +196,7 @@ test.describe('against a real llama-server', () => {
     page,
   }) => {
     test.setTimeout(240_000);
-    server = await startLlamaServer({ model: models.tiny, alias: ALIAS });
+    server = await startLlamaServer({ model: models.small, alias: ALIAS, contextSize: LONG_CONTEXT });
     const stabilizationSeconds = 8;
     host = await startHost(['--model', models.tiny, '--user-data', userDataWith({ stabilizationSeconds }), '--max-tokens', '3000']);
     await open(page, host);
@@ -213,7 +224,7 @@ test.describe('against a real llama-server', () => {
     await expect(retry.locator('.message-stats')).not.toContainText(`127.0.0.1:${port}`);
 
     // The server comes back on the same port: healthy again, but Mai waits out the stabilization period.
-    server = await startLlamaServer({ model: models.tiny, alias: ALIAS, port });
+    server = await startLlamaServer({ model: models.small, alias: ALIAS, contextSize: LONG_CONTEXT, port });
     const back = Date.now();
     await expect(page.getByTestId('model-remote')).toContainText(`127.0.0.1:${port}`, { timeout: 120_000 });
     expect(Date.now() - back).toBeGreaterThanOrEqual(stabilizationSeconds * 1000 - 1000);
@@ -221,7 +232,7 @@ test.describe('against a real llama-server', () => {
 
   test('the server frozen with SIGSTOP: detected by timeout, the reply retried here with a notice saying why', async ({ page }) => {
     test.setTimeout(240_000);
-    server = await startLlamaServer({ model: models.tiny, alias: ALIAS });
+    server = await startLlamaServer({ model: models.small, alias: ALIAS, contextSize: LONG_CONTEXT });
     host = await startHost(['--model', models.tiny, '--user-data', userDataWith({ stabilizationSeconds: 600 }), '--max-tokens', '3000']);
     await open(page, host);
     await addServer(page, server.url, undefined, 'remote-first');

@@ -183,6 +183,9 @@ export class ModelController extends Emitter<ModelControllerEvents> {
   /** New settings: rebuild the ladder and scaler around the current model. */
   async applySettings(settings: ManagerSettingsData): Promise<void> {
     this.settings = settings;
+    // A configure in flight (the first model loading) carries the settings and servers of before:
+    // once it is done, the engine is configured again with these.
+    await this.configuring?.catch(() => {});
     if (this.loaded) await this.configure(this.loaded.path);
   }
 
