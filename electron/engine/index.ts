@@ -61,6 +61,8 @@ remote.onStatus((statuses) => {
   }
 });
 let manager: ModelManager | null = null;
+/** A remote rung's address (`remote:<host>#<model>`, runtime-set.ts). */
+const REMOTE_ADDRESS = /^remote:[^#]+#/;
 /** The last `manager:configure` (a remote model chosen reconfigures with it). */
 let lastConfigure: ConfigureRequest | null = null;
 
@@ -97,9 +99,14 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
         manager.setOverlay(overlay);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
-      // A remote model asked for by its address is chosen as the remote rung (the placement starts on it).
-      remote.prefer(preferredPath && remote.isRemote(preferredPath) ? preferredPath : null);
-      lastConfigure = { models, preferredPath, avoidPaths, settings, remote: remoteConfig };
+      // A remote model asked for by its address is chosen as the remote rung (the placement starts on it); a
+      // user's choice otherwise lasts until the remote settings change.
+      const remoteChanged = JSON.stringify(remoteConfig) !== JSON.stringify(lastConfigure?.remote);
+      if (preferredPath && REMOTE_ADDRESS.test(preferredPath)) remote.prefer(preferredPath);
+      else if (remoteChanged) remote.prefer(null);
+      // Remote models come as `remote`, never as files: an address in the list would be estimated as a 0-byte file.
+      const files = models.filter((model) => !REMOTE_ADDRESS.test(model.path));
+      lastConfigure = { models: files, preferredPath, avoidPaths, settings, remote: remoteConfig };
       const model = await manager.configure(lastConfigure);
       return { model, ladder: wireLadder(manager.ladder), tier: toWireTier(manager.state?.tier) };
     },
@@ -107,13 +114,13 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     'manager:select': async ({ path, models }) => {
       const current = requireManager();
       if (!remote.isRemote(path)) {
-        remote.prefer(null);
+        remote.prefer('local');
         return current.selectModel(path, models);
       }
       const rung = remote.rungs.find((r) => r.id === path);
       if (!rung || !lastConfigure) throw new MaiError('model-not-found', 'That remote model is not among the servers in the settings.');
       remote.prefer(path);
-      const model = await current.configure({ ...lastConfigure, models, preferredPath: null });
+      const model = await current.configure({ ...lastConfigure, models: models.filter((m) => !REMOTE_ADDRESS.test(m.path)), preferredPath: null });
       if (model?.path !== path)
         throw new MaiError('model-load-failed', `Could not switch to ${rung.model.name}: ${remote.whyNot(rung) ?? 'the server is not usable now'}.`);
       return model;

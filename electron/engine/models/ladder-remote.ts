@@ -82,6 +82,7 @@ export class RemoteLadder {
   private readonly wakeUps = new Set<TimerHandle>();
   private lastLocal: Rung | null = null;
   private anchor: Rung | null = null;
+  /** The user's own choice: a remote rung's id, `local`, or null (the policy decides). */
   private preferred: string | null = null;
   private readonly listeners = new Set<() => void>();
   private readonly statusListeners = new Set<(statuses: RemoteStatus[]) => void>();
@@ -124,7 +125,7 @@ export class RemoteLadder {
     const kept = new Set<string>();
     for (const engine of wanted) {
       const identity = `${engine.baseUrl}\n${engine.apiKey ?? ''}`;
-      const runtime = this.runtimeFor(engine, identity);
+      const runtime = await this.runtimeFor(engine, identity);
       kept.add(runtime.id);
       const server = this.servers.get(runtime.id)!;
       server.models = [...new Set(engine.models)];
@@ -132,17 +133,19 @@ export class RemoteLadder {
     for (const id of [...this.servers.keys()]) if (!kept.has(id)) this.servers.delete(id);
     this.rungList = [...this.servers.values()].flatMap((server) => server.models.map((model) => this.rungOf(server, model)));
     if (this.anchor && this.rungList.length === 0) this.anchor = null;
-    if (this.preferred && !this.rungList.some((rung) => rung.id === this.preferred)) this.preferred = null;
+    if (this.preferred && this.preferred !== 'local' && !this.rungList.some((rung) => rung.id === this.preferred)) this.preferred = null;
     this.restartChecks();
     this.publish();
   }
 
   /** The runtime for `engine`: the one registered when address and key are unchanged, else a new one. */
-  private runtimeFor(engine: RemoteEngine, identity: string): RemoteRungRuntime {
+  private async runtimeFor(engine: RemoteEngine, identity: string): Promise<RemoteRungRuntime> {
     const create = this.options.createRuntime ?? ((e: RemoteEngine) => this.defaultRuntime(e));
     const runtime = create(engine);
     const old = this.servers.get(runtime.id);
     if (old?.identity === identity) return old.runtime;
+    // A new key (or address) for the server in use: its model goes first, the configure loads again.
+    if (this.options.runtimes.model?.path.startsWith(`${runtime.id}#`)) await this.options.runtimes.unload();
     this.options.runtimes.add(runtime);
     this.servers.set(runtime.id, {
       identity,
@@ -207,9 +210,9 @@ export class RemoteLadder {
     return server ? server.runtime.figures(rung.model.path.slice(rung.runtimeId.length + 1)) : null;
   }
 
-  /** The user chose a remote rung (`address`), or a local model (null). */
-  prefer(address: string | null): void {
-    this.preferred = address;
+  /** The user chose a remote rung (its address) or a model on this machine (`local`); null lets the policy decide again. */
+  prefer(choice: string | 'local' | null): void {
+    this.preferred = choice;
   }
 
   /** The first remote rung (in the user's order) whose server may be used now. */
@@ -221,7 +224,7 @@ export class RemoteLadder {
       if (server.health === 'unknown') return allowUnknown;
       return server.health === 'healthy' && server.readyAt !== null && now >= server.readyAt;
     };
-    if (this.preferred) {
+    if (this.preferred && this.preferred !== 'local') {
       const chosen = this.rungList.find((rung) => rung.id === this.preferred);
       if (chosen && usable(chosen)) return chosen;
     }
@@ -230,7 +233,8 @@ export class RemoteLadder {
 
   /** Where a load of the local rung `target` goes (see remote-placement.ts); does not change anything. */
   place(target: Rung): { rung: Rung | null; placement: Placement } {
-    const allowUnknown = this.policyInForce === 'remote-first' || this.preferred !== null;
+    const preferred = this.preferred === null ? null : this.preferred === 'local' ? 'local' : 'remote';
+    const allowUnknown = this.policyInForce === 'remote-first' || preferred === 'remote';
     const remote = this.rungList.length > 0 ? this.usableRemote(allowUnknown) : null;
     const placed = (rung: Rung | null) => (rung ? { id: rung.id, bytes: rungBytes(rung) } : null);
     const placement = placeLoad({
@@ -239,7 +243,7 @@ export class RemoteLadder {
       lastLocal: placed(this.lastLocal),
       anchor: placed(this.anchor),
       usableRemote: remote?.id ?? null,
-      preferred: this.preferred !== null,
+      preferred,
     });
     return { rung: placement.remoteId ? (this.rungList.find((rung) => rung.id === placement.remoteId) ?? null) : null, placement };
   }

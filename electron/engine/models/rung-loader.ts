@@ -33,7 +33,8 @@ export class RungLoader implements ModelLoader {
     const order = [...rungs.slice(0, index + 1).reverse(), ...rungs.slice(index + 1)];
     const failures: string[] = [];
     for (const rung of order) {
-      if (this.context.runtime.model?.path === rung.model.path) return rung;
+      // Already loaded, unless the placement puts a server in its place now.
+      if (this.context.runtime.model?.path === rung.model.path && !this.context.remote?.place(rung).rung) return rung;
       try {
         await this.loadRung(rung);
         if (failures.length > 0) this.context.emit('notice', { level: 'warn', message: `${failures.join(' ')} Mai is using ${rung.model.name} instead.` });

@@ -6,7 +6,8 @@
  *
  * - `local-only`: always the local rung; nothing is sent anywhere.
  * - `remote-first` (or the user chose the remote rung): the remote rung whenever its server is
- *   usable; the local rung the scaler is on is the fallback.
+ *   usable; the local rung the scaler is on is the fallback. A local model the user chose stays
+ *   local (until they choose a remote one or the remote settings change).
  * - `local-first`: the local rung, unless memory is short: the scaler steps down to a rung that is
  *   *much smaller* than the one Mai is leaving (under SHORT_FRACTION of its memory) and a server
  *   is usable → the remote rung instead. Mai stays there while the scaler's rung stays much
@@ -41,8 +42,8 @@ export interface PlacementInput {
   anchor: PlacedRung | null;
   /** A remote rung whose server may be used now (healthy and past its stabilization period), or null. */
   usableRemote: string | null;
-  /** The user chose the remote rung themselves. */
-  preferred: boolean;
+  /** The user chose a remote rung (`remote`) or a local model (`local`) themselves; null: the policy decides. */
+  preferred: 'remote' | 'local' | null;
 }
 
 /** Where the load goes: the remote rung (`remoteId`) or the local target (`remoteId: null`), the anchor to keep, and why. */
@@ -56,7 +57,8 @@ export interface Placement {
 export function placeLoad(input: PlacementInput): Placement {
   const { policy, target, lastLocal, anchor, usableRemote } = input;
   if (policy === 'local-only') return { remoteId: null, anchor: null, why: 'local only' };
-  if (input.preferred && usableRemote) return { remoteId: usableRemote, anchor, why: 'you chose the remote model' };
+  if (input.preferred === 'local') return { remoteId: null, anchor: null, why: 'you chose a model on this machine' };
+  if (input.preferred === 'remote' && usableRemote) return { remoteId: usableRemote, anchor, why: 'you chose the remote model' };
   if (policy === 'remote-first') {
     return usableRemote
       ? { remoteId: usableRemote, anchor: null, why: 'remote first' }
