@@ -1,6 +1,7 @@
 import { call } from '../../ipc/api';
 import { pushNotice, useAppStore } from '../../stores/app-store';
 import { HostText } from '../common/HostText';
+import { remoteHostOfPath } from '../../lib/remote';
 
 const ENGINE_LABEL: Record<string, string> = {
   starting: 'Engine starting…',
@@ -51,7 +52,8 @@ export function StatusBar() {
       </span>
       {model && (
         <span>
-          context {model.contextSize} · {model.threads} threads · {model.gpu ? `GPU ${model.gpu}` : 'CPU'}
+          context {model.contextSize} ·{' '}
+          {remoteHostOfPath(model.path) ? 'on another machine' : `${model.threads} threads · ${model.gpu ? `GPU ${model.gpu}` : 'CPU'}`}
         </span>
       )}
       <span data-testid="tokens-per-second">{lastStats ? `${lastStats.tokensPerSecond.toFixed(1)} tokens/s` : '—'}</span>

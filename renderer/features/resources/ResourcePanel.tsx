@@ -10,6 +10,7 @@ import { upgradeHoldLabel } from '../../../shared/resource';
 import { call } from '../../ipc/api';
 import { formatBytes, formatCountdown, formatMs, formatPercent, formatRate } from '../../lib/format';
 import { modelLabel } from '../../lib/models';
+import { remoteHostOfPath } from '../../lib/remote';
 import { pushNotice, setPanelOpen, useAppStore } from '../../stores/app-store';
 import { setScalingPaused, useResourceStore } from '../../stores/resource-store';
 import { HostText } from '../common/HostText';
@@ -225,6 +226,8 @@ function ModelCard() {
   const performance = useResourceStore(useShallow((s) => s.snapshot?.performance ?? []));
   const measured = performance.find((p) => p.modelId === modelId || p.modelId === model?.path) ?? null;
   const tps = average(recent.map((r) => r.tokensPerSecond)) ?? measured?.tokensPerSecond ?? null;
+  // A model on a server uses no thread or GPU of this machine.
+  const remote = remoteHostOfPath(model?.path) !== null;
   const ttft = average(recent.map((r) => r.ttftMs)) ?? measured?.ttftMs ?? null;
   return (
     <section className="card" data-testid="panel-model">
@@ -241,11 +244,11 @@ function ModelCard() {
         </div>
         <div>
           <dt>Threads</dt>
-          <dd data-testid="panel-threads">{threads ?? model?.threads ?? '—'}</dd>
+          <dd data-testid="panel-threads">{remote ? 'none here' : (threads ?? model?.threads ?? '—')}</dd>
         </div>
         <div>
           <dt>GPU layers</dt>
-          <dd data-testid="panel-gpu-layers">{model ? (model.gpu ? `${model.gpuLayers} on ${model.gpu}` : 'none (CPU)') : '—'}</dd>
+          <dd data-testid="panel-gpu-layers">{!model ? '—' : remote ? 'on the server' : model.gpu ? `${model.gpuLayers} on ${model.gpu}` : 'none (CPU)'}</dd>
         </div>
         <div>
           <dt>Speed</dt>
