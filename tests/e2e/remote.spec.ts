@@ -168,6 +168,8 @@ test.describe('against a real llama-server', () => {
     await expectOnServer(page, server);
     await expect(page.getByTestId('model-name')).toContainText(`${ALIAS} on ${remoteHost(server)}`);
     await expect(page.getByTestId('model-name').getByTestId('remote-host')).toContainText('remote');
+    // The server's model is among the models to choose from, marked remote.
+    await expect(page.getByTestId('model-select').locator('option', { hasText: `${ALIAS} on ${remoteHost(server)} · remote` })).toHaveCount(1);
 
     const reply = await send(page, 'Tell me a very long story about llamas.');
     await expect(reply).toHaveAttribute('data-status', 'streaming');

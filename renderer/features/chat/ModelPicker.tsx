@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import { call } from '../../ipc/api';
 import { remoteHostOfPath } from '../../lib/remote';
+import { useShallow } from 'zustand/react/shallow';
 import { pushNotice, setModels, useAppStore } from '../../stores/app-store';
+import { useResourceStore } from '../../stores/resource-store';
 import { RemoteHost } from '../common/HostText';
 
 function formatSize(bytes: number): string {
@@ -16,7 +18,9 @@ export function ModelPicker() {
   const [busy, setBusy] = useState(false);
   // A remote rung is no file here: it is listed as the model in use, and its host marked beside.
   const remoteHost = remoteHostOfPath(current?.path);
-  const unlisted = current !== null && !models.some((model) => model.path === current.path);
+  // The servers' models on the ladder can be chosen too (main's models:select takes their address).
+  const remoteRungs = useResourceStore(useShallow((s) => s.ladder.filter((rung) => rung.host !== undefined)));
+  const unlisted = current !== null && !models.some((model) => model.path === current.path) && !remoteRungs.some((rung) => rung.path === current.path);
   const select = async (path: string) => {
     setBusy(true);
     try {
@@ -47,6 +51,11 @@ export function ModelPicker() {
           <option key={model.path} value={model.path}>
             {model.fileName.replace(/\.gguf$/i, '')} · {formatSize(model.sizeBytes)}
             {model.synthetic ? ' · demo' : ''}
+          </option>
+        ))}
+        {remoteRungs.map((rung) => (
+          <option key={rung.path} value={rung.path}>
+            {rung.name} · remote
           </option>
         ))}
       </select>
