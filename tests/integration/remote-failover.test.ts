@@ -129,7 +129,11 @@ async function countingProxy(upstream: RunningProcess): Promise<{ url: string; c
   return {
     url: `http://127.0.0.1:${port}`,
     count: () => count,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -156,7 +160,7 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     let killedAt = 0;
     let noticeAt = 0;
     let retriedFirstTokenAt = 0;
-    s.manager.on('notice', () => (noticeAt ||= performance.now()));
+    s.manager.on('notice', (n) => killedAt > 0 && n.message.startsWith(`${host} stopped answering`) && (noticeAt ||= performance.now()));
     const result = await ask(s, 60, () => {
       if (!killedAt) {
         killedAt = performance.now();
@@ -198,7 +202,7 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     let stoppedAt = 0;
     let noticeAt = 0;
     let retriedFirstTokenAt = 0;
-    s.manager.on('notice', () => (noticeAt ||= performance.now()));
+    s.manager.on('notice', (n) => n.message.startsWith(`${host} stopped answering`) && (noticeAt ||= performance.now()));
     try {
       const result = await ask(s, 400, () => {
         if (!stoppedAt) {
@@ -270,6 +274,8 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
       await configure(s, 'local-first', proxy);
       await until(() => proxy.count() > 0, 'a health check through the proxy', 10_000);
     } finally {
+      // The checks stop with the manager; then the proxy's connections can close.
+      await started?.manager.shutdown();
       await proxy.close();
     }
   });

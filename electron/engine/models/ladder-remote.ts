@@ -22,6 +22,8 @@ import { modelAddress, type RuntimeSet } from './runtime-set';
 export const DEFAULT_HEALTH_INTERVAL_MS = 15_000;
 /** The floor of the background check's period in the app, ms. */
 export const MIN_HEALTH_INTERVAL_MS = 10_000;
+/** Background checks failed in a row before a server counts as unreachable (one slow probe on a busy machine is not an outage; a failed reply counts at once). */
+export const FAILED_CHECKS_TO_LEAVE = 2;
 /** A remote reply slower than this fraction of the local fallback's usual speed counts as slow. */
 export const SLOW_FACTOR = 0.8;
 /** Slow replies in a row that move Mai back to the machine (the hysteresis with SLOW_FACTOR). */
@@ -67,6 +69,8 @@ interface Server {
   /** Held back (measured slower than the local model) until then, ms. */
   heldUntil: number;
   slowStreak: number;
+  /** Background checks failed in a row. */
+  failedChecks: number;
   /** A reply ended well at this time: the background check skips a server that just answered. */
   answeredAt: number;
 }
@@ -158,6 +162,7 @@ export class RemoteLadder {
       failedBefore: false,
       heldUntil: -Infinity,
       slowStreak: 0,
+      failedChecks: 0,
       answeredAt: -Infinity,
     });
     return runtime;
@@ -344,11 +349,16 @@ export class RemoteLadder {
           await server.runtime.checkHealth(server.models);
           if (this.servers.get(server.runtime.id) !== server) return;
           server.checkedAt = this.options.clock.now();
+          server.failedChecks = 0;
           if (server.health !== 'healthy') this.markHealthy(server);
         } catch (error) {
           if (this.servers.get(server.runtime.id) !== server) return;
           server.checkedAt = this.options.clock.now();
-          if (server.health !== 'unreachable') this.markFailed(server, (error as Error).message);
+          server.failedChecks++;
+          // Never checked before (nothing to compare with), or failed again: unreachable.
+          const confirmed = server.health === 'unknown' || server.failedChecks >= FAILED_CHECKS_TO_LEAVE;
+          if (server.health !== 'unreachable' && confirmed) this.markFailed(server, (error as Error).message);
+          else server.lastError = (error as Error).message;
         }
       }),
     );

@@ -128,7 +128,7 @@ export class RemoteFailover {
           const why = remote.whyNot(from);
           this.context.emit('notice', {
             level: 'info',
-            message: `${remote.hostOf(from)} is not used now${why ? ` (${why})` : ''}; Mai continued on ${now.name}.`,
+            message: `${remote.hostOf(from)} is not used now${why ? ` (${why.replace(/\.$/, '')})` : ''}; Mai continued on ${now.name}.`,
           });
         } else if (remote.isRemote(now.path)) {
           this.context.emit('notice', { level: 'info', message: `Mai moved to ${now.name}: the conversation now leaves this machine.` });

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '../../../shared/domain';
 import type { RemoteFigures, RemotePolicy } from '../../../shared/remote';
 import { VirtualClock } from '../../../electron/engine/resource/clock';
-import { MIN_HEALTH_INTERVAL_MS, RemoteLadder, type RemoteRungRuntime } from '../../../electron/engine/models/ladder-remote';
+import { FAILED_CHECKS_TO_LEAVE, MIN_HEALTH_INTERVAL_MS, RemoteLadder, type RemoteRungRuntime } from '../../../electron/engine/models/ladder-remote';
 import { ModelManager, type ManagerSettings } from '../../../electron/engine/models/model-manager';
 import type { GenerateRequest, GenerateResult, RuntimeLoadRequest } from '../../../electron/engine/models/model-runtime';
 import { RuntimeSet } from '../../../electron/engine/models/runtime-set';
@@ -187,6 +187,19 @@ describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
     expect(checks.length).toBeGreaterThanOrEqual(120_000 / 20_000);
     expect(checks.length).toBeLessThanOrEqual(120_000 / MIN_HEALTH_INTERVAL_MS);
     for (let i = 1; i < checks.length; i++) expect(checks[i]!.t - checks[i - 1]!.t).toBeGreaterThanOrEqual(MIN_HEALTH_INTERVAL_MS);
+  });
+
+  it('a server that stops answering while idle is left after two failed background checks in a row, not one', async () => {
+    const h = harness();
+    await configure(h, 'remote-first');
+    const before = h.server.checks.length;
+    h.server.down = true;
+    await until(h, () => h.server.checks.length === before + 1);
+    await h.clock.advanceAsync(1000);
+    expect(h.server.model).not.toBeNull();
+    await until(h, () => h.local.model?.path === LARGE.path && loaded(h), 30_000);
+    expect(h.server.checks.length).toBe(before + FAILED_CHECKS_TO_LEAVE);
+    expect(h.notices).toContain(`${HOST} is not used now (The server at ${HOST} could not be reached (ECONNREFUSED)); Mai continued on large.`);
   });
 
   it('the server dies mid-reply: the partial text is kept, the reply retried once on the local rung with the notice; back only after the stabilization period', async () => {
