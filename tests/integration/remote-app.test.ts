@@ -82,7 +82,10 @@ describe.skipIf(llamaServerMissing !== null)('remote engines through the core', 
     const { assistantMessageId } = await core.handlers['chat:send']({ text: 'Tell me a long story' });
     await waitFor('onChatToken', (t) => t.messageId === assistantMessageId);
     const interrupted = waitFor('onChatMessage', ({ message }) => message.id === assistantMessageId && message.status === 'interrupted');
-    const retryStarted = waitFor('onChatMessage', ({ message }) => message.id !== assistantMessageId && message.role === 'assistant' && message.status === 'streaming');
+    const retryStarted = waitFor(
+      'onChatMessage',
+      ({ message }) => message.id !== assistantMessageId && message.role === 'assistant' && message.status === 'streaming',
+    );
     const notice = waitFor('onNotice', ({ message }) => message.includes(host));
     const killedAt = Date.now();
     await server.kill();

@@ -211,7 +211,11 @@ describe('RemoteService', () => {
 
 describe('remote addresses', () => {
   it('is one spelling per server, and refuses what is not http(s) or carries credentials', () => {
-    expect(remoteAddress(' http://Example.com:8080/v1/ ')).toEqual({ baseUrl: 'http://example.com:8080', host: 'example.com:8080', origin: 'http://example.com:8080' });
+    expect(remoteAddress(' http://Example.com:8080/v1/ ')).toEqual({
+      baseUrl: 'http://example.com:8080',
+      host: 'example.com:8080',
+      origin: 'http://example.com:8080',
+    });
     expect(remoteAddress('https://h/proxy/llm/').baseUrl).toBe('https://h/proxy/llm');
     expect(() => remoteAddress('ftp://h')).toThrow('ftp: is not an address Mai can use for a server; use http:// or https://.');
     expect(() => remoteAddress('http://user:pw@h')).toThrow('Put the API key in its own field, not in the address.');
