@@ -27,8 +27,8 @@ import type { RemoteLadder } from './ladder-remote';
 import { createManagerContext, type ManagerContext, type ModelManagerEvents } from './manager-context';
 import { sampleIntervalMs, type ConfigureRequest, type LadderInput, type ManagerSettings } from './manager-settings';
 import type { ManagerPhase } from './manager-state';
-import type { GenerateRequest, ModelRuntime } from './model-runtime';
-import { RemoteFailover, type FailoverResult } from './remote-failover';
+import type { GenerateRequest, GenerateResult, ModelRuntime } from './model-runtime';
+import { RemoteFailover } from './remote-failover';
 import { ReplyRunner } from './reply-runner';
 import type { Rung } from './rung';
 import { RungLoader } from './rung-loader';
@@ -203,7 +203,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
    * Replies to the last user turn: resources checked first, the reply run at the cost the check allows, the step down it
    * calls for scheduled (reply-runner.ts); a reply on a failing server is retried on the machine (remote-failover.ts).
    */
-  generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<FailoverResult> {
+  generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     return this.failover.generateResponse(request, onText);
   }
 

@@ -35,16 +35,6 @@ const SERVER_FAILURES: ReadonlySet<RemoteFailure> = new Set([
   'model-missing',
 ]);
 
-/** The part of a reply a failed server had streamed before the retry on the machine. */
-export interface InterruptedPart {
-  text: string;
-  model: string;
-  reason: string;
-}
-
-/** A reply result that may carry the interrupted part of a failed remote attempt. */
-export type FailoverResult = GenerateResult & { interrupted?: InterruptedPart };
-
 /** See the file comment. */
 export class RemoteFailover {
   private readonly unsubscribe: (() => void) | null;
@@ -62,7 +52,7 @@ export class RemoteFailover {
   }
 
   /** A reply (ReplyRunner.generateResponse), with the failover when it runs on a server that fails. */
-  async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<FailoverResult> {
+  async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     const remote = this.context.remote;
     if (!remote) return this.replies.generateResponse(request, onText);
     await remote.swapping;
@@ -83,8 +73,7 @@ export class RemoteFailover {
       this.failingOver = true;
       try {
         remote.failed(failedOn, error);
-        const fallback = this.scalerRung();
-        if (fallback) await this.move(fallback);
+        await this.move();
       } finally {
         this.failingOver = false;
       }
@@ -120,7 +109,7 @@ export class RemoteFailover {
     const target = remote.place(rung).rung ?? rung;
     if (target.model.path === loaded) return;
     const from = remote.activeRung(loaded);
-    void this.move(rung).then(
+    void this.move().then(
       () => {
         const now = this.context.runtime.model;
         if (!now || now.path === loaded) return;
@@ -138,14 +127,19 @@ export class RemoteFailover {
     );
   }
 
-  /** Loads `rung` where the placement puts it now, as one switch; replies and the switcher wait for it. */
-  private async move(rung: Rung): Promise<void> {
+  /** Loads the scaler's rung where the placement puts it now, as one switch; replies and the switcher wait for it. */
+  private async move(): Promise<void> {
     const remote = this.context.remote!;
     await this.replies.deps.whenModelReady();
+    // The scaler's rung as of now: a switch may have moved it during the wait.
+    const rung = this.scalerRung();
+    if (!rung) return;
     // One move at a time: the one on its way does it.
     if (remote.swapping) return remote.swapping;
     // Only from idle; set synchronously after the wait, so no switch of the scaler starts in between.
     if (this.context.machine.phase !== 'idle') return;
+    // A switch of the scaler that ran meanwhile may have loaded the right model already.
+    if (this.context.runtime.model?.path === (remote.place(rung).rung ?? rung).model.path) return;
     const run = this.loader.replace(rung);
     const settled: Promise<void> = run
       .catch(() => {})
