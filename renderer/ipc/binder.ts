@@ -7,6 +7,7 @@
 import type { MaiApi } from '../../shared/contract';
 import { isCapabilityEcho, toastStyle } from '../features/notifications/capability';
 import * as store from '../stores/app-store';
+import * as remote from '../stores/remote-store';
 import * as resources from '../stores/resource-store';
 import { call } from './api';
 
@@ -61,6 +62,7 @@ export function bindMai(mai: MaiApi): () => void {
     mai.on('onOpenPanel', () => store.setPanelOpen(true)),
     mai.on('onModels', (models) => store.setModels(models)),
     mai.on('onDownload', (download) => store.upsertDownload(download)),
+    mai.on('onRemoteStatus', (statuses) => remote.setRemoteStatuses(statuses)),
     mai.on('onCapabilityChanged', (change) => {
       const silent = store.useAppStore.getState().settings?.silentSwitching ?? false;
       store.addCapabilityChange(change, toastStyle(change, silent));
@@ -74,6 +76,8 @@ export async function refreshState(): Promise<void> {
   const settings = call('settings:get', {}).then(store.setSettings, () => {
     // Settings are optional for the chat: the page opens without them and the settings view retries.
   });
+  // The servers' names mark "on <host>" wherever a model is named; a main without them is no reason not to open.
+  call('remote:list', {}).then(remote.setRemoteView, () => {});
   const state = await call('app:get-state', {});
   store.setMode(state.mode);
   store.setEngineStatus(state.engine);
@@ -85,4 +89,10 @@ export async function refreshState(): Promise<void> {
   for (const notice of state.startupNotices) store.pushNotice(notice, { toast: true });
   resources.resetResources(state);
   await settings;
+}
+
+/** The ladder again after a change that rebuilt it (a server saved or removed, the policy changed). */
+export async function refreshLadder(): Promise<void> {
+  const state = await call('app:get-state', {}).catch(() => null);
+  if (state) resources.setLadder(state.ladder, state.tier);
 }

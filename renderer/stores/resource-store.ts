@@ -53,6 +53,11 @@ export function addDecision(decision: DecisionData): void {
   set({ decisions: [decision, ...decisions].slice(0, DECISION_LIMIT) });
 }
 
+/** The ladder after a rebuild (the tier comes with it). */
+export function setLadder(ladder: LadderRungData[], tier: Tier | null): void {
+  set({ ladder, tier: tier ?? get().tier });
+}
+
 export function setScalingPaused(scalingPaused: boolean): void {
   set({ scalingPaused });
 }

@@ -6,6 +6,7 @@ import type { DownloadManagerOptions } from './downloads';
 import type { EngineHostOptions } from './engine-host';
 import type { EngineLauncher } from './engine-launcher';
 import type { SecretStore } from './hub';
+import type { RemoteKeyStoreFactory } from './remote';
 
 export type AppEventSink = <E extends AppEvent>(event: E, payload: AppPayload<E>) => void;
 
@@ -32,6 +33,11 @@ export interface AppCoreOptions {
   conversationsDir?: string;
   /** Where a Hub token set in Settings is kept; default a 0600 file in `dataDir` (none without one). */
   hubTokenStore?: SecretStore | null;
+  /**
+   * Where the API key of a remote engine is kept, one store per server origin; default a 0600 file
+   * per origin in `dataDir/remote-keys` (none without a data folder: keys cannot be saved then).
+   */
+  remoteKeyStore?: RemoteKeyStoreFactory | null;
   /** Download manager settings besides the folders (retries, stall limit, disk probe); defaults otherwise. */
   downloadOptions?: Pick<DownloadManagerOptions, 'maxRetries' | 'retryBaseDelayMs' | 'stallTimeoutMs' | 'statfs' | 'diskMarginBytes'>;
   /** Environment read for HF_ENDPOINT and HF_TOKEN (and test hooks). Default process.env. */

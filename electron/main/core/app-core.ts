@@ -28,7 +28,7 @@ import type { HubService, HubStack } from './hub';
 import { createHubServices } from './hub/hub-wiring';
 import { EngineService } from './engine-service';
 import { SettingsService } from './settings-service';
-import { RemoteService } from './remote/remote-service';
+import { remoteKeysFor, RemoteService } from './remote';
 import { TraceService } from './trace-service';
 import type { UserChoiceSources } from './status/events';
 
@@ -44,7 +44,7 @@ export class AppCore {
   readonly downloads: DownloadManager | null;
   readonly files: ModelFiles;
   readonly hub: HubService;
-  readonly remote = new RemoteService();
+  readonly remote: RemoteService;
   readonly hubStack: HubStack;
   readonly settingsService: SettingsService;
   readonly engineService: EngineService;
@@ -70,6 +70,7 @@ export class AppCore {
       },
     });
     this.engine = new EngineHost(options.launcher, options.engine);
+    this.remote = new RemoteService({ engine: this.engine, settings: this.settingsService, keys: remoteKeysFor(options), log: this.log });
     const library = new ModelLibrary(options.modelsDir, {
       importedPaths: () => this.settings.importedModelPaths,
       lastUsed: () => this.settings.modelUsage,
@@ -80,6 +81,7 @@ export class AppCore {
       settings: options.manager ?? {},
       dataDir: options.dataDir ?? null,
       crashed: this.settingsService.crashedModels,
+      remote: () => this.remote.config(),
     });
     const conversationStore = options.conversationsDir ? new ConversationStore(options.conversationsDir) : null;
     this.chat = new ChatService(this.engine, this.models, {
@@ -167,6 +169,7 @@ export class AppCore {
     this.forward(this.engineService, ['onEngineStatus', 'onResourceSample', 'onScalerDecision', 'onCapabilityChanged', 'onNotice']);
     this.forward(this.files, ['onModels']);
     this.forward(this.traces, ['onTraceStatus', 'onNotice']);
+    this.forward(this.remote, ['onRemoteStatus']);
     this.forward(this.downloadsService, ['onDownload', 'onNotice']);
     this.downloadsService.on('didLand', () => void this.publishModels());
   }

@@ -57,8 +57,11 @@ export function historyFor(conversation: Conversation, upTo: number): ChatTurn[]
 
 export class ChatService extends Emitter<ChatEvents> {
   private conversation: Conversation;
-  /** The reply streaming now, and the model it streams from (null before the model is known). */
-  private active: { message: ChatMessage; modelPath: string | null } | null = null;
+  /**
+   * The reply streaming now: the engine request, the message its text goes to (after a remote
+   * failover, the retry's, see splitRemoteReply) and the model it streams from (null before the model is known).
+   */
+  private active: { requestId: string; message: ChatMessage; modelPath: string | null } | null = null;
   /**
    * What the engine's last going-down decided for the reply it interrupted: the model the retry
    * uses (null: the same, no smaller one) and whether Mai restarts the engine at all.
@@ -75,8 +78,8 @@ export class ChatService extends Emitter<ChatEvents> {
     this.options = { maxTokens: 512, now: Date.now, persistence: memoryOnly, ...options };
     this.conversation = newConversation(this.options.now());
     engine.on('token', ({ requestId, text }) => {
-      const message = this.active?.message;
-      if (!message || message.id !== requestId) return;
+      const message = this.active?.requestId === requestId ? this.active.message : null;
+      if (!message) return;
       message.text += text;
       // The reply is saved as it grows (throttled to every 500 ms by the store).
       this.options.persistence.saveSoon(this.conversation);
@@ -91,6 +94,15 @@ export class ChatService extends Emitter<ChatEvents> {
       const firstTry = !active.message.note?.startsWith('Retried');
       const retryModelPath = firstTry && willRestart && active.modelPath ? this.models.stepDownAfterCrash(active.modelPath) : null;
       this.lastDown = { messageId: active.message.id, retryModelPath, willRestart };
+    });
+    // A reply on a server that fails is answered again on this machine by the engine, in the same
+    // request: the model changing under it is the moment the server's part ends.
+    models.on('onModelChanged', ({ model }) => {
+      const active = this.active;
+      if (!model || !active || active.message.id !== active.requestId || model.path === active.modelPath) return;
+      if (this.isRemote(active.modelPath)) this.splitRemoteReply(active.message, model.name);
+      // The engine moved to a server before this reply began (replies wait for such a move).
+      else if (this.isRemote(model.path)) active.modelPath = model.path;
     });
   }
 
@@ -144,7 +156,7 @@ export class ChatService extends Emitter<ChatEvents> {
       if (naming) conversation.title = 'New chat';
       throw new MaiError('internal', `Your message could not be saved, so it was not sent: ${(error as Error).message}`);
     }
-    this.active = { message: assistant, modelPath: model.path };
+    this.active = { requestId: assistant.id, message: assistant, modelPath: model.path };
     if (naming) {
       // The first message names the chat; the whole (two-message) conversation goes out once.
       this.emit('onConversation', structuredClone(conversation));
@@ -157,33 +169,67 @@ export class ChatService extends Emitter<ChatEvents> {
   }
 
   private async reply(conversation: Conversation, assistant: ChatMessage, attempt = 0): Promise<void> {
+    const requestId = assistant.id;
     const history = historyFor(conversation, conversation.messages.indexOf(assistant));
-    if (this.active?.message === assistant) this.active.modelPath = this.models.current?.path ?? this.active.modelPath;
+    if (this.active?.requestId === requestId) this.active.modelPath = this.models.current?.path ?? this.active.modelPath;
+    /** The message being written: the retry's after a remote failover. */
+    const writing = () => (this.active?.requestId === requestId ? this.active.message : assistant);
+    let message = assistant;
     let crashed = false;
     try {
-      const result = await this.engine.call('chat:generate', { requestId: assistant.id, history, maxTokens: this.options.maxTokens });
-      assistant.text = result.text;
-      assistant.status = result.stopReason === 'abort' ? 'stopped' : 'done';
-      assistant.stats = result.stats;
-      assistant.model = result.model;
-      if (result.note) assistant.note = [assistant.note, result.note].filter(Boolean).join(' ');
+      const result = await this.engine.call('chat:generate', { requestId, history, maxTokens: this.options.maxTokens });
+      if (result.interrupted) {
+        // The server's part, as the engine kept it; the retry (begun when the model changed, or now) has the rest.
+        if (writing() === assistant) this.splitRemoteReply(assistant, result.model);
+        Object.assign(assistant, { text: result.interrupted.text, model: result.interrupted.model, error: result.interrupted.reason });
+        this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
+      }
+      message = writing();
+      message.text = result.text;
+      message.status = result.stopReason === 'abort' ? 'stopped' : 'done';
+      message.stats = result.stats;
+      message.model = result.model;
+      if (result.note) message.note = [message.note, result.note].filter(Boolean).join(' ');
     } catch (error) {
+      message = writing();
       const sentence = error instanceof Error ? error.message : String(error);
       crashed = error instanceof MaiError && error.code === 'engine-crashed';
       // An engine crash keeps what had streamed so far.
-      assistant.status = crashed ? 'interrupted' : 'error';
-      assistant.error = sentence;
+      message.status = crashed ? 'interrupted' : 'error';
+      message.error = sentence;
       if (!crashed || attempt > 0) this.emit('onNotice', { level: 'error', message: crashed ? `The reply was interrupted: ${sentence}` : sentence });
     } finally {
-      if (this.active?.message === assistant) this.active = null;
+      if (this.active?.requestId === requestId) this.active = null;
       conversation.updatedAt = this.options.now();
-      this.emit('onChatMessage', { conversationId: conversation.id, message: { ...assistant } });
+      this.emit('onChatMessage', { conversationId: conversation.id, message: { ...message } });
       await this.options.persistence
         .save(conversation)
         .catch((error: Error) => this.emit('onNotice', { level: 'error', message: `The reply could not be saved: ${error.message}` }));
       this.emit('didSave', conversation);
     }
-    if (crashed && attempt === 0) await this.retryAfterCrash(conversation, assistant);
+    if (crashed && attempt === 0) await this.retryAfterCrash(conversation, message);
+  }
+
+  /** Whether `modelPath` is a rung on a remote server (the ladder says so; `remote:` is how the engine addresses them). */
+  private isRemote(modelPath: string | null): boolean {
+    if (!modelPath) return false;
+    return this.models.ladder.some((rung) => rung.path === modelPath && rung.host !== undefined) || modelPath.startsWith('remote:');
+  }
+
+  /**
+   * A remote reply failed over to this machine: what the server streamed stays, marked
+   * interrupted, and the rest of the request's text goes to a new message (the retry).
+   */
+  private splitRemoteReply(interrupted: ChatMessage, retryModel: string): void {
+    const active = this.active;
+    if (!active || active.message !== interrupted) return;
+    interrupted.status = 'interrupted';
+    const retry: ChatMessage = { id: randomUUID(), role: 'assistant', text: '', createdAt: this.options.now(), status: 'streaming', model: retryModel };
+    this.conversation.messages.push(retry);
+    active.message = retry;
+    active.modelPath = this.models.current?.path ?? null;
+    this.emit('onChatMessage', { conversationId: this.conversation.id, message: { ...interrupted } });
+    this.emit('onChatMessage', { conversationId: this.conversation.id, message: { ...retry } });
   }
 
   /** Retries an interrupted reply once, on the next smaller model when there is one (chosen as the engine went down). */
@@ -214,12 +260,12 @@ export class ChatService extends Emitter<ChatEvents> {
     };
     if (this.active) return; // The user already moved on.
     conversation.messages.push(retry);
-    this.active = { message: retry, modelPath: null };
+    this.active = { requestId: retry.id, message: retry, modelPath: null };
     this.emit('onChatMessage', { conversationId: conversation.id, message: { ...retry } });
     try {
       const model = await this.models.ensureLoaded();
       retry.model = model.name;
-      if (this.active?.message === retry) this.active.modelPath = model.path;
+      if (this.active?.requestId === retry.id) this.active.modelPath = model.path;
     } catch (error) {
       this.active = null;
       retry.status = 'error';
@@ -232,9 +278,9 @@ export class ChatService extends Emitter<ChatEvents> {
 
   /** Stops the reply in progress; its partial text is kept. */
   async stop(): Promise<boolean> {
-    const message = this.active?.message;
-    if (!message) return false;
-    return (await this.engine.call('chat:stop', { requestId: message.id })).stopped;
+    const requestId = this.active?.requestId;
+    if (!requestId) return false;
+    return (await this.engine.call('chat:stop', { requestId })).stopped;
   }
 
   /** Makes `conversation` the current one (stopping any reply in progress first). */
@@ -261,7 +307,7 @@ export class ChatService extends Emitter<ChatEvents> {
     const assistant: ChatMessage = { id: randomUUID(), role: 'assistant', text: '', createdAt: this.options.now(), status: 'streaming', model: model.name };
     conversation.messages.push(assistant);
     await this.options.persistence.save(conversation);
-    this.active = { message: assistant, modelPath: model.path };
+    this.active = { requestId: assistant.id, message: assistant, modelPath: model.path };
     this.emit('onConversation', structuredClone(conversation));
     void this.reply(conversation, assistant);
     return { assistantMessageId: assistant.id };

@@ -7,6 +7,7 @@ import type { AppEvents, AppHandlers } from '../../../shared/contract';
 import type { LoadedModel } from '../../../shared/domain';
 import { Emitter } from '../../../shared/emitter';
 import { MaiError } from '../../../shared/errors';
+import type { RemoteConfig } from '../../../shared/remote';
 import type { LadderRungData, ManagerSettingsData } from '../../../shared/resource';
 import type { EngineHost } from './engine-host';
 import type { ModelLibrary } from './model-library';
@@ -18,6 +19,8 @@ export interface ModelControllerOptions {
   dataDir?: string | null;
   /** Models that crashed the engine while loading, remembered across restarts of Mai. */
   crashed?: { list(): readonly string[]; add(path: string): void; remove(path: string): void };
+  /** The remote servers (with their keys) and the policy, read for every configure (RemoteService.config); absent = local only. */
+  remote?: () => Promise<RemoteConfig>;
 }
 
 export type ModelControllerEvents = Pick<AppEvents, 'onModelChanged' | 'onNotice'> & {
@@ -180,6 +183,9 @@ export class ModelController extends Emitter<ModelControllerEvents> {
   /** New settings: rebuild the ladder and scaler around the current model. */
   async applySettings(settings: ManagerSettingsData): Promise<void> {
     this.settings = settings;
+    // A configure in flight (the first model loading) carries the settings and servers of before:
+    // once it is done, the engine is configured again with these.
+    await this.configuring?.catch(() => {});
     if (this.loaded) await this.configure(this.loaded.path);
   }
 
@@ -209,6 +215,7 @@ export class ModelController extends Emitter<ModelControllerEvents> {
     const run = (async () => {
       const models = await this.ladderInput();
       if (models.length === 0) throw new MaiError('no-model', `No model found in ${this.library.dir}. Put a GGUF file there or choose one.`);
+      const remote = await this.options.remote?.();
       this.loadingPath = preferredPath;
       const result = await this.engine.call('manager:configure', {
         models,
@@ -216,6 +223,7 @@ export class ModelController extends Emitter<ModelControllerEvents> {
         avoidPaths: this.crashedPaths(),
         settings: this.settings,
         dataDir: this.options.dataDir ?? null,
+        ...(remote ? { remote } : {}),
       });
       this.loadingPath = null;
       this.ladderValue = result.ladder;

@@ -12,6 +12,7 @@ import { registerIpc } from './ipc';
 import { installGracefulQuit } from './quit';
 import { rendererPage } from './renderer-page';
 import { SafeStorageSecretStore } from './safe-storage-store';
+import { remoteKeyFile } from '../core/remote';
 import { resolveModelsDir } from '../core/models-folder';
 import { startStatusUi, type StatusUi } from './tray';
 import { closeToTrayAction, probeTrayHost } from './tray-host';
@@ -66,6 +67,8 @@ app
       settingsFile: path.join(app.getPath('userData'), 'settings.json'),
       // A Hub token set in Settings is encrypted by the OS (safeStorage) before it reaches the disk.
       hubTokenStore: new SafeStorageSecretStore(path.join(app.getPath('userData'), 'hub-token.json'), safeStorage),
+      // So is a remote engine's API key, one file per server origin.
+      remoteKeyStore: (origin) => new SafeStorageSecretStore(remoteKeyFile(path.join(app.getPath('userData'), 'remote-keys'), origin, '.json'), safeStorage),
       // models:open-dialog: the system's file dialog, modal to the window.
       pickModelFile: () => pickGgufFile(window),
       // trace:reveal: the recorded trace, selected in the system's file manager.

@@ -2,6 +2,7 @@ import { memo, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { CopyIcon, RetryIcon } from '../../lib/icons';
 import { shortcutLabel } from '../../lib/shortcuts';
 import { useAppStore } from '../../stores/app-store';
+import { HostText } from '../common/HostText';
 import { copyText, regenerate } from './actions';
 import { appendBlocks, renderMarkdown } from './markdown';
 
@@ -83,8 +84,8 @@ export const Message = memo(function Message({ id, last }: { id: string; last: b
           {message.error && <span className="message-error">{message.error}</span>}
           {message.stats && (
             <span className="message-stats">
-              {message.model} · {message.stats.tokens} tokens · {message.stats.tokensPerSecond.toFixed(1)} tokens/s · first token{' '}
-              {Math.round(message.stats.ttftMs)} ms
+              {message.model !== undefined && <HostText text={message.model} />} · {message.stats.tokens} tokens · {message.stats.tokensPerSecond.toFixed(1)}{' '}
+              tokens/s · first token {Math.round(message.stats.ttftMs)} ms
             </span>
           )}
           {assistant && finished && (

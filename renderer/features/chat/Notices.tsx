@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { INFO_TOAST_MS } from '../notifications/capability';
 import { dismissCapabilityToast, dismissNotice, useAppStore } from '../../stores/app-store';
+import { HostText } from '../common/HostText';
 
 /** Capability changes: a warning that stays for a smaller model, a quiet note that fades for a bigger one. */
 function CapabilityToasts() {
@@ -24,11 +25,11 @@ function CapabilityToasts() {
           </span>
           <div className="notice-body">
             <div className="capability-what" data-testid="capability-what">
-              {toast.what}
+              <HostText text={toast.what} />
             </div>
             {toast.why && (
               <div className="capability-why" data-testid="capability-why">
-                <span className="muted">Why:</span> {toast.why}
+                <span className="muted">Why:</span> <HostText text={toast.why} />
               </div>
             )}
             {toast.bringBack && (
@@ -63,7 +64,9 @@ export function Notices() {
           <span className="notice-icon" aria-hidden="true">
             {notice.level === 'error' ? '!' : notice.level === 'warn' ? '!' : 'i'}
           </span>
-          <span className="notice-body">{notice.message}</span>
+          <span className="notice-body">
+            <HostText text={notice.message} />
+          </span>
           <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => dismissNotice(notice.id)}>
             ×
           </button>

@@ -1,5 +1,7 @@
 import { call } from '../../ipc/api';
 import { pushNotice, useAppStore } from '../../stores/app-store';
+import { HostText } from '../common/HostText';
+import { remoteHostOfPath } from '../../lib/remote';
 
 const ENGINE_LABEL: Record<string, string> = {
   starting: 'Engine starting…',
@@ -39,11 +41,19 @@ export function StatusBar() {
         </button>
       )}
       <span data-testid="model-name" title={model?.path}>
-        {model ? `${model.name}${model.synthetic && !/gibberish/i.test(model.name) ? ' (demo model: gibberish)' : ''}` : 'No model loaded'}
+        {model ? (
+          <>
+            <HostText text={model.name} />
+            {model.synthetic && !/gibberish/i.test(model.name) ? ' (demo model: gibberish)' : ''}
+          </>
+        ) : (
+          'No model loaded'
+        )}
       </span>
       {model && (
         <span>
-          context {model.contextSize} · {model.threads} threads · {model.gpu ? `GPU ${model.gpu}` : 'CPU'}
+          context {model.contextSize} ·{' '}
+          {remoteHostOfPath(model.path) ? 'on another machine' : `${model.threads} threads · ${model.gpu ? `GPU ${model.gpu}` : 'CPU'}`}
         </span>
       )}
       <span data-testid="tokens-per-second">{lastStats ? `${lastStats.tokensPerSecond.toFixed(1)} tokens/s` : '—'}</span>

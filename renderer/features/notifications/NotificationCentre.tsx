@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import { formatClock } from '../../lib/format';
 import { BellIcon } from '../../lib/icons';
 import { clearHistory, setCentreOpen, useAppStore } from '../../stores/app-store';
+import { HostText } from '../common/HostText';
 
 export function NotificationCentre() {
   const open = useAppStore((s) => s.centreOpen);
@@ -68,9 +69,13 @@ export function NotificationCentre() {
                   <div className="centre-body">
                     <div className="centre-title">
                       {entry.kind === 'capability' && <span className="centre-tag">{entry.direction === 'down' ? 'Model down' : 'Model up'}</span>}
-                      {entry.title}
+                      <HostText text={entry.title} />
                     </div>
-                    {entry.detail && <div className="centre-detail">{entry.detail}</div>}
+                    {entry.detail && (
+                      <div className="centre-detail">
+                        <HostText text={entry.detail} />
+                      </div>
+                    )}
                   </div>
                   <time className="centre-time" dateTime={new Date(entry.at).toISOString()}>
                     {formatClock(entry.at)}

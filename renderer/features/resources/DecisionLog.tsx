@@ -5,6 +5,7 @@ import { formatClock, formatMetric, humanizeKey } from '../../lib/format';
 import { modelLabel } from '../../lib/models';
 import { useAppStore } from '../../stores/app-store';
 import { useResourceStore } from '../../stores/resource-store';
+import { HostText } from '../common/HostText';
 
 const ACTION_LABEL: Record<DecisionData['action'], string> = {
   degrade: 'Stepped down',
@@ -33,13 +34,21 @@ const Decision = memo(function Decision({ decision }: { decision: DecisionData }
       </div>
       {hasMove && (
         <div className="decision-move">
-          {decision.from !== undefined && <span>{modelLabel(decision.from, ladder, models)}</span>}
+          {decision.from !== undefined && (
+            <span>
+              <HostText text={modelLabel(decision.from, ladder, models)} />
+            </span>
+          )}
           {decision.from !== undefined && decision.to !== undefined && <span className="arrow">→</span>}
-          {decision.to !== undefined && <span>{modelLabel(decision.to, ladder, models)}</span>}
+          {decision.to !== undefined && (
+            <span>
+              <HostText text={modelLabel(decision.to, ladder, models)} />
+            </span>
+          )}
         </div>
       )}
       <p className="decision-reason" data-testid="decision-reason">
-        {decision.reason}
+        <HostText text={decision.reason} />
       </p>
       {metrics.length > 0 && (
         <ul className="metrics">

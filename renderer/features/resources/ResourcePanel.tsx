@@ -10,9 +10,12 @@ import { upgradeHoldLabel } from '../../../shared/resource';
 import { call } from '../../ipc/api';
 import { formatBytes, formatCountdown, formatMs, formatPercent, formatRate } from '../../lib/format';
 import { modelLabel } from '../../lib/models';
+import { remoteHostOfPath } from '../../lib/remote';
 import { pushNotice, setPanelOpen, useAppStore } from '../../stores/app-store';
 import { setScalingPaused, useResourceStore } from '../../stores/resource-store';
+import { HostText } from '../common/HostText';
 import { DecisionLog } from './DecisionLog';
+import { LadderCard } from './LadderCard';
 import { ResourceChart, type ChartSpec } from './ResourceChart';
 import { Suggestions } from './Suggestions';
 
@@ -103,7 +106,9 @@ function ScalerStatus() {
           {paused ? 'Resume automatic scaling' : 'Pause automatic scaling'}
         </button>
       </div>
-      <p className="card-text">{detail}</p>
+      <p className="card-text">
+        <HostText text={detail} />
+      </p>
       {extra && <p className="card-text muted">{extra}</p>}
     </section>
   );
@@ -221,13 +226,15 @@ function ModelCard() {
   const performance = useResourceStore(useShallow((s) => s.snapshot?.performance ?? []));
   const measured = performance.find((p) => p.modelId === modelId || p.modelId === model?.path) ?? null;
   const tps = average(recent.map((r) => r.tokensPerSecond)) ?? measured?.tokensPerSecond ?? null;
+  // A model on a server uses no thread or GPU of this machine.
+  const remote = remoteHostOfPath(model?.path) !== null;
   const ttft = average(recent.map((r) => r.ttftMs)) ?? measured?.ttftMs ?? null;
   return (
     <section className="card" data-testid="panel-model">
       <div className="card-row">
         <span className="card-title">Model</span>
         <span className="model-title" data-testid="panel-model-name" title={model?.path}>
-          {model?.name ?? 'None loaded'}
+          {model ? <HostText text={model.name} /> : 'None loaded'}
         </span>
       </div>
       <dl className="facts">
@@ -237,11 +244,11 @@ function ModelCard() {
         </div>
         <div>
           <dt>Threads</dt>
-          <dd data-testid="panel-threads">{threads ?? model?.threads ?? '—'}</dd>
+          <dd data-testid="panel-threads">{remote ? 'none here' : (threads ?? model?.threads ?? '—')}</dd>
         </div>
         <div>
           <dt>GPU layers</dt>
-          <dd data-testid="panel-gpu-layers">{model ? (model.gpu ? `${model.gpuLayers} on ${model.gpu}` : 'none (CPU)') : '—'}</dd>
+          <dd data-testid="panel-gpu-layers">{!model ? '—' : remote ? 'on the server' : model.gpu ? `${model.gpuLayers} on ${model.gpu}` : 'none (CPU)'}</dd>
         </div>
         <div>
           <dt>Speed</dt>
@@ -316,6 +323,7 @@ export function ResourcePanel() {
         <VramCard />
         <SwapCard />
         <ModelCard />
+        <LadderCard />
         <Suggestions />
         <TierCard />
         <DecisionLog />

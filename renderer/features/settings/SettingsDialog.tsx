@@ -9,6 +9,7 @@ import { call } from '../../ipc/api';
 import { Modal } from '../common/Modal';
 import { HubTokenSection } from './HubTokenSection';
 import { TraceSection } from './TraceSection';
+import { RemoteSection } from './RemoteSection';
 import { baseName } from '../../lib/models';
 import { setModels, setSettings, setSettingsOpen, useAppStore } from '../../stores/app-store';
 import { useResourceStore } from '../../stores/resource-store';
@@ -364,7 +365,9 @@ function Field({ meta, settings }: { meta: FieldMeta; settings: AppSettings }) {
   }
 }
 
-const FIELDS = allFields();
+/** Fields that a section of their own shows (the remote engines and their policy). */
+const OWN_SECTION: ReadonlySet<SettingKey> = new Set<SettingKey>(['remotePolicy', 'remoteEngines']);
+const FIELDS = allFields().filter((f) => !OWN_SECTION.has(f.key));
 const GROUPS = [...new Set(FIELDS.map((f) => f.group))];
 /** The token is shown before this group (what Mai only remembers), or last when there is none. */
 const TOKEN_BEFORE = GROUPS.includes('Remembered by Mai') ? 'Remembered by Mai' : null;
@@ -391,7 +394,12 @@ export function SettingsDialog() {
         GROUPS.map((group) => (
           <Fragment key={group}>
             {/* The token sits with what the user sets, before what Mai only remembers. */}
-            {group === TOKEN_BEFORE && <HubTokenSection />}
+            {group === TOKEN_BEFORE && (
+              <>
+                <RemoteSection />
+                <HubTokenSection />
+              </>
+            )}
             <section className="settings-group">
               <h3>{group}</h3>
               {FIELDS.filter((f) => f.group === group).map((meta) => (
@@ -401,7 +409,12 @@ export function SettingsDialog() {
           </Fragment>
         ))
       )}
-      {settings && TOKEN_BEFORE === null && <HubTokenSection />}
+      {settings && TOKEN_BEFORE === null && (
+        <>
+          <RemoteSection />
+          <HubTokenSection />
+        </>
+      )}
       {settings && <TraceSection />}
     </Modal>
   );

@@ -8,9 +8,8 @@ import type { AppCoreOptions } from '../app-core-options';
 import type { TestCatalog } from '../catalog/test-catalog';
 import { DownloadManager } from '../downloads';
 import type { ModelLibrary } from '../model-library';
-import { createHubStack, hubEndpointFrom, type HubStack } from './index';
+import { createHubStack, hubEndpointFrom, hubTokenStoreFor, type HubStack } from './index';
 import { HubService, type HubServiceDeps } from './hub-service';
-import { FileSecretStore } from './token-store';
 
 /** What `createHubServices` builds. */
 export interface HubServices {
@@ -33,12 +32,7 @@ export function createHubServices(
 ): HubServices {
   const warn = (message: string) => deps.log('warn', message);
   const endpoint = deps.testCatalog?.huggingFaceBaseUrl ?? hubEndpointFrom(deps.env, warn);
-  const tokenFile = options.dataDir ? new FileSecretStore(path.join(options.dataDir, 'hub-token')) : null;
-  const stack = createHubStack({
-    endpoint,
-    envToken: deps.env.HF_TOKEN?.trim() || null,
-    store: options.hubTokenStore !== undefined ? options.hubTokenStore : tokenFile,
-  });
+  const stack = createHubStack({ endpoint, envToken: deps.env.HF_TOKEN?.trim() || null, store: hubTokenStoreFor(options) });
   let hub: HubService | null = null;
   const downloads = options.dataDir
     ? new DownloadManager({

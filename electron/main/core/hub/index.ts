@@ -4,10 +4,11 @@
  * the service behind the `hub:*` methods. No Electron here: the web host uses it as is, and the
  * Electron host only brings its safeStorage-backed SecretStore.
  */
+import path from 'node:path';
 import { DEFAULT_HUGGING_FACE_BASE_URL } from '../downloads';
 import { createHubFetch } from './hub-fetch';
 import { HubClient } from './hub-client';
-import { HubToken, type SecretStore } from './token-store';
+import { FileSecretStore, HubToken, type SecretStore } from './token-store';
 
 export { HubService, hubDownloadId, toMaiError } from './hub-service';
 export { HubClient } from './hub-client';
@@ -31,6 +32,12 @@ export function hubEndpointFrom(env: NodeJS.ProcessEnv, warn: (message: string) 
   }
   warn(`HF_ENDPOINT="${raw}" is not an http(s) address; ${DEFAULT_HUGGING_FACE_BASE_URL} is used.`);
   return DEFAULT_HUGGING_FACE_BASE_URL;
+}
+
+/** The host's token store when it gave one (null: none), else a 0600 file `dataDir/hub-token`; none without a data folder. */
+export function hubTokenStoreFor(options: { hubTokenStore?: SecretStore | null; dataDir?: string | null }): SecretStore | null {
+  if (options.hubTokenStore !== undefined) return options.hubTokenStore;
+  return options.dataDir ? new FileSecretStore(path.join(options.dataDir, 'hub-token')) : null;
 }
 
 /** What the core needs to talk to the Hub. */
