@@ -6,6 +6,7 @@
  * long a move between two rungs takes, and which rung a step down goes to — the one that costs the
  * user least among those that keep the forecast under the line for the stabilization period.
  */
+import { RAMP_MARGIN_SECONDS } from './down-paths';
 import type { ResourceTrack } from './resource-track';
 import type { ModelProfile } from '../types';
 
@@ -47,22 +48,26 @@ export interface StepDownInput {
   /** The resource that fired; the fallback must relieve it. */
   resource: 'memory' | 'vram';
   stabilizationSeconds: number;
-  horizonMarginSeconds: number;
   /** Tokens the conversation needs plus the reply's room; shorter contexts are passed over while anything else fits. */
   contextNeed: number;
 }
 
-/** The projected use of `profile` on `track` at the end of the window, and whether that is under the degrade line. */
-function outlook(track: ResourceTrack, profile: ModelProfile, seconds: number, reach: 'fit' | 'one', marginSeconds: number): number {
+/**
+ * The projected use of `profile` on `track` at the end of the window: `switchS` seconds to get
+ * there, then the stabilization period.
+ */
+function outlook(track: ResourceTrack, profile: ModelProfile, switchS: number, stabilizationSeconds: number, reach: 'fit' | 'one'): number {
   const trend = track.trend!;
   const footprint = track.fractionOf(track.kind === 'memory' ? profile.memBytes : profile.vramBytes);
   const base = Math.max(trend.latest, trend.level) + footprint;
   if (reach === 'fit') return base;
   // An established trend is extended over the whole window (the upgrade rule holds an upgrade on
-  // the same forecast: "still rising"); a young fast climb only over the switch and the margin,
-  // since nothing yet says how long it goes on; otherwise the level is held flat.
-  if (trend.reliable && trend.slopePerSecond > 0) return base + trend.slopePerSecond * seconds;
-  if (trend.ramp && trend.ramp.slopePerSecond > 0) return base + trend.ramp.slopePerSecond * Math.min(seconds, marginSeconds);
+  // the same forecast: "still rising"). A young fast climb only over the reach of the ramp rule
+  // (the switch plus its margin): nothing yet says how long it goes on, and extending 0.8 points/s
+  // over five minutes would send every fast climb to the smallest model; if it goes on, the climb
+  // and level rules act again, and a step is quick. Otherwise the level is held flat.
+  if (trend.reliable && trend.slopePerSecond > 0) return base + trend.slopePerSecond * (switchS + stabilizationSeconds);
+  if (trend.ramp && trend.ramp.slopePerSecond > 0) return base + trend.ramp.slopePerSecond * (switchS + RAMP_MARGIN_SECONDS);
   return base;
 }
 
@@ -82,8 +87,7 @@ export function chooseStepDown(input: StepDownInput): { index: number; holds: bo
   const tracks = [input.memory, input.vram].filter((track) => track.available && track.trend);
   const projectAt = (index: number, track: ResourceTrack): number => {
     const candidate = ladder[index]!;
-    const seconds = switchSeconds(current, candidate) + input.stabilizationSeconds;
-    return outlook(track, candidate, seconds, reach, switchSeconds(current, candidate) + input.horizonMarginSeconds);
+    return outlook(track, candidate, switchSeconds(current, candidate), input.stabilizationSeconds, reach);
   };
   const holds = (index: number): boolean => tracks.every((track) => projectAt(index, track) < track.thresholds.degrade);
   const block = modelBlock(ladder, modelIndex);

@@ -413,7 +413,6 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       reach,
       resource,
       stabilizationSeconds: this.settings.stabilizationSeconds,
-      horizonMarginSeconds: this.settings.horizonMarginSeconds,
       contextNeed: this.contextNeed,
     }).index;
   }
