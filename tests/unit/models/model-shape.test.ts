@@ -8,13 +8,13 @@ import { estimateStep, kvCacheBytes, shapeFromGguf, type ModelShape } from '../.
 const MiB = 2 ** 20;
 
 /** The long-context synthetic model's header (tests/fixtures/synthetic-models.ts LONG_CONTEXT_MODEL). */
-const longContext = shapeFromGguf({ block_count: 8, embedding_length: 256, context_length: 32768, attention: { head_count: 4, head_count_kv: 4 } }, 8 * 4_200_000)!;
+const longContext = shapeFromGguf({ block_count: 16, embedding_length: 256, context_length: 32768, attention: { head_count: 4, head_count_kv: 4 } }, 16 * 4_200_000)!;
 
 describe('KV cache from the architecture', () => {
-  it('gives the sizes llama.cpp reports for the long-context model (F16 256 MiB, Q8_0 136 MiB at 32,768 tokens)', () => {
-    expect(kvCacheBytes(longContext, 32768, 'f16')).toBe(256 * MiB);
-    expect(kvCacheBytes(longContext, 32768, 'q8_0')).toBe(136 * MiB);
-    expect(kvCacheBytes(longContext, 16384, 'f16')).toBe(128 * MiB);
+  it('gives the sizes llama.cpp reports for the long-context model (F16 512 MiB, Q8_0 272 MiB at 32,768 tokens)', () => {
+    expect(kvCacheBytes(longContext, 32768, 'f16')).toBe(512 * MiB);
+    expect(kvCacheBytes(longContext, 32768, 'q8_0')).toBe(272 * MiB);
+    expect(kvCacheBytes(longContext, 16384, 'f16')).toBe(256 * MiB);
   });
 
   it('counts grouped-query attention by its KV heads and per-layer head counts', () => {
@@ -35,9 +35,9 @@ describe('estimateStep', () => {
 
   it('re-sizes only the KV cache on the CPU', () => {
     const q8 = estimateStep(base, longContext, { contextSize: 32768 }, { contextSize: 32768, kvCacheType: 'q8_0' });
-    expect(base.memBytes - q8.memBytes).toBe(120 * MiB);
+    expect(base.memBytes - q8.memBytes).toBe(240 * MiB);
     const half = estimateStep(base, longContext, { contextSize: 32768, kvCacheType: 'q8_0' }, { contextSize: 16384, kvCacheType: 'q8_0' });
-    expect(half.memBytes).toBe(300 * MiB - 68 * MiB);
+    expect(half.memBytes).toBe(300 * MiB - 136 * MiB);
     expect(half.vramBytes).toBe(0);
   });
 
@@ -49,8 +49,8 @@ describe('estimateStep', () => {
 
   it('moves a GPU layer’s weights and KV share from VRAM to RAM', () => {
     const gpu = { memBytes: 100 * MiB, vramBytes: 400 * MiB };
-    const step = estimateStep(gpu, longContext, { contextSize: 32768, gpuLayers: 8 }, { contextSize: 32768, gpuLayers: 6 });
-    const moved = 2 * longContext.layerWeightBytes + (2 / 8) * 256 * MiB;
+    const step = estimateStep(gpu, longContext, { contextSize: 32768, gpuLayers: 16 }, { contextSize: 32768, gpuLayers: 14 });
+    const moved = 2 * longContext.layerWeightBytes + (2 / 16) * 512 * MiB;
     expect(gpu.vramBytes - step.vramBytes).toBe(Math.round(moved));
     expect(step.memBytes - gpu.memBytes).toBe(Math.round(moved));
   });
@@ -66,18 +66,18 @@ describe('a step’s measured correction', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mai-shape-'));
     const file = path.join(dir, 'model-memory.json');
     const estimator = new FootprintEstimator(file);
-    const raw = { memBytes: 300 * MiB, vramBytes: 0, shape: longContext };
+    const raw = { memBytes: 600 * MiB, vramBytes: 0, shape: longContext };
     const full = await estimator.estimate(raw, '/m/long.gguf', 34e6, 32768, 0);
     const step = (await estimator.estimateStep(full, { contextSize: 32768 }, { contextSize: 32768, kvCacheType: 'q8_0' }, '/m/long.gguf', 34e6))!;
     expect(step.key).not.toBe(full.key);
-    expect(step.estimatedMemBytes).toBe(180 * MiB);
-    await estimator.record(step, 200 * MiB, 0);
+    expect(step.estimatedMemBytes).toBe(360 * MiB);
+    await estimator.record(step, 400 * MiB, 0);
 
     const again = new FootprintEstimator(file);
     const fullAgain = await again.estimate(raw, '/m/long.gguf', 34e6, 32768, 0);
     expect(fullAgain.correction).toBe(1);
     const stepAgain = (await again.estimateStep(fullAgain, { contextSize: 32768 }, { contextSize: 32768, kvCacheType: 'q8_0' }, '/m/long.gguf', 34e6))!;
-    expect(stepAgain.memBytes).toBe(200 * MiB);
+    expect(stepAgain.memBytes).toBe(400 * MiB);
     expect(stepAgain.measurements).toBe(1);
   });
 
