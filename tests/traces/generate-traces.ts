@@ -16,7 +16,7 @@ const LADDER = [
 ];
 const SETTINGS = { degradeThreshold: 0.8, upgradeThreshold: 0.6, stabilizationSeconds: 300 };
 /**
- * A ladder with the large model's cascade steps (docs/scaling-policy.md, "Cascade"): 5 GB of
+ * A ladder with the large model's cascade steps (docs/scaling-policy.md, "The cascade"): 5 GB of
  * weights and a 2 GB F16 KV cache at 32k tokens; Q8_0 takes 34/64 of it, halving the context
  * halves it. A step recreates the context in 0.8 s; a model load takes 2–7 s.
  */

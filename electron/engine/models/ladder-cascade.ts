@@ -1,5 +1,5 @@
 /**
- * A model's cascade steps on the ladder (docs/scaling-policy.md, "Cascade"): cheaper rungs of the
+ * A model's cascade steps on the ladder (docs/scaling-policy.md, "The cascade"): cheaper rungs of the
  * same model, ordered by what the user loses — the KV cache in Q8_0 instead of F16, then the
  * context halved (never below MIN_CASCADE_CONTEXT; the scaler also passes over contexts shorter
  * than the conversation needs), then on GPU machines fewer layers on the GPU — all before the next

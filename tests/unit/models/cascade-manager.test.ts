@@ -1,5 +1,5 @@
 /**
- * The cascade through the ModelManager (docs/scaling-policy.md, "Cascade"): the ladder's steps of a
+ * The cascade through the ModelManager (docs/scaling-policy.md, "The cascade"): the ladder's steps of a
  * model whose KV cache is large, a step taken at a reply's end (the model stays loaded, only its
  * context is recreated), the notice in words a user understands, and the step undone after the
  * stabilization period. Fake runtime on a virtual clock (tests/unit/models/fake-runtime.ts); the

@@ -1,5 +1,5 @@
 /**
- * The cascade (docs/scaling-policy.md, "Cascade"): cheaper steps of one model (Q8_0 KV cache,
+ * The cascade (docs/scaling-policy.md, "The cascade"): cheaper steps of one model (Q8_0 KV cache,
  * shorter contexts) before a smaller model. Committed traces replayed through the proactive
  * scaler and the reactive baseline, and scripted runs of the real scaler and switcher with the
  * simulator's loader under a virtual clock.

@@ -1,5 +1,5 @@
 /**
- * The cascade on the ladder (docs/scaling-policy.md, "Cascade"): rungs that run the same model
+ * The cascade on the ladder (docs/scaling-policy.md, "The cascade"): rungs that run the same model
  * (cheaper KV cache, shorter context, fewer GPU layers) sit just under that model's full rung,
  * ordered by what the user loses, so the ladder's order is quality, not memory: a step of a big
  * model can take less memory than a small model's full rung. Here: which rungs share a model, how
