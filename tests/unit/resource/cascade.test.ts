@@ -64,6 +64,22 @@ describe('the cascade on committed traces', () => {
     expect(proactive.summary.secondsOverDegradeThreshold).toBeLessThan(reactive.summary.secondsOverDegradeThreshold);
   });
 
+  it('a VRAM jump on a GPU machine: fewer GPU layers (the rest in RAM, which has room) before the smaller model', async () => {
+    const file = 'cascade-gpu.json';
+    const result = await runBoth(file);
+    report(file, result);
+    const { proactive, reactive } = result;
+    const degrades = linesOf(proactive, 'degrade');
+    expect(degrades).toHaveLength(1);
+    // A Q8_0 KV cache at 16k tokens still leaves VRAM at 80.2 %; 24 of 32 layers on the GPU: 67.5 %.
+    expect(degrades[0]).toMatchObject({ from: 'large', to: 'large?kv=q8_0&ctx=16384&gpu=24' });
+    // node-llama-cpp fixes the GPU layers at load: this step reloads the model (7 s), it stays the large one.
+    expect(linesOf(proactive, 'switch')[0]).toMatchObject({ step: true, loadSeconds: 7 });
+    expect(proactive.summary.finalModel).toBe('large?kv=q8_0&ctx=16384&gpu=24');
+    expect(proactive.summary.switches).toBeLessThan(reactive.summary.switches);
+    expect(proactive.summary.secondsOverDegradeThreshold).toBeLessThan(reactive.summary.secondsOverDegradeThreshold);
+  });
+
   it('two steps at once, then undone in reverse order: the context first, the KV cache last, each after the stabilization period', async () => {
     const file = 'cascade-undo.json';
     const result = await runBoth(file);
@@ -91,6 +107,28 @@ describe('choosing a step', () => {
     await harness.run(700, (t) => ({ background: 0.4 + Math.max(0, t - 100) * 0.0005 }));
     const first = harness.modelDecisions()[0];
     expect(first).toMatchObject({ action: 'degrade', from: 'large', to: 'medium', path: 'trend' });
+  });
+
+  it("on a ladder where a big model's step takes less memory than a smaller model's full rung, a step down never goes to more memory", async () => {
+    // small's full rung (a long context) takes more than big's cheapest step: the order is quality.
+    const ladder: ModelProfile[] = [
+      { id: 'small', memBytes: 5_500_000_000, vramBytes: 0, loadSeconds: 2 },
+      { id: 'big?kv=q8_0&ctx=4096', memBytes: 4_800_000_000, vramBytes: 0, loadSeconds: 7, modelKey: 'big', stepSeconds: 0.5, contextSize: 4096 },
+      { id: 'big', memBytes: 7_000_000_000, vramBytes: 0, loadSeconds: 7, modelKey: 'big', stepSeconds: 0.5, contextSize: 32768 },
+    ];
+    const jump = (t: number) => ({ background: t < 300 ? 0.4 : 0.64 });
+    // 0.64 + big (20.4 %) = 84.4 %; its step: 78.0 %; small: 80.0 %, over the line and more memory than the step.
+    const fromFull = createHarness({ ladder, settings: SETTINGS, initialModelId: 'big' });
+    await fromFull.run(330, jump);
+    expect(fromFull.modelDecisions()[0]).toMatchObject({ from: 'big', to: 'big?kv=q8_0&ctx=4096' });
+    expect(fromFull.loader.steps).toBe(1);
+    expect(fromFull.loader.loads).toBe(0);
+    // Already on the step, with 0.70 (84 % in use): the rung below (small) would take more memory
+    // (86 %), so there is nothing to step down to.
+    const fromStep = createHarness({ ladder, settings: SETTINGS, initialModelId: 'big?kv=q8_0&ctx=4096' });
+    await fromStep.run(360, (t) => ({ background: t < 300 ? 0.4 : 0.7 }));
+    expect(fromStep.scaler.getState().trends.memory.latest).toBeGreaterThan(0.8);
+    expect(fromStep.modelDecisions()).toEqual([]);
   });
 
   it('a step whose context is shorter than the conversation needs is passed over', async () => {

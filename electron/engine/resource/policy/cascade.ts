@@ -73,7 +73,9 @@ function outlook(track: ResourceTrack, profile: ModelProfile, switchS: number, s
 
 /**
  * The rung a step down goes to (see the file comment), as an index below `modelIndex`, with whether
- * it holds (`false`: nothing cheaper held and this is the fallback).
+ * it holds (`false`: nothing cheaper held and this is the fallback). `modelIndex` itself when no
+ * rung below would relieve `resource` (on a cascade ladder the rung below can take more memory):
+ * then there is nothing to step down to.
  *
  * - `fit`: the highest rung whose projected use is under every degrade line now (else the lowest).
  * - `one`: among the current model's own steps and the next smaller model's rungs, the highest
@@ -100,13 +102,18 @@ export function chooseStepDown(input: StepDownInput): { index: number; holds: bo
   const pool = allowed.length > 0 ? allowed : candidates;
   const held = pool.find(holds);
   if (held !== undefined) return { index: held, holds: true };
-  if (reach === 'fit') return { index: pool[pool.length - 1]!, holds: false };
   const track = input.resource === 'vram' ? input.vram : input.memory;
-  const relief = (index: number): number => (track.available && track.trend ? projectAt(index, track) : 0);
+  // Without readings yet (an allocation failure before the first sample), the footprints decide.
+  const relief = (index: number): number =>
+    track.available && track.trend ? projectAt(index, track) : input.resource === 'vram' ? ladder[index]!.vramBytes : ladder[index]!.memBytes;
+  // Only rungs that take less of the resource that fired; none: nothing to step down to.
+  const relieving = pool.filter((index) => relief(index) < relief(modelIndex));
+  if (relieving.length === 0) return { index: modelIndex, holds: false };
+  if (reach === 'fit') return { index: relieving[relieving.length - 1]!, holds: false };
   const nextModelTop = block.first - 1;
-  if (nextModelTop >= 0 && pool.includes(nextModelTop) && relief(nextModelTop) < relief(modelIndex)) return { index: nextModelTop, holds: false };
-  let best = pool[0]!;
-  for (const index of pool) if (relief(index) < relief(best)) best = index;
+  if (relieving.includes(nextModelTop)) return { index: nextModelTop, holds: false };
+  let best = relieving[0]!;
+  for (const index of relieving) if (relief(index) < relief(best)) best = index;
   return { index: best, holds: false };
 }
 

@@ -168,7 +168,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       threads: this.threads.current,
       performance: this.performance,
       settling: this.switching !== null || this.clock.now() < this.cooldownUntil,
-      stepDown: this.modelIndex > 0 ? this.ladder[this.stepDownTarget('one', 'memory')]! : undefined,
+      stepDown: this.modelIndex > 0 ? this.ladder[this.defaultStepDown()]! : undefined,
     });
   }
 
@@ -330,13 +330,14 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
 
     const signal = this.strongestSignal(t, sample);
     if (signal?.path === 'emergency') {
-      this.emergency(signal.reason, signal.metrics);
+      this.emergency(signal.reason, signal.metrics, signal.resource);
       return;
     }
     if (this.paused !== null || this.busy() || t < this.cooldownUntil) return;
     if (signal) {
       if (this.modelIndex === 0) return; // nothing smaller; the notice in getState says so
       const to = this.stepDownTarget(signal.reach, signal.resource);
+      if (to === this.modelIndex) return; // every rung below takes more of what is short
       this.decide({
         action: 'degrade',
         from: model.id,
@@ -391,9 +392,10 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   }
 
   /** Steps straight to the largest model that fits, unless a switch at least that deep is on its way. */
-  private emergency(reason: string, metrics: ModelDecision['metrics']): void {
+  private emergency(reason: string, metrics: ModelDecision['metrics'], resource: 'memory' | 'vram' = 'memory'): void {
     if (this.modelIndex === 0) return;
-    const target = this.stepDownTarget('fit', 'memory');
+    const target = this.stepDownTarget('fit', resource);
+    if (target === this.modelIndex) return;
     const pending = this.outstanding ?? this.switching?.decision;
     if (pending && pending.action === 'degrade' && this.indexOf(pending.to) <= target) return;
     this.failedRoom.set(this.currentModel().id, this.memory.totalBytes * (1 - (this.memory.trend?.latest ?? 0)));
@@ -420,11 +422,12 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   /** Seconds the next step down would take: a context recreation for a cascade step, a load for a smaller model. */
   private stepDownSeconds(): number {
     if (this.modelIndex === 0) return 0;
-    return switchSeconds(this.currentModel(), this.ladder[this.stepDownTarget('one', 'memory')]!);
+    return switchSeconds(this.currentModel(), this.ladder[this.defaultStepDown()]!);
   }
 
   protected override defaultStepDown(): number {
-    return this.stepDownTarget('one', 'memory');
+    const target = this.stepDownTarget('one', 'memory');
+    return target < this.modelIndex ? target : this.modelIndex - 1;
   }
 
   private horizonSeconds(): number {
