@@ -19,8 +19,11 @@ export const MIN_CASCADE_CONTEXT = 2048;
 const GPU_FRACTIONS = [0.75, 0.5, 0.25, 0];
 /** A step must free at least this share of the rung's memory (RAM and VRAM together)… */
 const MIN_SAVING_FRACTION = 0.05;
-/** …and at least this much, bytes: a step that frees less is a notice for nothing. */
-const MIN_SAVING_BYTES = 16e6;
+/**
+ * …and at least this much, bytes: a step that frees less is a notice for nothing (and the demo
+ * models, whose KV cache at 4,096–8,192 tokens is 10–60 MB, keep a ladder of models only).
+ */
+const MIN_SAVING_BYTES = 64e6;
 /** Time a step (a new context, the model kept) is guessed to take before one was measured, seconds. */
 const STEP_SECONDS_GUESS = 0.5;
 /** Context recreation speed assumed for the guess, bytes of KV cache per second (allocating and clearing it). */
