@@ -77,7 +77,8 @@ function outlook(track: ResourceTrack, profile: ModelProfile, switchS: number, s
  * rung below would relieve `resource` (on a cascade ladder the rung below can take more memory):
  * then there is nothing to step down to.
  *
- * - `fit`: the highest rung whose projected use is under every degrade line now (else the lowest).
+ * - `fit`: the highest rung whose projected use is under every degrade line now (else the lowest
+ *   that relieves `resource`).
  * - `one`: among the current model's own steps and the next smaller model's rungs, the highest
  *   whose projection stays under every degrade line for the switch time plus the stabilization
  *   period; when none does, the next smaller model's full rung if it relieves `resource` (what a
