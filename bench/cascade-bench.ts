@@ -4,7 +4,7 @@
  *
  * - each step down (F16 → Q8_0 KV cache at 32k, then 16k, then 8k tokens) and back up, carried out
  *   as the model switcher does at a reply's end (RungLoader `unload` + `load` over LlamaEngine):
- *   the engine's resident memory freed, the step's estimate (model-shape.ts), the time the step
+ *   the engine's resident memory freed outside V8's heap (and the whole resident set's change), the step's estimate (model-shape.ts), the time the step
  *   took (context recreated and the conversation warmed back in) and the next reply's first token;
  * - a reload of the same model at the Q8_0 cost (what the step costs without keeping the model);
  * - a model switch from the full rung to the next smaller model (mai-demo-30mb at 4,096 tokens).
@@ -43,7 +43,10 @@ const COSTS: Record<string, RungCost> = {
 interface Move {
   from: string;
   to: string;
+  /** Resident memory freed outside V8's heap (negative: taken), MiB. */
   freedMiB: number;
+  /** The whole resident set's change, V8's heap included, MiB. */
+  freedRssMiB: number;
   estimatedMiB: number;
   /** |freed − estimated| ÷ |estimated|, percent (absent for a switch, whose estimate is another model's). */
   errorPercent?: number;
@@ -54,6 +57,12 @@ interface Move {
   /** The next reply's time to first token, ms. */
   nextTtftMs: number;
   modelReloaded: boolean;
+}
+
+/** Resident bytes outside V8's heap (the JavaScript garbage of a reply and a warm-up moves it by a few MiB either way). */
+function nativeResident(): number {
+  const usage = process.memoryUsage();
+  return usage.rss - usage.heapTotal;
 }
 
 async function measureInChild(rounds: number): Promise<Move[][]> {
@@ -110,19 +119,22 @@ async function measureInChild(rounds: number): Promise<Move[][]> {
     const from = context.rungs.find((rung) => rung.id === fromId)!;
     const to = context.rungs.find((rung) => rung.id === toId)!;
     const loads = runtime.modelLoads;
-    const before = process.memoryUsage.rss();
+    const before = nativeResident();
+    const beforeRss = process.memoryUsage.rss();
     const started = performance.now();
     await loader.unload(fromId);
     await loader.load(toId);
     await settled();
     const moveMs = performance.now() - started;
-    const freed = before - process.memoryUsage.rss();
+    const freed = before - nativeResident();
+    const freedRss = beforeRss - process.memoryUsage.rss();
     const estimated = from.footprint.estimatedMemBytes - to.footprint.estimatedMemBytes;
     const nextTtftMs = await reply();
     return {
       from: fromId,
       to: toId,
       freedMiB: mib(freed),
+      freedRssMiB: mib(freedRss),
       estimatedMiB: mib(estimated),
       ...(estimate ? { errorPercent: round((Math.abs(freed - estimated) / Math.abs(estimated)) * 100, 1) } : {}),
       moveMs: round(moveMs, 0),
@@ -146,7 +158,8 @@ async function measureInChild(rounds: number): Promise<Move[][]> {
       moves.push(await move(a, b));
     // The same Q8_0 cost reached by unloading and loading the model, as every change was before the cascade.
     await settled();
-    const before = process.memoryUsage.rss();
+    const before = nativeResident();
+    const beforeRss = process.memoryUsage.rss();
     const started = performance.now();
     await runtime.unload();
     await runtime.load({ path: longPath, ...COSTS.q8_32k });
@@ -156,7 +169,8 @@ async function measureInChild(rounds: number): Promise<Move[][]> {
     moves.push({
       from: 'f16_32k',
       to: 'q8_32k (model reloaded)',
-      freedMiB: mib(before - process.memoryUsage.rss()),
+      freedMiB: mib(before - nativeResident()),
+      freedRssMiB: mib(beforeRss - process.memoryUsage.rss()),
       estimatedMiB: mib(full.footprint.estimatedMemBytes - steps[0]!.footprint.estimatedMemBytes),
       moveMs: round(reloadMs, 0),
       engineMs: round(engineMs, 0),
@@ -191,11 +205,12 @@ export async function runCascadeBenchmarks({ quick }: { quick: boolean }): Promi
   // Per move, the median over rounds.
   const moves = measured[0]!.map((first, i) => {
     const all = measured.map((r) => r[i]!);
-    const med = (key: 'freedMiB' | 'moveMs' | 'engineMs' | 'nextTtftMs') => round(median(all.map((m) => m[key])), 1);
+    const med = (key: 'freedMiB' | 'freedRssMiB' | 'moveMs' | 'engineMs' | 'nextTtftMs') => round(median(all.map((m) => m[key])), 1);
     const errors = all.map((m) => m.errorPercent).filter((e): e is number => e !== undefined);
     return {
       ...first,
       freedMiB: med('freedMiB'),
+      freedRssMiB: med('freedRssMiB'),
       moveMs: med('moveMs'),
       engineMs: med('engineMs'),
       nextTtftMs: med('nextTtftMs'),
