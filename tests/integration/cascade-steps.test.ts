@@ -126,6 +126,9 @@ describe('cascade steps on the real engine', () => {
       expect(Math.abs(freed - estimated)).toBeLessThanOrEqual(0.15 * estimated);
       expect(runtime.modelLoads).toBe(loads);
       expect(runtime.model?.contextSize).toBe(contextSize);
+      // The scaler hears how long the step took, apart from what loading the model would take.
+      expect(context.stats.stepSeconds(to)).toBeGreaterThan(0);
+      expect(context.stats.loadSeconds(to)).toBeUndefined();
       await reply();
       // The conversation came along: the first turn is still in what the model saw.
       expect(runtime.lastPromptText()).toContain('PELICAN');

@@ -132,7 +132,8 @@ export class RungLoader implements ModelLoader {
     this.current = rung;
     this.stopIfClosing();
     // A swap says nothing about how long a load takes (the scaler's horizon); a step's time is its own.
-    if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
+    if (step) this.context.stats.recordStep(rung.id, loaded.loadMs / 1000);
+    else if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
     this.measurement = ahead ? null : { rungId: rung.id, before, ...(step ? { from } : {}) };
     this.context.loads++;
     this.context.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.context.reason });
