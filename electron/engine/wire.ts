@@ -22,7 +22,7 @@ import type { Rung } from './models/rung';
 import type { TierAssessment } from './resource/policy/hardware-tiers';
 import type { ScalerDecision, ScalerState, ScalerStatus, TrendSnapshot } from './resource/policy/scaler-types';
 import type { PreflightAnswer, ResourceSample } from './resource/types';
-import type { CapabilityChange } from './models/capability';
+import { stepLabel, type CapabilityChange } from './models/capability';
 
 /** A number as JSON carries it: Infinity and NaN become null. */
 export function jsonNumber(value: number | null): number | null {
@@ -92,6 +92,7 @@ export function toWireTier(tier: TierAssessment | null | undefined): ResourceSna
 
 /** A rung as the model list shows it. */
 export function toWireRung(rung: Rung): LadderRungData {
+  const step = stepLabel(rung);
   return {
     id: rung.id,
     path: rung.model.path,
@@ -102,6 +103,7 @@ export function toWireRung(rung: Rung): LadderRungData {
     estimatedMemBytes: rung.footprint.estimatedMemBytes,
     correction: rung.footprint.correction,
     measurements: rung.footprint.measurements,
+    ...(step ? { step } : {}),
   };
 }
 

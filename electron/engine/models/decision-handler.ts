@@ -64,6 +64,6 @@ export class DecisionHandler {
     const to = rungById(context, decision.modelId);
     const scaler = this.scaler();
     this.switchFrom = null;
-    if (from && to && from !== to && scaler) context.emit('capability', describeChange(from, to, context.reason, scaler, this.stabilizationSeconds()));
+    if (from && to && from !== to && scaler) context.emit('capability', describeChange(from, to, context.reason, scaler, this.stabilizationSeconds(), context.rungs));
   }
 }
