@@ -1,14 +1,14 @@
 /**
  * Creating a loaded model's context and chat session at a rung's cost (context size and KV-cache
  * type): at a load, and again when a cascade step changes the cost of the model in use, which
- * keeps the model and recreates only this part (docs/scaling-policy.md, "The cascade").
+ * keeps the model and recreates only this part (docs/cascade.md).
  *
  * The KV-cache type goes to node-llama-cpp's `experimentalKvCacheKeyType` / `ValueType` context
  * options. node-llama-cpp 3.21 marks both "experimental and highly unstable … may not work as
  * intended or even crash the process … may change or get removed without a breaking change
  * version", and advises to use them only with types verified on the hardware in use. Mai uses only
  * Q8_0 (besides the F16 default), the type llama.cpp's own server offers for `--cache-type-k/-v`,
- * and docs/scaling-policy.md says what was checked.
+ * and docs/cascade.md says what was checked.
  */
 import path from 'node:path';
 import type { ChatWrapper, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';

@@ -113,7 +113,7 @@ export function cascadeProfileFields(
   if (sameModel.length < 2) return fields;
   const reloads = rung.cost.gpuLayers !== full.cost.gpuLayers;
   const kvBytes = shape ? kvCacheBytes(shape, contextSizeOf(shape, rung.cost), rung.cost.kvCacheType) : 0;
-  const stepSeconds = reloads ? fields.loadSeconds : (stats.loadSeconds(rung.id) ?? Math.max(STEP_SECONDS_GUESS, kvBytes / STEP_BYTES_PER_SECOND));
+  const stepSeconds = reloads ? fields.loadSeconds : (stats.stepSeconds(rung.id) ?? Math.max(STEP_SECONDS_GUESS, kvBytes / STEP_BYTES_PER_SECOND));
   return { ...fields, stepSeconds };
 }
 

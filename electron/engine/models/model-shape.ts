@@ -1,13 +1,13 @@
 /**
  * What a model's cascade steps cost, from its architecture: the KV cache is the part of a loaded
- * model's memory that can be given back without unloading it (docs/scaling-policy.md, "The
- * cascade"). Pure functions; the figures come from the GGUF header (llama-estimate.ts).
+ * model's memory that can be given back without unloading it (docs/cascade.md). Pure functions;
+ * the figures come from the GGUF header (llama-estimate.ts).
  *
  * KV bytes = context × Σ over layers (key width + value width) × KV heads × bytes per element, where
  * an element takes 2 bytes in F16 and 34/32 bytes in Q8_0 (llama.cpp stores Q8_0 as blocks of 32
  * one-byte values and one F16 scale). llama.cpp's own log line ("llama_kv_cache: size = …") gives
  * exactly these figures for the synthetic models, and the engine's resident memory moves by them
- * when a context is recreated (docs/benchmarks.md, "Cascade steps").
+ * when a context is recreated (docs/cascade.md, "Measured").
  */
 import type { KvCacheType, RungCost } from './rung';
 
@@ -51,7 +51,7 @@ export interface StepEstimate {
  * type, and each GPU layer given back moves its weights and its share of the KV cache from VRAM to
  * RAM. `gpuLayers` undefined means every layer on the GPU when `base` has VRAM, none otherwise.
  * Other context buffers (llama.cpp's compute buffer) are left as they are: with flash attention on
- * the CPU they stay small and mostly untouched (docs/benchmarks.md).
+ * the CPU they stay small and mostly untouched (docs/cascade.md).
  */
 export function estimateStep(base: StepEstimate, shape: ModelShape, from: RungCost, to: RungCost): StepEstimate {
   const layers = Math.max(1, shape.layers);

@@ -15,7 +15,12 @@ import type { ModelLoader } from '../resource/actuation/model-switcher';
 import type { ModelDecision } from '../resource/policy/scaler-types';
 import { rungById, type ManagerContext } from './manager-context';
 import type { RuntimeMeasure } from './model-runtime';
-import { loadRequestOf, type Rung } from './rung';
+import { loadRequestOf, type Rung, type RungCost } from './rung';
+
+/** Whether two costs ask the runtime for the same context and offload. */
+function sameCost(a: RungCost, b: RungCost): boolean {
+  return a.contextSize === b.contextSize && (a.kvCacheType ?? 'f16') === (b.kvCacheType ?? 'f16') && a.gpuLayers === b.gpuLayers;
+}
 
 /** Pause between two chat-format preparations of neighbouring rungs, ms (keeps the engine responsive). */
 const NEIGHBOUR_PREPARE_GAP_MS = 250;
@@ -43,7 +48,9 @@ export class RungLoader implements ModelLoader {
     const order = [...rungs.slice(0, index + 1).reverse(), ...rungs.slice(index + 1)];
     const failures: string[] = [];
     for (const rung of order) {
-      if (this.context.runtime.model?.path === rung.model.path) {
+      // Already loaded at this cost: nothing to do. At another cost (a rebuilt ladder whose rung is
+      // a cascade step of it, or a new context size in the settings) `loadRung` recreates its context.
+      if (this.context.runtime.model?.path === rung.model.path && (!this.current || sameCost(this.current.cost, rung.cost))) {
         this.current = rung;
         return rung;
       }
@@ -125,7 +132,8 @@ export class RungLoader implements ModelLoader {
     this.current = rung;
     this.stopIfClosing();
     // A swap says nothing about how long a load takes (the scaler's horizon); a step's time is its own.
-    if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
+    if (step) this.context.stats.recordStep(rung.id, loaded.loadMs / 1000);
+    else if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
     this.measurement = ahead ? null : { rungId: rung.id, before, ...(step ? { from } : {}) };
     this.context.loads++;
     this.context.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.context.reason });
