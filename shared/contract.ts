@@ -20,6 +20,7 @@ import { hubRepoIdSchema, hubRepoSchema, hubSearchResultSchema, hubTokenStatusSc
 import { remoteEngineSchema, remotePolicySchema, remoteProbeResultSchema, remoteSettingsViewSchema, remoteStatusSchema } from './remote';
 import { appSettingsSchema } from './settings';
 import { capabilityChangeSchema, decisionSchema, ladderRungSchema, resourceSnapshotSchema, tierSchema } from './resource';
+import { traceStatusSchema } from './trace-recording';
 import type { Contract, EventName, Handlers, MethodName, ParamsOf, PayloadOf, ResultOf } from './rpc';
 
 export const appStateSchema = z.object({
@@ -146,6 +147,13 @@ export const appContract = {
     'remote:remove': { params: z.object({ baseUrl: z.string().max(2000) }), result: remoteSettingsViewSchema },
     /** Chooses where remote rungs go on the ladder (see remotePolicySchema). */
     'remote:set-policy': { params: z.object({ policy: remotePolicySchema }), result: remoteSettingsViewSchema },
+    /** Starts recording a scaler trace (Settings → Record a trace) into a new file in the data folder's `traces/`. */
+    'trace:start': { params: z.object({}), result: traceStatusSchema },
+    /** Stops the recording and writes the file. */
+    'trace:stop': { params: z.object({}), result: traceStatusSchema },
+    'trace:status': { params: z.object({}), result: traceStatusSchema },
+    /** Shows the last trace file in the system's file manager; refused where there is none (the browser). */
+    'trace:reveal': { params: z.object({}), result: z.object({ path: z.string() }) },
   },
   events: {
     onChatToken: z.object({ conversationId: z.string(), messageId: z.string(), text: z.string() }),
@@ -169,6 +177,8 @@ export const appContract = {
     onCapabilityChanged: capabilityChangeSchema.extend({ at: z.number() }),
     /** The remote servers' health or figures changed. */
     onRemoteStatus: z.array(remoteStatusSchema),
+    /** A trace recording started, stopped (by the user, at its size limit, …) or failed. */
+    onTraceStatus: traceStatusSchema,
   },
 } satisfies Contract;
 

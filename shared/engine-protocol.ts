@@ -15,6 +15,7 @@ import {
 } from './resource';
 import { remoteConfigSchema, remoteEngineSchema, remoteProbeResultSchema, remoteStatusSchema } from './remote';
 import type { Contract } from './rpc';
+import { traceStartParamsSchema, traceStatusSchema } from './trace-recording';
 
 const requestId = z.string().min(1).max(100);
 
@@ -149,6 +150,14 @@ export const engineContract = {
     'chat:stop': { params: z.object({ requestId }), result: z.object({ stopped: z.boolean() }) },
     /** The prompt text the model saw on the last reply (for tests and diagnostics). */
     'chat:last-prompt': { params: z.object({}), result: z.object({ text: z.string().nullable() }) },
+    /**
+     * Starts recording a scaler trace into `path` (written when it stops): the current
+     * configuration's life so far, then what follows. Refused before the first model is loaded.
+     */
+    'trace:start': { params: traceStartParamsSchema, result: traceStatusSchema },
+    /** Stops the recording and writes its file. */
+    'trace:stop': { params: z.object({}), result: traceStatusSchema },
+    'trace:status': { params: z.object({}), result: traceStatusSchema },
   },
   events: {
     /** A small piece of reply text. */
@@ -168,6 +177,8 @@ export const engineContract = {
     /** The remote servers' health or figures changed (at most once per health check or reply). */
     'remote:status': z.array(remoteStatusSchema),
     'engine:notice': z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string().max(10_000) }),
+    /** A recording stopped on its own (size limit, new configuration): its file is written. */
+    'trace:status': traceStatusSchema,
     /** A log line forwarded to main's log. */
     'engine:log': z.object({ level: logLevelSchema, message: z.string().max(20_000) }),
   },

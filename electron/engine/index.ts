@@ -15,6 +15,8 @@ import { createParentPort } from './port';
 import { createVramReader } from './resource/monitoring/engine-vram';
 import { SystemResourceSource } from './resource/monitoring/system-source';
 import { toWireRung, toWireTier } from './wire';
+import { RealClock } from './resource/clock';
+import { TraceSession } from './trace-session';
 
 const startedAt = performance.now();
 const port = createParentPort();
@@ -56,6 +58,19 @@ function residentVramBytes(): number {
 }
 const source = new SystemResourceSource({ readVram: createVramReader(() => engine.getLlama(), residentVramBytes) });
 let overlay: SourceOverlay = {};
+/** One clock for the manager and the trace recorder: a trace's times are the scaler's. */
+const clock = new RealClock({ unref: true });
+const traces = new TraceSession(
+  clock,
+  (status) => {
+    try {
+      peer?.emit('trace:status', status);
+    } catch {
+      // The file is written; only the window's notice is lost.
+    }
+  },
+  (message) => log('warn', message),
+);
 
 function requireManager(): ModelManager {
   if (!manager) throw new MaiError('no-model', 'The model manager is not configured yet.');
@@ -70,8 +85,9 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     'engine:ping': () => ({ busy: engine.busy, rssBytes: process.memoryUsage.rss(), uptimeMs: performance.now() - startedAt }),
     'manager:configure': async ({ models, preferredPath, avoidPaths, settings, dataDir }) => {
       if (!manager) {
-        manager = new ModelManager({ runtime: engine, source, dataDir, log });
+        manager = new ModelManager({ runtime: engine, source, dataDir, log, clock });
         manager.setOverlay(overlay);
+        traces.attach(manager);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
       }
       const model = await manager.configure({ models, preferredPath, avoidPaths, settings });
@@ -102,15 +118,20 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     'model:unload': async () => ({ unloaded: await engine.unload() }),
     'chat:generate': (params) => {
       const onText = (text: string) => peer?.emit('chat:token', { requestId: params.requestId, text });
-      return manager ? manager.generateResponse(params, onText) : engine.generate(params, onText);
+      const running = manager;
+      return running ? traces.aroundReply(params.maxTokens, () => running.generateResponse(params, onText)) : engine.generate(params, onText);
     },
     'chat:stop': ({ requestId }) => ({ stopped: engine.stop(requestId) }),
     'chat:last-prompt': () => ({ text: engine.lastPromptText() }),
+    'trace:start': ({ path, maxBytes }) => traces.start(path, maxBytes),
+    'trace:stop': () => traces.stop(),
+    'trace:status': () => traces.status(),
   },
   (problem) => log('warn', `engine protocol: ${problem}`),
 );
 
 async function shutdown(code: number): Promise<never> {
+  traces.shutdown();
   await manager?.shutdown().catch(() => {});
   process.exit(code);
 }

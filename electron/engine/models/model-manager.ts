@@ -16,7 +16,6 @@ import { RealClock, type Clock } from '../resource/clock';
 import { ManagerMonitor } from './manager-monitor';
 import type { ModelSwitcher } from '../resource/actuation/model-switcher';
 import type { ResourceSource } from '../resource/monitoring/resource-source';
-import { HardwareTierDetector } from '../resource/policy/hardware-tiers';
 import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import type { ScalerState } from '../resource/policy/scaler-types';
 import { BudgetedSource, type SourceOverlay } from './budget-source';
@@ -30,7 +29,7 @@ import type { GenerateRequest, GenerateResult, ModelRuntime } from './model-runt
 import { ReplyRunner } from './reply-runner';
 import type { Rung } from './rung';
 import { RungLoader } from './rung-loader';
-import { wireScaler, type ScalerWiring } from './scaler-wiring';
+import { wireScaler, type ScalerSetup, type ScalerWiring } from './scaler-wiring';
 
 export type { ConfigureRequest, LadderInput, ManagerSettings } from './manager-settings';
 
@@ -49,7 +48,6 @@ function noScaler(): never {
 
 /** One per engine process: configure it with the models, then ask it for replies; `shutdown` leaves nothing running. */
 export class ModelManager extends Emitter<ModelManagerEvents> {
-  private readonly tierDetector = new HardwareTierDetector();
   private readonly context: ManagerContext;
   private readonly source: BudgetedSource;
   private readonly loader: RungLoader;
@@ -131,6 +129,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     return memory ? { degrade: memory.degrade, critical: memory.critical, upgrade: memory.upgrade } : { degrade: 0.8, critical: 0.9, upgrade: 0.6 };
   }
 
+  /** What the scaler in force was built from (null before the first configure); a new object per scaler. */
+  get scalerSetup(): ScalerSetup | null {
+    return this.wiring?.setup ?? null;
+  }
+
   get state(): ScalerState | null {
     return this.scaler?.getState() ?? null;
   }
@@ -164,14 +167,11 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       const initial = await this.loader.loadFirstThatWorks(first);
       machine.assertOpen();
       this.lastRequest = request;
-      // The tier is detected once: the settings for it and the scaler both use this answer.
-      const tier = this.tierDetector.detect(hardware);
       this.wiring = wireScaler({
         context: this.context,
         monitor,
         loader: this.loader,
         hardware,
-        tier,
         settings: request.settings,
         initial,
         interruptReply: () => this.replies.interrupt(),

@@ -7,18 +7,31 @@ import type { ScalerDecision } from '../resource/policy/scaler-types';
 import { ModelSwitcher } from '../resource/actuation/model-switcher';
 import type { ResourceMonitor } from '../resource/monitoring/resource-monitor';
 import { ProactiveScaler } from '../resource/policy/proactive-scaler';
-import type { TierAssessment } from '../resource/policy/hardware-tiers';
-import type { StaticHardwareInfo } from '../resource/types';
+import { HardwareTierDetector } from '../resource/policy/hardware-tiers';
+import type { ScalerSettingsInput } from '../resource/policy/settings';
+import type { ModelProfile, StaticHardwareInfo } from '../resource/types';
 import { scalerProfiles } from './ladder';
 import type { ManagerContext } from './manager-context';
 import { scalerSettingsFor, type ManagerSettings } from './manager-settings';
 import type { Rung } from './rung';
 import type { RungLoader } from './rung-loader';
 
+/** What a scaler was built from: a recorded trace replays exactly this (docs/trace-format.md). */
+export interface ScalerSetup {
+  /** Clock time just before the scaler was built, ms: a trace's t = 0. */
+  startedAt: number;
+  ladder: readonly ModelProfile[];
+  initialModelId: string;
+  hardware: StaticHardwareInfo;
+  settings: ScalerSettingsInput;
+}
+
 /** A scaler and its switcher, running; `stop` ends both and drops the decisions still waiting. */
 export interface ScalerWiring {
   scaler: ProactiveScaler;
   switcher: ModelSwitcher;
+  /** What the scaler was built from; a new object for every scaler. */
+  setup: ScalerSetup;
   stop(): void;
 }
 
@@ -28,20 +41,28 @@ export function wireScaler(options: {
   monitor: ResourceMonitor;
   loader: RungLoader;
   hardware: StaticHardwareInfo;
-  tier: TierAssessment;
   settings: ManagerSettings;
   initial: Rung;
   interruptReply: () => void;
   onDecision: (decision: ScalerDecision) => void;
 }): ScalerWiring {
   const { context, monitor } = options;
-  const scaler = new ProactiveScaler({
-    clock: context.clock,
+  // The tier is detected once: the settings for it and the scaler both use this answer.
+  const tier = new HardwareTierDetector().detect(options.hardware);
+  const setup: ScalerSetup = {
+    startedAt: context.clock.now(),
     ladder: scalerProfiles(context.rungs, context.stats),
     initialModelId: options.initial.id,
     hardware: options.hardware,
-    settings: scalerSettingsFor(options.settings, options.tier),
-    tier: options.tier,
+    settings: scalerSettingsFor(options.settings, tier),
+  };
+  const scaler = new ProactiveScaler({
+    clock: context.clock,
+    ladder: setup.ladder,
+    initialModelId: setup.initialModelId,
+    hardware: setup.hardware,
+    settings: setup.settings,
+    tier,
     monitor,
     log: (line) => context.log('info', line),
   });
@@ -53,6 +74,7 @@ export function wireScaler(options: {
   return {
     scaler,
     switcher,
+    setup,
     stop() {
       for (const off of unsubscribe.splice(0)) off();
       // The decisions still waiting are dropped with the switcher, so is a model loaded ahead for one.

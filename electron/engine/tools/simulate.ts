@@ -6,7 +6,7 @@
  */
 import { flushPromises, VirtualClock } from '../resource/clock';
 import { ModelSwitcher } from '../resource/actuation/model-switcher';
-import { SimulatedLoader } from './simulated-loader';
+import { SimulatedLoader, type LoadTiming } from './simulated-loader';
 import { sameModel } from '../resource/policy/cascade';
 import { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import { ReactiveScaler } from './reactive-scaler';
@@ -69,6 +69,25 @@ export interface SimulationOptions {
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
+/** A recorded load counts for the replay's load of the same model that starts within this of it, ms. */
+const LOAD_MATCH_MS = 1000;
+
+/**
+ * The load times of a recorded trace: a replayed load that starts when a recorded one of the same
+ * model did ends when that one ended, and fails if it failed (so the cooldown after it, and what
+ * follows, match the run). Loads with no recorded counterpart take the model's `loadSeconds`.
+ */
+function recordedLoadTiming(trace: Trace): LoadTiming | undefined {
+  if (!trace.loads || trace.loads.length === 0) return undefined;
+  const unused = [...trace.loads];
+  return (modelId, startMs) => {
+    const index = unused.findIndex((load) => load.model === modelId && Math.abs(load.t * 1000 - startMs) <= LOAD_MATCH_MS);
+    if (index < 0) return undefined;
+    const [load] = unused.splice(index, 1);
+    return { ms: Math.max(0, (load!.t + load!.seconds) * 1000 - startMs), ok: load!.ok };
+  };
+}
+
 /** Replays `trace` and returns every line and the summary. */
 export async function runSimulation(trace: Trace, options: SimulationOptions = {}): Promise<SimulationResult> {
   const policyName = options.policy ?? 'proactive';
@@ -84,7 +103,7 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
     ...(options.log ? { log: options.log } : {}),
   };
   const policy: ScalingPolicy = policyName === 'reactive' ? new ReactiveScaler(scalerOptions) : new ProactiveScaler(scalerOptions);
-  const loader = new SimulatedLoader(clock, ladder, trace.initialModel);
+  const loader = new SimulatedLoader(clock, ladder, trace.initialModel, new Set(), recordedLoadTiming(trace));
   const switcher = new ModelSwitcher({ policy, loader });
   const thresholds = policy.getThresholds();
   const memTotal = trace.machine.memTotalBytes;
@@ -189,15 +208,16 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
       if (policy.policy === 'proactive' && answer.verdict !== 'go') {
         push({ t: seconds(clock.now()), action: 'preflight', verdict: answer.verdict, model: answer.modelId, reason: answer.reason });
         if ((answer.verdict === 'degrade-first' || answer.verdict === 'critical') && answer.modelId !== policy.getCurrentModelId()) {
-          policy.initiateGracefulDegradation({
-            reason: answer.reason,
-            path: 'preflight',
-            toModelId: answer.modelId,
-            urgency: answer.verdict === 'critical' ? 'critical' : 'normal',
-          });
+          // As the ModelManager's reply runner does: the reply cannot run here at all, so at once.
+          policy.initiateGracefulDegradation({ reason: answer.reason, path: 'preflight', toModelId: answer.modelId, urgency: 'critical' });
         }
       }
       switcher.beginReply();
+      // As the reply runner does too: pressure building but not peaking during the reply asks for
+      // the step down once the reply has started; the switcher defers it to the reply's end.
+      if (policy.policy === 'proactive' && answer.verdict === 'go-degraded') {
+        policy.initiateGracefulDegradation({ reason: `pre-flight: ${answer.reason}`, path: 'preflight', urgency: 'normal' });
+      }
     } else if (item.event?.type === 'generation-end') {
       const event = item.event;
       switcher.endReply({

@@ -4,6 +4,9 @@ import type { ModelLoader } from '../resource/actuation/model-switcher';
 import { sameModel } from '../resource/policy/cascade';
 import type { ModelProfile } from '../resource/types';
 
+/** How long one load takes and whether it works; undefined = the model's `loadSeconds`, and it works. */
+export type LoadTiming = (modelId: string, startMs: number) => { ms: number; ok: boolean } | undefined;
+
 /**
  * A loader that only pretends: the model counts as resident from the start of its load, which
  * takes its `loadSeconds` of clock time. A cascade step (a rung of the model already loaded) keeps
@@ -25,6 +28,7 @@ export class SimulatedLoader implements ModelLoader {
     private readonly ladder: readonly ModelProfile[],
     initialModelId: string,
     private readonly failing: ReadonlySet<string> = new Set(),
+    private readonly timing?: LoadTiming,
   ) {
     this.resident = initialModelId;
   }
@@ -43,8 +47,10 @@ export class SimulatedLoader implements ModelLoader {
     this.resident = modelId;
     if (step) this.steps++;
     else this.loads++;
-    await sleep(this.clock, (step ? (model.stepSeconds ?? model.loadSeconds) : model.loadSeconds) * 1000);
-    if (this.failing.has(modelId)) {
+    // A recorded load time (a replayed trace) wins; else the step's or the load's declared time.
+    const timed = this.timing?.(modelId, this.clock.now());
+    await sleep(this.clock, timed ? timed.ms : (step ? (model.stepSeconds ?? model.loadSeconds) : model.loadSeconds) * 1000);
+    if (this.failing.has(modelId) || timed?.ok === false) {
       this.resident = null;
       throw new Error(`Failed to load model ${modelId}`);
     }

@@ -12,7 +12,7 @@ import type { ModelProfile, ResourceSample, StaticHardwareInfo } from '../resour
 /** The sample the scaler sees: the trace's background plus the resident model. */
 export function traceSampleToResourceSample(sample: TraceSample, t: number, trace: Trace, resident: ModelProfile | undefined): ResourceSample {
   const vramTotal = (trace.machine.gpus ?? []).reduce((sum, gpu) => sum + gpu.vramTotalBytes, 0);
-  const own = resident?.memBytes ?? 0;
+  const own = Math.max(0, (resident?.memBytes ?? 0) + (sample.ownMemOffsetBytes ?? 0));
   const out: ResourceSample = {
     t,
     cpuOtherLoad: sample.cpuLoad,

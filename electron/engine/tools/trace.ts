@@ -21,6 +21,12 @@ const fraction = (unit: string) =>
 const machineSchema = z.object({
   /** Logical cores. */
   cpuCores: z.number({ error: 'must be a whole number of cores' }).int({ error: 'must be a whole number of cores' }).min(1, { error: 'must be at least 1' }),
+  /** Physical cores (the threads the model's math may use); default `cpuCores`. Recorded traces carry it. */
+  physicalCores: z
+    .number({ error: 'must be a whole number of cores' })
+    .int({ error: 'must be a whole number of cores' })
+    .min(1, { error: 'must be at least 1' })
+    .optional(),
   memTotalBytes: nonNegative('bytes').min(1, { error: 'must be more than 0 bytes' }),
   swapTotalBytes: nonNegative('bytes').optional(),
   gpus: z.array(z.object({ name: z.string({ error: 'must be a string' }), vramTotalBytes: nonNegative('bytes') })).optional(),
@@ -49,6 +55,11 @@ const sampleSchema = z.object({
   swapInBytesPerSecond: nonNegative('bytes per second').optional(),
   psiSomeAvg10: fraction('fraction of time stalled').optional(),
   psiFullAvg10: fraction('fraction of time stalled').optional(),
+  /**
+   * Recorded traces: the assistant's measured memory minus its model's `memBytes` (runtime, caches;
+   * negative when the estimate was high). The replay counts the resident model's `memBytes` plus this.
+   */
+  ownMemOffsetBytes: number('bytes').optional(),
   onBattery: z.boolean({ error: 'must be true or false' }).optional(),
   batteryPercent: number('percent').min(0, { error: 'must be from 0 to 100' }).max(100, { error: 'must be from 0 to 100' }).optional(),
 });
@@ -69,6 +80,17 @@ const eventSchema = z.discriminatedUnion(
   { error: 'type must be "generation-start" or "generation-end"' },
 );
 
+/**
+ * A load as it happened in a recorded trace: the switch to `model` started at `t` and its model was
+ * ready (or failed) `seconds` later. The replay's loads take these times instead of `loadSeconds`.
+ */
+const loadSchema = z.object({
+  t: nonNegative('seconds from the start'),
+  model: z.string({ error: 'must be the id of one of the models' }),
+  seconds: nonNegative('seconds'),
+  ok: z.boolean({ error: 'must be true or false' }).default(true),
+});
+
 /** The whole trace document. */
 export const traceSchema = z.object({
   name: z.string({ error: 'must be a string' }).default('trace'),
@@ -78,6 +100,7 @@ export const traceSchema = z.object({
   settings: scalerSettingsSchema.optional(),
   samples: z.array(sampleSchema).min(1, { error: 'must hold at least one sample' }),
   events: z.array(eventSchema).default([]),
+  loads: z.array(loadSchema).optional(),
 });
 
 /** A validated trace. */
@@ -86,6 +109,8 @@ export type Trace = z.output<typeof traceSchema>;
 export type TraceSample = Trace['samples'][number];
 /** One event of a trace. */
 export type TraceEvent = Trace['events'][number];
+/** One recorded load of a trace. */
+export type TraceLoad = NonNullable<Trace['loads']>[number];
 
 const MAX_ISSUES = 20;
 
@@ -138,6 +163,12 @@ export function parseTrace(input: unknown, located?: LocatedJson): Trace {
       add(['samples', i, 'otherVramUsedBytes'], `exceeds the GPUs' VRAM (${vramTotal}); got ${sample.otherVramUsedBytes}`);
   });
 
+  trace.loads?.forEach((load, i) => {
+    if (!ids.has(load.model)) add(['loads', i, 'model'], `"${load.model}" is not one of the models (${[...ids].join(', ')})`);
+    const previous = trace.loads?.[i - 1];
+    if (previous && load.t < previous.t) add(['loads', i, 't'], `must not be before the previous load's t (${previous.t}); got ${load.t}`);
+  });
+
   let generating = false;
   trace.events.forEach((event, i) => {
     const previous = trace.events[i - 1];
@@ -177,7 +208,7 @@ export function parseTraceText(text: string): Trace {
 export function hardwareOfTrace(trace: Trace): StaticHardwareInfo {
   return {
     cpuModel: 'trace',
-    physicalCores: trace.machine.cpuCores,
+    physicalCores: trace.machine.physicalCores ?? trace.machine.cpuCores,
     logicalCores: trace.machine.cpuCores,
     memTotalBytes: trace.machine.memTotalBytes,
     gpus: (trace.machine.gpus ?? []).map((gpu) => ({ name: gpu.name, vramTotalBytes: gpu.vramTotalBytes })),

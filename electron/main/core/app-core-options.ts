@@ -41,5 +41,7 @@ export interface AppCoreOptions {
    * user closed it. Absent (the browser) = the method is refused with a sentence.
    */
   pickModelFile?: () => Promise<string | null>;
+  /** Shows a file in the system's file manager (Electron's `shell.showItemInFolder`); absent in the browser. */
+  revealFile?: (file: string) => void;
   log?: (level: LogLevel, message: string) => void;
 }

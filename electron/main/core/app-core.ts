@@ -8,14 +8,13 @@ import { appContract, type AppEvent, type AppEvents, type AppPayload, type AppCo
 import type { LogLevel, ModelEntry } from '../../../shared/domain';
 import type { EventSource } from '../../../shared/emitter';
 import type { AppSettings } from '../../../shared/settings';
-import path from 'node:path';
 import { CatalogService } from './catalog/catalog-service';
 import { CATALOG } from './catalog/catalog-data';
 import { DownloadsService } from './catalog/downloads-bridge';
 import { ModelFiles } from './catalog/model-files';
 import { testCatalogFromEnv, withTestCatalog } from './catalog/test-catalog';
 import { ConversationService } from './conversations';
-import { DownloadManager } from './downloads';
+import type { DownloadManager } from './downloads';
 import { ConversationStore } from './store/conversation-store';
 import { SuggestionEngine } from './suggestions';
 import { mergeHandlers, type Handlers } from '../../../shared/rpc';
@@ -25,10 +24,12 @@ import { AppEventRelay } from './app-events';
 import { EngineHost } from './engine-host';
 import { ModelController } from './model-controller';
 import { ModelLibrary } from './model-library';
-import { createHubStack, FileSecretStore, hubEndpointFrom, HubService, type HubStack } from './hub';
+import type { HubService, HubStack } from './hub';
+import { createHubServices } from './hub/hub-wiring';
 import { EngineService } from './engine-service';
 import { SettingsService } from './settings-service';
 import { RemoteService } from './remote/remote-service';
+import { TraceService } from './trace-service';
 import type { UserChoiceSources } from './status/events';
 
 export type { AppCoreOptions, AppEventSink } from './app-core-options';
@@ -48,6 +49,7 @@ export class AppCore {
   readonly settingsService: SettingsService;
   readonly engineService: EngineService;
   readonly downloadsService: DownloadsService;
+  readonly traces: TraceService;
   /** Every method of the window.mai contract, each served by the one service that owns it. */
   readonly handlers: Handlers<AppContract>;
   private readonly log: (level: LogLevel, message: string) => void;
@@ -96,24 +98,11 @@ export class AppCore {
     });
     const env = options.env ?? process.env;
     const testCatalog = testCatalogFromEnv(env, warn);
-    const endpoint = testCatalog?.huggingFaceBaseUrl ?? hubEndpointFrom(env, warn);
-    const tokenFile = options.dataDir ? new FileSecretStore(path.join(options.dataDir, 'hub-token')) : null;
-    this.hubStack = createHubStack({
-      endpoint,
-      envToken: env.HF_TOKEN?.trim() || null,
-      store: options.hubTokenStore !== undefined ? options.hubTokenStore : tokenFile,
-    });
-    this.downloads = options.dataDir
-      ? new DownloadManager({
-          modelsDir: options.modelsDir,
-          stateFile: path.join(options.dataDir, 'downloads.json'),
-          huggingFaceBaseUrl: endpoint,
-          fetchImpl: this.hubStack.fetch,
-          afterVerified: (info, meta) => this.hub.recordProvenance(info, meta),
-          log: (message) => this.log('warn', message),
-          ...options.downloadOptions,
-        })
-      : null;
+    ({
+      stack: this.hubStack,
+      downloads: this.downloads,
+      hub: this.hub,
+    } = createHubServices(options, { env, testCatalog, library, fit: (...args) => this.catalog.fitFor(...args), log: this.log }));
     this.files = new ModelFiles({
       modelsDir: options.modelsDir,
       library,
@@ -135,16 +124,11 @@ export class AppCore {
       contextSize: () => this.settings.contextSize,
       hubDownload: (request) => this.hub.download(request),
     });
-    this.hub = new HubService({
-      client: this.hubStack.client,
-      token: this.hubStack.token,
-      downloads: this.downloads,
-      modelsDir: options.modelsDir,
-      fit: (size, architecture, context) => this.catalog.fitFor(size, architecture, context),
-      installedNames: async () => new Set((await library.list()).map((m) => m.fileName.toLowerCase())),
-      log: warn,
-    });
     this.downloadsService = new DownloadsService(this.downloads, (catalogId) => this.catalog.start(catalogId));
+    this.traces = new TraceService(this.engine, {
+      dataDir: options.dataDir ?? null,
+      ...(options.revealFile ? { revealFile: options.revealFile } : {}),
+    });
     this.wireEvents();
     this.handlers = mergeHandlers(appContract, [
       { 'app:get-state': () => this.getState() },
@@ -159,6 +143,7 @@ export class AppCore {
       this.downloadsService.handlers,
       this.hub.handlers,
       this.remote.handlers,
+      this.traces.handlers,
     ]);
   }
 
@@ -181,6 +166,7 @@ export class AppCore {
     this.engineService.on('onResourceSample', (snapshot) => this.suggestions.observe(snapshot));
     this.forward(this.engineService, ['onEngineStatus', 'onResourceSample', 'onScalerDecision', 'onCapabilityChanged', 'onNotice']);
     this.forward(this.files, ['onModels']);
+    this.forward(this.traces, ['onTraceStatus', 'onNotice']);
     this.forward(this.downloadsService, ['onDownload', 'onNotice']);
     this.downloadsService.on('didLand', () => void this.publishModels());
   }

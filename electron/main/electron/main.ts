@@ -2,7 +2,7 @@
  * The Electron main process: one hardened window, the engine in a utility process, IPC validated
  * against the contract. Everything that is not Electron wiring lives in ../core.
  */
-import { app, dialog, safeStorage, session, type BrowserWindow } from 'electron';
+import { app, dialog, safeStorage, session, shell, type BrowserWindow } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppCore } from '../core/app-core';
@@ -68,6 +68,8 @@ app
       hubTokenStore: new SafeStorageSecretStore(path.join(app.getPath('userData'), 'hub-token.json'), safeStorage),
       // models:open-dialog: the system's file dialog, modal to the window.
       pickModelFile: () => pickGgufFile(window),
+      // trace:reveal: the recorded trace, selected in the system's file manager.
+      revealFile: (file) => shell.showItemInFolder(file),
       ...(process.env.MAI_MODEL ? { initialModelPath: path.resolve(process.env.MAI_MODEL) } : {}),
       ...(process.env.MAI_MAX_TOKENS ? { maxTokens: Number(process.env.MAI_MAX_TOKENS) } : {}),
     });

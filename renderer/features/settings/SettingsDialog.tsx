@@ -8,6 +8,7 @@ import type { AppSettings } from '../../../shared/settings';
 import { call } from '../../ipc/api';
 import { Modal } from '../common/Modal';
 import { HubTokenSection } from './HubTokenSection';
+import { TraceSection } from './TraceSection';
 import { baseName } from '../../lib/models';
 import { setModels, setSettings, setSettingsOpen, useAppStore } from '../../stores/app-store';
 import { useResourceStore } from '../../stores/resource-store';
@@ -401,6 +402,7 @@ export function SettingsDialog() {
         ))
       )}
       {settings && TOKEN_BEFORE === null && <HubTokenSection />}
+      {settings && <TraceSection />}
     </Modal>
   );
 }

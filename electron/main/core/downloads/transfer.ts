@@ -11,7 +11,7 @@ import path from 'node:path';
 import { DownloadFailure, checksumFailure, diskFullFailure, hostOf, httpFailure, ioFailure, isDiskFullError, networkFailure, stallFailure } from './errors';
 import type { Validator } from './state-store';
 import { fsyncDir } from './state-store';
-import { abortable, byteLength, parseContentRange, parseLength, sizeIfFile, sleep, writevFully } from './support';
+import { abortable, byteLength, parseContentRange, parseLength, sha256OfFile, sizeIfFile, sleep, writevFully } from './support';
 import type { StatFsLike } from './types';
 
 /** Write to disk in batches: fewer syscalls than one per network chunk (~16-64 KB) ... */
@@ -351,14 +351,12 @@ class Transfer {
   }
 
   private async hashWholeFile(file: string): Promise<string> {
-    const hash = createHash('sha256');
     try {
-      for await (const chunk of createReadStream(file, { highWaterMark: FLUSH_BYTES, signal: this.o.signal })) hash.update(chunk as Buffer);
+      return await sha256OfFile(file, this.o.signal);
     } catch (error) {
       if (this.o.signal.aborted) throw this.o.signal.reason;
       throw ioFailure(`read ${file}`, error);
     }
-    return hash.digest('hex');
   }
 
   private async verifyAndPlace(): Promise<TransferResult> {
