@@ -5,6 +5,8 @@
  * simulator's loader under a virtual clock.
  */
 import { describe, expect, it } from 'vitest';
+import { ResourceInputError } from '../../../electron/engine/resource/policy/settings';
+import { parseTrace } from '../../../electron/engine/tools/trace';
 import type { ModelProfile } from '../../../electron/engine/resource/types';
 import { createHarness, linesOf, report, runBoth } from './helpers';
 
@@ -159,4 +161,33 @@ describe('choosing a step', () => {
     expect(decision).toMatchObject({ action: 'degrade', path: 'performance', from: 'large', to: 'medium' });
   });
 
+});
+
+describe('a trace with cascade steps', () => {
+  const trace = (models: object[]) => ({
+    machine: { cpuCores: 4, memTotalBytes: 16e9 },
+    models,
+    initialModel: 'big',
+    samples: [{ t: 0, cpuLoad: 0.1, otherMemUsedBytes: 4e9 }],
+  });
+  const step = { id: 'big?kv=q8_0', memBytes: 3e9, loadSeconds: 5, modelKey: 'big', stepSeconds: 0.5 };
+  const full = { id: 'big', memBytes: 5e9, loadSeconds: 5, modelKey: 'big', stepSeconds: 0.5 };
+  const small = { id: 'small', memBytes: 4e9, loadSeconds: 2 };
+
+  it("accepts a big model's step that takes less than a smaller model's full rung (the order is quality)", () => {
+    expect(parseTrace(trace([small, step, full])).models.map((model) => model.id)).toEqual(['small', 'big?kv=q8_0', 'big']);
+  });
+
+  it("refuses a model's rungs apart, or its steps out of order, naming the field", () => {
+    const message = (models: object[]) => {
+      try {
+        parseTrace(trace(models));
+      } catch (error) {
+        if (error instanceof ResourceInputError) return error.message;
+      }
+      return 'accepted';
+    };
+    expect(message([step, small, full])).toContain('models[2].modelKey: the rungs of model "big" must be next to each other');
+    expect(message([small, full, step])).toContain("models[2].memBytes: a model's steps go cheapest first");
+  });
 });
