@@ -5,8 +5,9 @@
  * group that throws is reported as `{ error }` and the others still run.
  *
  * Groups: fullStack, threads, switchLatency, memory (bench/model-bench.ts), scaler
- * (bench/scaler-bench.ts), renderer (bench/renderer-bench.ts), hub (bench/hub-bench.ts) and remote
- * (bench/remote-bench.ts); the last four are loaded at run time so that a missing or broken file only skips its group.
+ * (bench/scaler-bench.ts), renderer (bench/renderer-bench.ts), hub (bench/hub-bench.ts), remote
+ * (bench/remote-bench.ts) and cascade (bench/cascade-bench.ts); the last five are loaded at run time so
+ * that a missing or broken file only skips its group.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -49,8 +50,9 @@ const scaler = bundledGroup('scaler-bench.ts', 'runScalerBenchmarks', 'scaler');
 const renderer = bundledGroup('renderer-bench.ts', 'runRendererBenchmarks', 'renderer');
 const hub = bundledGroup('hub-bench.ts', 'runHubBenchmarks', 'hub');
 const remote = bundledGroup('remote-bench.ts', 'runRemoteBenchmarks', 'remote');
+const cascade = bundledGroup('cascade-bench.ts', 'runCascadeBenchmarks', 'cascade');
 
-const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler, renderer, hub, remote };
+const groups: Record<string, GroupRunner> = { fullStack, threads, switchLatency, memory, scaler, renderer, hub, remote, cascade };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
   const quick = argv.includes('--quick');
@@ -84,6 +86,7 @@ function nestedTargets(result: unknown, root: string): TargetResult[] {
     hashedDownload: 'ratio',
     tokensPerSecondRatio: 'ratio',
     ttftOverhead: 'overheadMs',
+    estimateAccuracy: 'worstErrorPercent',
   };
   const found: TargetResult[] = [];
   const walk = (value: unknown, at: string[], depth: number) => {

@@ -166,6 +166,11 @@ export type DecisionData = z.infer<typeof decisionSchema>;
 /** What a model change means to the user. */
 export const capabilityChangeSchema = z.object({
   direction: z.enum(['down', 'up']),
+  /**
+   * `step`: the same model at another cost (a cascade step: its KV cache, its context or its GPU
+   * layers changed; the model stayed loaded); `model`: another model. Absent: `model`.
+   */
+  kind: z.enum(['model', 'step']).optional(),
   /** The model's name before and after. */
   from: z.string(),
   to: z.string(),
@@ -208,6 +213,8 @@ export const ladderRungSchema = z.object({
   host: z.string().optional(),
   /** A remote rung's measured figures (time to first token, tokens/s, failures, round trip). */
   remote: remoteFiguresSchema.optional(),
+  /** A cascade step's cost in words ("Q8_0 KV cache, 8,192 tokens"); absent on a model's full rung. */
+  step: z.string().optional(),
 });
 export type LadderRungData = z.infer<typeof ladderRungSchema>;
 
@@ -226,6 +233,11 @@ export const managerSettingsSchema = z.object({
     .optional(),
   /** False pins the model: no automatic switches except emergencies. Default true. */
   autoScaling: z.boolean().default(true),
+  /**
+   * False keeps every model at its full cost: no cascade steps (a Q8_0 KV cache, a shorter context,
+   * fewer GPU layers) before a smaller model. Default true.
+   */
+  cascade: z.boolean().default(true),
   /** Degrade threshold per tier id, replacing the tier's default when set. */
   actThresholds: z.record(z.string(), z.number().min(0.3).max(0.99)).default({}),
   /** Models smaller than this one stay off the ladder. */

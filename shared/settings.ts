@@ -26,6 +26,11 @@ export const appSettingsSchema = z.object({
   pinnedModelPath: z.string().max(4096).nullable().default(null),
   /** `speed` acts earlier and starts smaller; `quality` holds bigger models longer. Default balanced. */
   preference: z.enum(['balanced', 'speed', 'quality']).default('balanced'),
+  /**
+   * Cheaper steps of the same model before a smaller one (a Q8_0 KV cache, a shorter context, fewer
+   * GPU layers; docs/scaling-policy.md, "The cascade"). Default true.
+   */
+  cascade: z.boolean().default(true),
   /** Folder scanned for GGUF models; null = `models` in the user data folder. */
   modelsDir: z.string().max(4096).nullable().default(null),
   /** Switch models without an in-app notice (the notification centre still lists it). Default false. */
@@ -74,5 +79,6 @@ export function managerSettingsFrom(settings: AppSettings): ManagerSettingsData 
     actThresholds: settings.actThresholds,
     qualityFloorPath: settings.qualityFloorPath,
     preference: settings.preference,
+    cascade: settings.cascade,
   };
 }

@@ -80,7 +80,10 @@ function wireLadder(local: readonly Rung[]) {
 function residentVramBytes(): number {
   const loaded = engine.model;
   if (!loaded || loaded.gpuLayers === 0) return 0;
-  return manager?.ladder.find((rung) => rung.model.path === loaded.path)?.footprint.vramBytes ?? 0;
+  // The rung in use: a cascade step of the same file takes less VRAM than its full rung.
+  const rungs = manager?.ladder.filter((rung) => rung.model.path === loaded.path) ?? [];
+  const current = rungs.find((rung) => rung.id === manager?.state?.modelId) ?? rungs.at(-1);
+  return current?.footprint.vramBytes ?? 0;
 }
 const source = new SystemResourceSource({ readVram: createVramReader(() => engine.getLlama(), residentVramBytes) });
 let overlay: SourceOverlay = {};

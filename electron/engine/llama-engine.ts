@@ -9,6 +9,7 @@ import type { ChatTurn, LoadedModel, LogLevel } from '../../shared/domain';
 import { MaiError } from '../../shared/errors';
 import { assertLooksLikeGguf, checkGguf } from './gguf-peek';
 import { withBinaryTestInMain } from './llama-binary';
+import { createChatContext, type ChatContext } from './llama-context';
 import { estimateGguf } from './llama-estimate';
 import type { GenerateRequest, GenerateResult, ModelRuntime, RuntimeEstimate, RuntimeLoadRequest, RuntimeMeasure } from './models/model-runtime';
 import { defaultThreadCount } from './resource/policy/threads';
@@ -30,7 +31,6 @@ const DEFAULT_SAMPLING = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 } 
 
 /** Tokens kept free for the reply when checking whether a prompt fits the context. */
 const MIN_REPLY_ROOM = 64;
-const DEFAULT_CONTEXT = 4096;
 /** Reply length assumed when warming a conversation into a new model ahead of the next message. */
 const DEFAULT_REPLY_TOKENS = 512;
 
@@ -47,6 +47,13 @@ interface Loaded {
   model: LlamaModel;
   context: LlamaContext;
   session: LlamaChatSession;
+  /** What was asked for: a later load of the same file with another cost only recreates the context. */
+  request: LoadRequest;
+}
+
+/** Whether `next` is the model `current` loaded (same file, same GPU layers), maybe at another context cost. */
+function sameModel(current: LoadRequest, next: LoadRequest): boolean {
+  return current.path === next.path && current.gpuLayers === next.gpuLayers;
 }
 
 async function disposeLoaded(loaded: Loaded): Promise<void> {
@@ -86,6 +93,8 @@ export class LlamaEngine implements ModelRuntime {
   /** llama.cpp's reason for the load in progress failing, from its log. */
   private loadFailure: string | null = null;
   private activeRun: Promise<GenerateResult> | null = null;
+  /** Model files read by llama.cpp so far (loads and loads ahead): a cascade step that only recreates the context adds none. */
+  modelLoads = 0;
   /**
    * Chat wrappers by model path. Resolving one from a model's template costs ~0.5 s (it matches
    * the Jinja template against known formats), which would otherwise land on every model switch.
@@ -138,6 +147,9 @@ export class LlamaEngine implements ModelRuntime {
 
   private async doLoad(request: LoadRequest): Promise<LoadedModel> {
     const sizeBytes = await assertLooksLikeGguf(request.path);
+    const current = this.loaded;
+    // A cascade step of the model in use: only its context changes.
+    if (current && sameModel(current.request, request)) return this.recreateContext(current, request);
     const started = performance.now();
     const prepared = await this.takePrepared(request);
     await this.unload();
@@ -161,7 +173,7 @@ export class LlamaEngine implements ModelRuntime {
 
   /**
    * Loads a model and its context without touching the one in use. The thread cap is raised to
-   * every math core while the context is created (see below), also for a model loaded ahead during
+   * every math core while the context is created (llama-context.ts), also for a model loaded ahead during
    * a reply: that reply may then run a batch or two on more threads, while a context created under
    * a lowered cap could never use more threads than that cap, for as long as it lives.
    */
@@ -171,48 +183,79 @@ export class LlamaEngine implements ModelRuntime {
     this.loadFailure = null;
     this.onLoading(request.path, false);
     try {
-      model = await llama.loadModel({ modelPath: request.path });
+      // GPU layers are fixed when the model loads (node-llama-cpp's loadModel): a step that changes them reloads the model.
+      model = await llama.loadModel({ modelPath: request.path, ...(request.gpuLayers !== undefined ? { gpuLayers: request.gpuLayers } : {}) });
     } catch (error) {
       const reason = this.loadFailure ?? (error as Error).message;
       throw new MaiError('model-load-failed', `Could not load ${path.basename(request.path)}: ${reason}`);
     } finally {
       this.onLoading(request.path, true);
     }
+    this.modelLoads++;
     const threads = request.threads ?? this.threadCap ?? defaultThreadCount(llama.cpuMathCores, os.availableParallelism());
-    // The context may use up to every math core; llama.maxThreads caps what it really takes, so the
-    // thread count can follow the free cores between (and during) replies without a reload. The cap
-    // is lowered only after creation: node-llama-cpp clamps `ideal` to the cap in force at creation.
-    llama.maxThreads = Math.max(threads, llama.cpuMathCores);
-    const contextSize = request.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize || DEFAULT_CONTEXT);
-    let context: LlamaContext;
+    let chat: ChatContext;
     try {
-      context = await model.createContext({ contextSize, threads: { ideal: Math.max(threads, llama.cpuMathCores), min: 1 } });
-      llama.maxThreads = threads;
+      chat = await createChatContext(llama, model, request, threads, this.wrappers.get(request.path));
     } catch (error) {
-      llama.maxThreads = threads;
       await model.dispose();
-      throw new MaiError(
-        'model-load-failed',
-        `Not enough memory for a ${contextSize}-token context with ${path.basename(request.path)}: ${(error as Error).message}`,
-      );
+      throw error;
     }
-    const { LlamaChatSession } = await import('node-llama-cpp');
-    const known = this.wrappers.get(request.path);
-    const session = new LlamaChatSession({ contextSequence: context.getSequence(), ...(known ? { chatWrapper: known } : {}) });
-    this.wrappers.set(request.path, session.chatWrapper);
+    this.wrappers.set(request.path, chat.session.chatWrapper);
     const metadata = model.fileInfo.metadata as { general?: { name?: unknown }; mai?: { synthetic?: unknown } };
     const info: LoadedModel = {
       path: request.path,
       name: typeof metadata.general?.name === 'string' ? metadata.general.name : path.basename(request.path, '.gguf'),
       sizeBytes,
       synthetic: metadata.mai?.synthetic === true,
-      contextSize: context.contextSize,
+      contextSize: chat.context.contextSize,
       threads,
       gpu: llama.gpu,
       gpuLayers: model.gpuLayers,
       loadMs: 0,
     };
-    return { info, model, context, session };
+    return { info, model, ...chat, request };
+  }
+
+  /**
+   * A cascade step of the model in use (same file, same GPU layers, another context size or KV-cache
+   * type): the context and session are disposed first, so the step frees its memory before asking
+   * for any, and recreated at the new cost; the model stays loaded. If the new context cannot be
+   * created, the previous one is recreated and the load rejects saying so; if even that fails,
+   * nothing is left loaded. The conversation is not lost: the manager warms it into the new context
+   * (`preloadHistory`), as after a switch.
+   */
+  private async recreateContext(current: Loaded, request: LoadRequest): Promise<LoadedModel> {
+    const started = performance.now();
+    const llama = await this.getLlama();
+    // A prepared model would be a second copy of this one: a step never needs it.
+    await this.discardPrepared();
+    this.loaded = null;
+    this.sessionHistoryKey = '';
+    current.session.dispose();
+    await current.context.dispose();
+    const threads = request.threads ?? this.threadCap ?? current.info.threads;
+    const wrapper = this.wrappers.get(request.path);
+    let chat: ChatContext;
+    try {
+      chat = await createChatContext(llama, current.model, request, threads, wrapper);
+    } catch (error) {
+      const failure = (error as Error).message;
+      try {
+        chat = await createChatContext(llama, current.model, current.request, threads, wrapper);
+      } catch {
+        await current.model.dispose();
+        throw new MaiError('model-load-failed', `${failure} Its previous context could not be recreated either, so no model is loaded.`);
+      }
+      this.loaded = { ...current, ...chat };
+      throw new MaiError('model-load-failed', `${failure} ${current.info.name} keeps its previous ${current.info.contextSize}-token context.`);
+    }
+    const info: LoadedModel = { ...current.info, contextSize: chat.context.contextSize, threads, loadMs: performance.now() - started };
+    this.loaded = { ...current, ...chat, info, request };
+    this.log(
+      'info',
+      `${info.name}: context recreated in ${info.loadMs.toFixed(0)} ms, ${info.contextSize} tokens, KV cache ${request.kvCacheType ?? 'f16'} (the model stayed loaded)`,
+    );
+    return info;
   }
 
   /**
@@ -229,6 +272,8 @@ export class LlamaEngine implements ModelRuntime {
    */
   prepare(request: LoadRequest): void {
     if (this.prepared || this.loading) return;
+    // A cascade step of the model in use recreates only its context: a second copy would double the weights.
+    if (this.loaded && sameModel(this.loaded.request, request)) return;
     const task = (async () => {
       const sizeBytes = await assertLooksLikeGguf(request.path);
       return this.createLoaded(request, sizeBytes);
@@ -265,7 +310,11 @@ export class LlamaEngine implements ModelRuntime {
   private async takePrepared(request: LoadRequest): Promise<Loaded | null> {
     const entry = this.prepared;
     if (!entry) return null;
-    const same = entry.request.path === request.path && entry.request.contextSize === request.contextSize && request.threads === undefined;
+    const same =
+      sameModel(entry.request, request) &&
+      entry.request.contextSize === request.contextSize &&
+      (entry.request.kvCacheType ?? 'f16') === (request.kvCacheType ?? 'f16') &&
+      request.threads === undefined;
     if (!same) {
       await this.discardPrepared();
       return null;

@@ -23,7 +23,7 @@ import type { Rung } from './models/rung';
 import type { TierAssessment } from './resource/policy/hardware-tiers';
 import type { ScalerDecision, ScalerState, ScalerStatus, TrendSnapshot } from './resource/policy/scaler-types';
 import type { PreflightAnswer, ResourceSample } from './resource/types';
-import type { CapabilityChange } from './models/capability';
+import { stepLabel, type CapabilityChange } from './models/capability';
 
 /** A number as JSON carries it: Infinity and NaN become null. */
 export function jsonNumber(value: number | null): number | null {
@@ -93,6 +93,7 @@ export function toWireTier(tier: TierAssessment | null | undefined): ResourceSna
 
 /** A rung as the model list shows it; a remote rung with its server's `host:port` and its measured figures. */
 export function toWireRung(rung: Rung, remote?: { host: string; figures: RemoteFigures | null }): LadderRungData {
+  const step = stepLabel(rung);
   return {
     ...(remote ? { host: remote.host, ...(remote.figures ? { remote: remote.figures } : {}) } : {}),
     id: rung.id,
@@ -104,6 +105,7 @@ export function toWireRung(rung: Rung, remote?: { host: string; figures: RemoteF
     estimatedMemBytes: rung.footprint.estimatedMemBytes,
     correction: rung.footprint.correction,
     measurements: rung.footprint.measurements,
+    ...(step ? { step } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ export function modelLabel(idOrPath: string | number | undefined, ladder: readon
   if (idOrPath === undefined) return '';
   if (typeof idOrPath === 'number') return String(idOrPath);
   const rung = ladder.find((r) => r.id === idOrPath || r.path === idOrPath);
-  if (rung) return rung.name;
+  if (rung) return rung.step ? `${rung.name} (${rung.step})` : rung.name;
   const entry = models.find((m) => m.path === idOrPath);
   return baseName(entry?.fileName ?? idOrPath);
 }

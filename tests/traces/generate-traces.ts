@@ -15,6 +15,59 @@ const LADDER = [
   { id: 'large', memBytes: 7_000_000_000, vramBytes: 0, loadSeconds: 7 },
 ];
 const SETTINGS = { degradeThreshold: 0.8, upgradeThreshold: 0.6, stabilizationSeconds: 300 };
+/**
+ * A ladder with the large model's cascade steps (docs/scaling-policy.md, "The cascade"): 5 GB of
+ * weights and a 2 GB F16 KV cache at 32k tokens; Q8_0 takes 34/64 of it, halving the context
+ * halves it. A step recreates the context in 0.8 s; a model load takes 2–7 s.
+ */
+type LadderModel = { id: string; memBytes: number; vramBytes: number; loadSeconds: number; modelKey?: string; stepSeconds?: number; contextSize?: number };
+const kv = (tokens: number, q8: boolean): number => Math.round(2_000_000_000 * (tokens / 32768) * (q8 ? 34 / 64 : 1));
+const largeStep = (id: string, tokens: number, q8: boolean): LadderModel => ({
+  id,
+  memBytes: 5_000_000_000 + kv(tokens, q8),
+  vramBytes: 0,
+  loadSeconds: 7,
+  modelKey: 'large',
+  stepSeconds: 0.8,
+  contextSize: tokens,
+});
+/**
+ * A GPU ladder with the large model's cascade steps: 6 GB of weights in 32 layers and a 2 GB F16 KV
+ * cache at 32k tokens, all on the GPU, 1 GB of RAM besides. Fewer GPU layers move their weights and
+ * their share of the KV cache to RAM, and reload the model (7 s); KV and context steps take 0.8 s.
+ * The 8k step would free under 5 % and is not offered (docs/scaling-policy.md, "The cascade").
+ */
+const gpuLarge = (id: string, tokens: number, q8: boolean, layers = 32): LadderModel => {
+  const kvBytes = kv(tokens, q8);
+  const onGpu = layers / 32;
+  const weightsOff = (6_000_000_000 * (32 - layers)) / 32;
+  return {
+    id,
+    memBytes: Math.round(1_000_000_000 + weightsOff + kvBytes * (1 - onGpu)),
+    vramBytes: Math.round(6_000_000_000 - weightsOff + kvBytes * onGpu),
+    loadSeconds: 7,
+    modelKey: 'large',
+    stepSeconds: layers < 32 ? 7 : 0.8,
+    contextSize: tokens,
+  };
+};
+const GPU_CASCADE_LADDER: LadderModel[] = [
+  { id: 'small', memBytes: 1_000_000_000, vramBytes: 2_000_000_000, loadSeconds: 2 },
+  { id: 'medium', memBytes: 1_500_000_000, vramBytes: 4_500_000_000, loadSeconds: 4 },
+  gpuLarge('large?kv=q8_0&ctx=16384&gpu=16', 16384, true, 16),
+  gpuLarge('large?kv=q8_0&ctx=16384&gpu=24', 16384, true, 24),
+  gpuLarge('large?kv=q8_0&ctx=16384', 16384, true),
+  gpuLarge('large?kv=q8_0', 32768, true),
+  gpuLarge('large', 32768, false),
+];
+const CASCADE_LADDER: LadderModel[] = [
+  { id: 'small', memBytes: 1_500_000_000, vramBytes: 0, loadSeconds: 2 },
+  { id: 'medium', memBytes: 4_000_000_000, vramBytes: 0, loadSeconds: 4 },
+  largeStep('large?kv=q8_0&ctx=8192', 8192, true),
+  largeStep('large?kv=q8_0&ctx=16384', 16384, true),
+  largeStep('large?kv=q8_0', 32768, true),
+  largeStep('large', 32768, false),
+];
 
 /** mulberry32: a tiny seeded PRNG. */
 function random(seed: number): () => number {
@@ -44,7 +97,7 @@ interface Scenario {
   name: string;
   description: string;
   machine?: typeof MACHINE_32;
-  models?: typeof LADDER;
+  models?: LadderModel[];
   initialModel: string;
   settings?: Record<string, number>;
   seconds: number;
@@ -304,6 +357,56 @@ const scenarios: Scenario[] = [
     noise: 0.005,
     vram: (t) => ramp(t, 300, 330, 1_000_000_000, 5_200_000_000),
     seed: 27,
+  },
+  {
+    file: 'cascade-step.json',
+    name: 'cascade-step',
+    description:
+      'The large model has cascade steps. Memory climbs 18 points in 30 s and holds: the large model crosses the line, its Q8_0 KV cache (1 GB less) fits. A step, not a model switch: the model stays loaded.',
+    models: CASCADE_LADDER,
+    initialModel: 'large',
+    seconds: 900,
+    background: (t) => ramp(t, 300, 330, 0.42, 0.6),
+    noise: 0.004,
+    seed: 28,
+  },
+  {
+    file: 'cascade-switch.json',
+    name: 'cascade-switch',
+    description:
+      'The large model has cascade steps. Memory jumps 26 points and holds: even its cheapest step (Q8_0 KV cache at 8,192 tokens) stays over the line, the medium model fits. A model switch, straight past the steps.',
+    models: CASCADE_LADDER,
+    initialModel: 'large',
+    seconds: 900,
+    background: (t) => (t < 300 ? 0.4 : 0.66),
+    noise: 0.004,
+    seed: 29,
+  },
+  {
+    file: 'cascade-gpu.json',
+    name: 'cascade-gpu',
+    description:
+      'A 12 GiB GPU; the large model has cascade steps. Another program takes 3.3 GB more VRAM at 300 s and keeps it: a Q8_0 KV cache and a 16k context are not enough, 24 of its 32 layers on the GPU are (the rest move to RAM, which has room). Fewer GPU layers before the smaller model.',
+    machine: { cpuCores: 8, memTotalBytes: 32 * GiB, swapTotalBytes: 0, gpus: [{ name: 'RTX 3060', vramTotalBytes: 12 * GiB }] },
+    models: GPU_CASCADE_LADDER,
+    initialModel: 'large',
+    seconds: 900,
+    background: () => 0.35,
+    noise: 0.004,
+    vram: (t) => (t < 300 ? 500_000_000 : 3_800_000_000),
+    seed: 31,
+  },
+  {
+    file: 'cascade-undo.json',
+    name: 'cascade-undo',
+    description:
+      'The large model has cascade steps. Memory jumps 23 points at 300 s: two steps at once (Q8_0 KV cache and 16,384 tokens). At 600 s it falls back to 41 %: after the stabilization period the context comes back first (the KV cache stays Q8_0: the full rung would be over the upgrade line); at 1000 s it falls to 38 % and the full rung comes back: steps undone in reverse order.',
+    models: CASCADE_LADDER,
+    initialModel: 'large',
+    seconds: 1700,
+    background: (t) => (t < 300 ? 0.4 : t < 600 ? 0.63 : t < 1000 ? 0.41 : 0.38),
+    noise: 0.004,
+    seed: 30,
   },
 ];
 

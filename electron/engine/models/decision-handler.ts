@@ -66,6 +66,7 @@ export class DecisionHandler {
     this.switchFrom = null;
     // On a server, the scaler moved only the local fallback: nothing the user has changed.
     if (context.remote?.activeRung(context.runtime.model?.path)) return;
-    if (from && to && from !== to && scaler) context.emit('capability', describeChange(from, to, context.reason, scaler, this.stabilizationSeconds()));
+    if (from && to && from !== to && scaler)
+      context.emit('capability', describeChange(from, to, context.reason, scaler, this.stabilizationSeconds(), context.rungs));
   }
 }

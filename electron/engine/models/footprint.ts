@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomic } from './json-file';
 import type { RuntimeEstimate } from './model-runtime';
+import { contextSizeOf, estimateStep, type ModelShape } from './model-shape';
+import type { KvCacheType, RungCost } from './rung';
 
 export interface Footprint {
   /** RAM the model and its context will take, bytes (corrected when a measurement exists). */
@@ -23,6 +25,8 @@ export interface Footprint {
   measurements: number;
   /** The model's own name (general.name), when the file has one. */
   name?: string;
+  /** The architecture figures its cascade steps are estimated from (model-shape.ts), when known. */
+  shape?: ModelShape;
   /** The configuration this estimate is for; a measurement is recorded under the same key. */
   key: string;
 }
@@ -49,9 +53,13 @@ export class FootprintEstimator {
     private readonly log: (message: string) => void = () => {},
   ) {}
 
-  /** The key of a model configuration: file identity (name and size) and the settings that change memory. */
-  static key(modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number): string {
-    return `${path.basename(modelPath)}|${sizeBytes}|ctx${contextSize}|gpu${gpuLayers}`;
+  /**
+   * The key of a model configuration: file identity (name and size) and the settings that change
+   * memory. A Q8_0 KV cache adds `|kvq8_0` (an F16 key stays as it was before KV types existed), so
+   * a cascade step's measurement never corrects the full rung's estimate, nor the other way round.
+   */
+  static key(modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number, kvCacheType: KvCacheType = 'f16'): string {
+    return `${path.basename(modelPath)}|${sizeBytes}|ctx${contextSize}|gpu${gpuLayers}${kvCacheType === 'f16' ? '' : `|kv${kvCacheType}`}`;
   }
 
   private async ensureLoaded(): Promise<void> {
@@ -74,10 +82,17 @@ export class FootprintEstimator {
    * A configuration's footprint before loading it: the runtime's own estimate, corrected by what
    * earlier loads of the same configuration measured on this machine.
    */
-  async estimate(raw: RuntimeEstimate, modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number): Promise<Footprint> {
+  async estimate(
+    raw: RuntimeEstimate,
+    modelPath: string,
+    sizeBytes: number,
+    contextSize: number,
+    gpuLayers: number,
+    kvCacheType: KvCacheType = 'f16',
+  ): Promise<Footprint> {
     await this.ensureLoaded();
-    const { memBytes: estimatedMemBytes, vramBytes: estimatedVramBytes, name } = raw;
-    const key = FootprintEstimator.key(modelPath, sizeBytes, contextSize, gpuLayers);
+    const { memBytes: estimatedMemBytes, vramBytes: estimatedVramBytes, name, shape } = raw;
+    const key = FootprintEstimator.key(modelPath, sizeBytes, contextSize, gpuLayers, kvCacheType);
     const entry = this.corrections[key];
     const correction = entry?.ratio ?? 1;
     const vramBytes = estimatedVramBytes > 0 ? estimatedVramBytes * (entry?.vramRatio ?? 1) : (entry?.lastMeasuredVramBytes ?? 0);
@@ -90,7 +105,28 @@ export class FootprintEstimator {
       correction,
       measurements: entry?.measurements ?? 0,
       ...(name ? { name } : {}),
+      ...(shape ? { shape } : {}),
     };
+  }
+
+  /**
+   * A cascade step's footprint: the full rung's own estimate (`base`, at cost `from`) re-sized for
+   * cost `to` from the model's architecture (model-shape.ts `estimateStep`), then corrected by what
+   * this step measured on earlier runs, under the step's own key. Null when the architecture is
+   * unknown (no step can be estimated, so none should be offered).
+   */
+  async estimateStep(base: Footprint, from: RungCost, to: RungCost, modelPath: string, sizeBytes: number): Promise<Footprint | null> {
+    const { shape } = base;
+    if (!shape) return null;
+    const raw = estimateStep({ memBytes: base.estimatedMemBytes, vramBytes: base.estimatedVramBytes }, shape, from, to);
+    return this.estimate(
+      { ...raw, shape, ...(base.name ? { name: base.name } : {}) },
+      modelPath,
+      sizeBytes,
+      contextSizeOf(shape, to),
+      to.gpuLayers ?? 0,
+      to.kvCacheType,
+    );
   }
 
   /**

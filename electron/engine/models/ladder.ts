@@ -7,6 +7,7 @@ import path from 'node:path';
 import { MaiError } from '../../../shared/errors';
 import type { ModelProfile, ResourceSample } from '../resource/types';
 import type { FootprintEstimator } from './footprint';
+import { cascadeProfileFields, cascadeSteps, orderLadder } from './ladder-cascade';
 import type { ConfigureRequest, LadderInput } from './manager-settings';
 import type { ModelRuntime } from './model-runtime';
 import type { ModelStats } from './model-stats';
@@ -26,7 +27,8 @@ export async function buildLadder(
   refuse: (model: LadderInput, error: Error) => void,
 ): Promise<Rung[]> {
   const avoid = new Set(request.avoidPaths ?? []);
-  const rungs: Rung[] = [];
+  /** Per model: its cascade steps, cheapest first, then its full rung. */
+  const groups: Rung[][] = [];
   for (const model of request.models) {
     if (avoid.has(model.path) && model.path !== request.preferredPath) continue;
     const contextSize = model.contextSize ?? request.settings.contextSize;
@@ -41,17 +43,19 @@ export async function buildLadder(
     );
     if (!estimate) continue;
     const footprint = await footprints.estimate(estimate, model.path, model.sizeBytes, contextSize ?? DEFAULT_CONTEXT, 0);
-    rungs.push({
+    const rung: Rung = {
       id: model.path,
       runtimeId: runtime.runtimeIdOf?.(model.path) ?? runtime.id,
       model: { path: model.path, name: footprint.name ?? path.basename(model.path, '.gguf'), synthetic: model.synthetic },
       cost: contextSize ? { contextSize } : {},
       footprint,
-    });
+    };
+    groups.push([...(request.settings.cascade === false ? [] : await cascadeSteps(rung, model.sizeBytes, footprints)), rung]);
   }
-  rungs.sort((a, b) => rungBytes(a) - rungBytes(b));
-  const floor = rungs.find((rung) => rung.model.path === request.settings.qualityFloorPath);
-  const kept = floor ? rungs.filter((rung) => rung.footprint.memBytes >= floor.footprint.memBytes) : rungs;
+  const rungs = orderLadder(groups);
+  // The floor is a model: its own cascade steps stay, smaller models go.
+  const floor = rungs.findLast((rung) => rung.model.path === request.settings.qualityFloorPath);
+  const kept = floor ? rungs.filter((rung) => rungBytes(groups.find((group) => group.includes(rung))!.at(-1)!) >= rungBytes(floor)) : rungs;
   if (kept.length === 0) throw new MaiError('no-model', 'No model to load: the models folder is empty.');
   return kept;
 }
@@ -74,7 +78,8 @@ export function refusalReporter(say: (channel: 'log' | 'notice', message: string
 
 /** The preferred model if it is on the ladder, else the largest that fits under 60 % of memory now. */
 export function pickInitial(rungs: readonly Rung[], preferredPath: string | null, sample: ResourceSample | null): Rung {
-  const preferred = rungs.find((rung) => rung.model.path === preferredPath);
+  // The model's full rung (its cascade steps sit under it).
+  const preferred = rungs.findLast((rung) => rung.model.path === preferredPath);
   if (preferred) return preferred;
   const fits = (rung: Rung) => !sample || sample.memUsedBytes - sample.ownMemBytes + rung.footprint.memBytes < sample.memTotalBytes * 0.6;
   return [...rungs].reverse().find(fits) ?? rungs[0]!;
@@ -93,7 +98,7 @@ export function scalerProfiles(rungs: readonly Rung[], stats: ModelStats): Model
       id: rung.id,
       memBytes: rung.footprint.memBytes,
       vramBytes: rung.footprint.vramBytes,
-      loadSeconds: loadSecondsOf(rung, stats),
+      ...cascadeProfileFields(rung, rungs, stats, (full) => loadSecondsOf(full, stats)),
       ...(tokensPerSecond ? { tokensPerSecond } : {}),
     };
   });

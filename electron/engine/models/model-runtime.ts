@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { ChatTurn, LoadedModel } from '../../../shared/domain';
 import type { generateParamsSchema, generateResultSchema } from '../../../shared/engine-protocol';
+import type { ModelShape } from './model-shape';
 
 /** A reply to generate (`chat:generate`'s parameters): the conversation ends with the user turn to answer. */
 export type GenerateRequest = z.output<typeof generateParamsSchema>;
@@ -38,6 +39,8 @@ export interface RuntimeEstimate {
   vramBytes: number;
   /** The model's own name, when it has one. */
   name?: string;
+  /** The architecture figures a cascade step's cost is worked out from (model-shape.ts); absent when unknown (remote models). */
+  shape?: ModelShape;
 }
 
 /** What the runtime holds now, for measuring a model's real footprint. */

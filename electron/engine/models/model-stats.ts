@@ -10,6 +10,11 @@ const ewma = (old: number | null, next: number) => (old === null ? next : old * 
 
 export class ModelStats {
   private readonly byModel = new Map<string, ModelPerformance>();
+  /**
+   * Seconds a cascade step to a rung took (its context recreated, the model kept), by rung: apart
+   * from `loadSeconds`, which is what reaching the rung from another model costs.
+   */
+  private readonly steps = new Map<string, number>();
 
   private entry(modelId: string): ModelPerformance {
     let entry = this.byModel.get(modelId);
@@ -36,6 +41,15 @@ export class ModelStats {
   recordLoad(modelId: string, seconds: number): void {
     const entry = this.entry(modelId);
     entry.loadSeconds = ewma(entry.loadSeconds, seconds);
+  }
+
+  recordStep(modelId: string, seconds: number): void {
+    this.steps.set(modelId, ewma(this.steps.get(modelId) ?? null, seconds));
+  }
+
+  /** Measured seconds of a cascade step to the rung, if one was taken. */
+  stepSeconds(modelId: string): number | undefined {
+    return this.steps.get(modelId);
   }
 
   tokensPerSecond(modelId: string): number | undefined {

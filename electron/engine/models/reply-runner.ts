@@ -8,6 +8,7 @@ import type { ModelSwitcher } from '../resource/actuation/model-switcher';
 import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import type { PreflightAnswer } from '../resource/types';
 import { loadSecondsOf } from './ladder';
+import { contextNeedOf } from './ladder-cascade';
 import { rungById, type ManagerContext } from './manager-context';
 import type { GenerateRequest, GenerateResult } from './model-runtime';
 import { replyCost } from './reply-cost';
@@ -58,6 +59,8 @@ export class ReplyRunner {
     const scaler = this.deps.scaler();
     const paused = this.deps.paused();
     const expectedTokens = Math.min(request.maxTokens, DEFAULT_EXPECTED_TOKENS);
+    // Cascade steps with a shorter context than this conversation needs are passed over, down and up.
+    scaler.setContextNeed(contextNeedOf(request.history, request.maxTokens));
     let preflight = scaler.checkPreflightResources({ expectedOutputTokens: expectedTokens });
     this.context.emit('preflight', preflight);
     const switchFirst = preflight.verdict === 'critical' || (preflight.verdict === 'degrade-first' && !paused);

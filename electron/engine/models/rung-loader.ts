@@ -3,6 +3,10 @@
  * decisions carry out (the ModelSwitcher calls `unload` then `load`), a model loaded ahead during a
  * reply, the chat formats of neighbouring rungs prepared while idle, and the first-reply
  * measurement that corrects a model's footprint.
+ *
+ * A move between two rungs of the same model (a cascade step: another context size, KV-cache type
+ * or GPU-layer count) never unloads the model here: the runtime recreates only the context (or,
+ * for GPU layers, reloads the model itself), and the conversation is warmed into it as after a switch.
  */
 import path from 'node:path';
 import { MaiError } from '../../../shared/errors';
@@ -11,16 +15,27 @@ import type { ModelLoader } from '../resource/actuation/model-switcher';
 import type { ModelDecision } from '../resource/policy/scaler-types';
 import { rungById, type ManagerContext } from './manager-context';
 import type { RuntimeMeasure } from './model-runtime';
-import { loadRequestOf, type Rung } from './rung';
+import { loadRequestOf, type Rung, type RungCost } from './rung';
+
+/** Whether two costs ask the runtime for the same context and offload. */
+function sameCost(a: RungCost, b: RungCost): boolean {
+  return a.contextSize === b.contextSize && (a.kvCacheType ?? 'f16') === (b.kvCacheType ?? 'f16') && a.gpuLayers === b.gpuLayers;
+}
 
 /** Pause between two chat-format preparations of neighbouring rungs, ms (keeps the engine responsive). */
 const NEIGHBOUR_PREPARE_GAP_MS = 250;
 
 /** Loads rungs for the manager: the first one, the switcher's, and the one loaded ahead. */
 export class RungLoader implements ModelLoader {
-  /** What the process held before a model was loaded: its footprint is measured against it after its first reply. */
-  private measurement: { rungId: string; before: RuntimeMeasure } | null = null;
+  /**
+   * What the process held before a rung was loaded: its footprint is measured against it after its
+   * first reply. For a cascade step `from` is the rung it replaced, whose context was still in
+   * `before`: the step's footprint is that rung's less what the step gave back.
+   */
+  private measurement: { rungId: string; before: RuntimeMeasure; from?: Rung } | null = null;
   private neighbourTimer: TimerHandle | null = null;
+  /** The rung loaded now (null when nothing is): a step's measurement is taken against it. */
+  private current: Rung | null = null;
   /** Bumped to cancel a chain of neighbour preparations. */
   private neighbourGeneration = 0;
 
@@ -33,8 +48,17 @@ export class RungLoader implements ModelLoader {
     const order = [...rungs.slice(0, index + 1).reverse(), ...rungs.slice(index + 1)];
     const failures: string[] = [];
     for (const rung of order) {
-      // Already loaded, unless the placement puts a server in its place now.
-      if (this.context.runtime.model?.path === rung.model.path && !this.context.remote?.place(rung).rung) return rung;
+      // Already loaded at this cost, and the placement puts no server in its place now: nothing to do. At
+      // another cost (a rebuilt ladder whose rung is a cascade step of it, or a new context size in the
+      // settings) `loadRung` recreates its context.
+      if (
+        this.context.runtime.model?.path === rung.model.path &&
+        (!this.current || sameCost(this.current.cost, rung.cost)) &&
+        !this.context.remote?.place(rung).rung
+      ) {
+        this.current = rung;
+        return rung;
+      }
       try {
         await this.loadRung(rung);
         if (failures.length > 0) this.context.emit('notice', { level: 'warn', message: `${failures.join(' ')} Mai is using ${rung.model.name} instead.` });
@@ -51,13 +75,16 @@ export class RungLoader implements ModelLoader {
 
   // --- ModelLoader: a switch the scaler decided ---------------------------------------------------
 
-  /** First half of a switch: the old model goes (a switch down must not need both). */
+  /**
+   * First half of a switch. The old model goes in `load`, once the target is known (a switch down
+   * still never needs both): a cascade step keeps it, and a target whose file changed on disk is
+   * refused before anything is unloaded.
+   */
   async unload(_modelId: string): Promise<void> {
     // A failover or a move the remote side started finishes first (remote-failover.ts).
     await this.context.remote?.swapping;
     this.context.machine.apply('switch-start');
-    // A remote model stays until the load decides: the placement may keep it (ladder-remote.ts).
-    if (!this.context.remote?.activeRung(this.context.runtime.model?.path)) await this.unloadCurrent();
+    // A remote model, like a local one, stays until `load` knows the target (the placement may keep it).
   }
 
   /** A whole switch to `rung` outside the scaler's decisions: a failover, a move to or from a server. */
@@ -85,6 +112,7 @@ export class RungLoader implements ModelLoader {
   private async unloadCurrent(): Promise<void> {
     // A reply being stopped must unwind before its context is disposed ("Object is disposed").
     await this.context.runtime.whenIdle();
+    this.current = null;
     await this.context.runtime.unload();
   }
 
@@ -124,20 +152,31 @@ export class RungLoader implements ModelLoader {
     await runtime.check(rung.model.path);
     this.stopIfClosing();
     const previous = runtime.model;
-    // The baseline is taken with nothing loaded, so the measurement is this model's alone.
-    if (previous) await this.unloadCurrent();
+    const from = this.current;
+    const step = previous !== null && previous.path === rung.model.path && from !== null;
+    this.current = null;
+    // A step keeps the model: only a reply being stopped must unwind before its context goes.
+    if (step) await runtime.whenIdle();
+    // Otherwise the baseline is taken with nothing loaded, so the measurement is this model's alone.
+    else if (previous) await this.unloadCurrent();
     // Shutdown began meanwhile (each await is a chance): nothing new is loaded or announced; what
     // is loaded, shutdown unloads once everything it waits for has ended.
     this.stopIfClosing();
     // Loaded ahead during the last reply: already in the baseline, so not measured this time.
-    const ahead = runtime.isPrepared(rung.model.path);
+    const ahead = !step && runtime.isPrepared(rung.model.path);
     const before = await runtime.measure();
     this.stopIfClosing();
-    const loaded = await runtime.load(loadRequestOf(rung));
+    const loaded = await runtime.load(loadRequestOf(rung)).catch((error: unknown) => {
+      // A step that failed may have left the previous rung in place (the runtime recreated it).
+      if (step && runtime.model?.path === rung.model.path) this.current = from;
+      throw error;
+    });
+    this.current = rung;
     this.stopIfClosing();
-    // A swap says nothing about how long a load takes (the scaler's horizon).
-    if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
-    this.measurement = ahead ? null : { rungId: rung.id, before };
+    // A swap says nothing about how long a load takes (the scaler's horizon); a step's time is its own.
+    if (step) this.context.stats.recordStep(rung.id, loaded.loadMs / 1000);
+    else if (!ahead) this.context.stats.recordLoad(rung.id, loaded.loadMs / 1000);
+    this.measurement = ahead ? null : { rungId: rung.id, before, ...(step ? { from } : {}) };
     this.context.loads++;
     this.context.emit('modelChanged', { model: loaded, previous: previous?.name ?? null, reason: this.context.reason });
     // Warm the new model with the conversation so the next reply starts as fast as a fresh one.
@@ -159,12 +198,19 @@ export class RungLoader implements ModelLoader {
     this.measurement = null;
     const rung = rungById(this.context, rungId);
     if (!rung) return;
-    const { before } = pending;
+    const { before, from } = pending;
+    // A step: the rung it replaced, plus what the step changed (negative for a step down).
+    const baseMem = from?.footprint.memBytes ?? 0;
+    const baseVram = from?.footprint.vramBytes ?? 0;
     this.context.track(
       this.context.runtime
         .measure()
         .then((now) =>
-          this.context.footprints.record(rung.footprint, now.residentBytes - before.residentBytes, Math.max(0, now.vramUsedBytes - before.vramUsedBytes)),
+          this.context.footprints.record(
+            rung.footprint,
+            baseMem + now.residentBytes - before.residentBytes,
+            Math.max(0, baseVram + now.vramUsedBytes - before.vramUsedBytes),
+          ),
         ),
     );
   }
@@ -182,6 +228,8 @@ export class RungLoader implements ModelLoader {
     if (rung && this.context.remote?.place(rung).rung) return;
     const sample = this.context.monitor().latest();
     if (!rung || !sample) return;
+    // A step of the model in use recreates its context at the reply's end: nothing to load ahead.
+    if (rung.model.path === runtime.model?.path) return;
     const memory = sample.memUsedBytes + rung.footprint.memBytes;
     const vramTotal = sample.vramTotalBytes ?? 0;
     const vram = (sample.vramUsedBytes ?? 0) + rung.footprint.vramBytes;

@@ -46,6 +46,16 @@ export interface ModelProfile {
   kvBytesPerToken?: number;
   /** Expected generation speed before any feedback, tokens/s; used by the pre-flight check. */
   tokensPerSecond?: number;
+  /**
+   * Rungs that run the same model share this key: they are that model's cascade steps (cheaper
+   * KV cache, shorter context, fewer GPU layers), and moving between them keeps the model loaded.
+   * Absent: the rung's own id (a model with no steps).
+   */
+  modelKey?: string;
+  /** Time to reach this rung from another rung of the same model (the context is recreated), seconds; absent: `loadSeconds`. */
+  stepSeconds?: number;
+  /** Context size, tokens: a rung whose context is shorter than what the conversation needs is not a target. */
+  contextSize?: number;
 }
 
 /** What the ModelManager reports after each reply. */

@@ -49,12 +49,13 @@ export class ReactiveScaler extends ScalerBase implements ScalingPolicy {
     this.underSince = under ? (this.underSince ?? t) : null;
 
     if (this.outstanding || this.switching || t < this.cooldownUntil) return;
-    if (this.overSince !== null && t - this.overSince >= DEGRADE_HOLD_MS && this.modelIndex > 0) {
+    const smaller = this.smallerRung();
+    if (this.overSince !== null && t - this.overSince >= DEGRADE_HOLD_MS && smaller !== null) {
       const critical = memory >= this.settings.memory.critical || (vram !== null && vram >= this.settings.vram.critical);
       this.decide({
         action: 'degrade',
         from: model.id,
-        to: this.ladder[this.modelIndex - 1]!.id,
+        to: this.ladder[smaller]!.id,
         urgency: critical ? 'critical' : 'normal',
         path: 'reactive',
         reason: `memory at ${pct(memory)}${vram !== null ? `, VRAM at ${pct(vram)}` : ''} over ${pct(this.settings.memory.degrade)} for ${((t - this.overSince) / 1000).toFixed(0)} s`,
@@ -143,6 +144,16 @@ export class ReactiveScaler extends ScalerBase implements ScalingPolicy {
   protected override onSwitchStarted(): void {
     this.overSince = null;
     this.underSince = null;
+  }
+
+  /**
+   * The next rung down that takes less memory and VRAM together: on a ladder with cascade steps the
+   * order is quality, and the rung under a small model's full rung can be a big model's step.
+   */
+  private smallerRung(): number | null {
+    const bytes = (index: number) => this.ladder[index]!.memBytes + this.ladder[index]!.vramBytes;
+    for (let index = this.modelIndex - 1; index >= 0; index--) if (bytes(index) < bytes(this.modelIndex)) return index;
+    return null;
   }
 
   private measured(sample: ResourceSample): number {

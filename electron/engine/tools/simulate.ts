@@ -7,6 +7,7 @@
 import { flushPromises, VirtualClock } from '../resource/clock';
 import { ModelSwitcher } from '../resource/actuation/model-switcher';
 import { SimulatedLoader, type LoadTiming } from './simulated-loader';
+import { sameModel } from '../resource/policy/cascade';
 import { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import { ReactiveScaler } from './reactive-scaler';
 import type { ScalerDecision, ScalingPolicy } from '../resource/policy/scaler-types';
@@ -25,8 +26,10 @@ export interface SimulationSummary {
   t: number;
   action: 'summary';
   policy: SimulationPolicy;
-  /** Times the model in use changed. */
+  /** Times the rung in use changed (cascade steps included). */
   switches: number;
+  /** Of those, cascade steps: the same model kept, its context recreated (KV-cache type, context size, GPU layers). */
+  cascadeSteps: number;
   secondsOverDegradeThreshold: number;
   secondsOverCriticalThreshold: number;
   finalModel: string;
@@ -107,7 +110,7 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
   const vramTotal = (trace.machine.gpus ?? []).reduce((sum, gpu) => sum + gpu.vramTotalBytes, 0);
 
   const lines: SimulationLine[] = [];
-  const counts = { switches: 0, degrades: 0, upgrades: 0, cancelled: 0, threads: 0 };
+  const counts = { switches: 0, steps: 0, degrades: 0, upgrades: 0, cancelled: 0, threads: 0 };
   let firstDegradeT: number | null = null;
   const push = (line: SimulationLine): void => {
     lines.push(line);
@@ -124,17 +127,21 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
         } else counts.upgrades++;
         push({ t, action: event.action, from: event.from, to: event.to, reason: event.reason, path: event.path, urgency: event.urgency });
         break;
-      case 'switch':
+      case 'switch': {
         counts.switches++;
+        const step = sameModel(byId.get(event.from)!, byId.get(event.to)!);
+        if (step) counts.steps++;
         push({
           t,
           action: 'switch',
           from: event.from,
           to: event.to,
           loadSeconds: event.loadSeconds,
+          ...(step ? { step: true } : {}),
           ...(event.interruptedReply ? { interruptedReply: true } : {}),
         });
         break;
+      }
       case 'threads':
         counts.threads++;
         push({ t, action: 'threads', from: event.from, to: event.to, reason: event.reason });
@@ -238,6 +245,7 @@ export async function runSimulation(trace: Trace, options: SimulationOptions = {
     action: 'summary',
     policy: policyName,
     switches: counts.switches,
+    cascadeSteps: counts.steps,
     secondsOverDegradeThreshold: seconds(overTime.degrade),
     secondsOverCriticalThreshold: seconds(overTime.critical),
     finalModel: policy.getCurrentModelId(),

@@ -39,6 +39,11 @@ const modelSchema = z.object({
   loadSeconds: nonNegative('seconds'),
   kvBytesPerToken: nonNegative('bytes per token').optional(),
   tokensPerSecond: nonNegative('tokens per second').optional(),
+  /** Rungs of one model (its cascade steps) share this key; absent: the id. */
+  modelKey: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
+  /** Time to reach this rung from another rung of the same model (the context is recreated). */
+  stepSeconds: nonNegative('seconds').optional(),
+  contextSize: nonNegative('tokens').optional(),
 });
 
 const sampleSchema = z.object({
@@ -125,10 +130,21 @@ export function parseTrace(input: unknown, located?: LocatedJson): Trace {
   trace.models.forEach((model, i) => {
     if (ids.has(model.id)) add(['models', i, 'id'], `"${model.id}" appears twice`);
     ids.add(model.id);
+    // Smallest first between models, compared by their full rungs (the last of each model's
+    // rungs); a model's cascade steps sit just under its full rung, cheapest step first.
+    const key = (m: typeof model): string => m.modelKey ?? m.id;
     const previous = trace.models[i - 1];
-    if (previous && model.memBytes + model.vramBytes < previous.memBytes + previous.vramBytes) {
-      add(['models', i, 'memBytes'], `the ladder must be smallest first: ${model.id} is smaller than ${previous.id} before it`);
+    if (previous && key(previous) === key(model) && model.memBytes + model.vramBytes < previous.memBytes + previous.vramBytes) {
+      add(['models', i, 'memBytes'], `a model's steps go cheapest first: ${model.id} is smaller than ${previous.id} before it`);
     }
+    const next = trace.models[i + 1];
+    if (next && key(next) !== key(model)) {
+      const nextTop = trace.models.findLast((m) => key(m) === key(next))!;
+      if (nextTop.memBytes + nextTop.vramBytes < model.memBytes + model.vramBytes)
+        add(['models', trace.models.indexOf(nextTop), 'memBytes'], `the ladder must be smallest first: ${nextTop.id} is smaller than ${model.id} before it`);
+    }
+    if (previous && key(previous) !== key(model) && trace.models.slice(0, i - 1).some((m) => key(m) === key(model)))
+      add(['models', i, 'modelKey'], `the rungs of model "${key(model)}" must be next to each other`);
   });
   if (!ids.has(trace.initialModel)) add(['initialModel'], `"${trace.initialModel}" is not one of the models (${[...ids].join(', ')})`);
 

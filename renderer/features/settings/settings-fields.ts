@@ -109,6 +109,11 @@ export const FIELD_WORDS: Record<SettingKey, Words> = {
     kind: 'enum',
     group: 'Scaling',
   },
+  cascade: {
+    label: 'Cheaper steps before a smaller model',
+    help: 'Before moving to a smaller model, Mai first keeps its working memory at lower precision, then remembers less of the conversation, then moves GPU layers to the CPU — and undoes these when memory frees up.',
+    group: 'Scaling',
+  },
   memoryBudgetBytes: {
     label: 'Memory budget',
     help: 'Treat the machine as having at most this much memory.',

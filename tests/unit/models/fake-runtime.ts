@@ -4,13 +4,16 @@
  * seconds; the integration tests run the real one (tests/integration/model-manager.test.ts). It
  * follows the contract in electron/engine/models/model-runtime.ts the way LlamaEngine does: one
  * model at a time, a load refused while a reply runs, a model loaded ahead swapped in by the next
- * load of the same file, a stop that returns the partial text (also during prompt evaluation).
+ * load of the same file, a stop that returns the partial text (also during prompt evaluation), and
+ * a load of the model in use at another context size or KV-cache type that recreates only its
+ * context (the model stays; GPU layers would reload it).
  */
 import type { ChatTurn, LoadedModel } from '../../../shared/domain';
 import { MaiError } from '../../../shared/errors';
 import { sleep, type VirtualClock } from '../../../electron/engine/resource/clock';
 import { createScriptedSource, type ResourceSource } from '../../../electron/engine/resource/monitoring/resource-source';
 import type { StaticHardwareInfo } from '../../../electron/engine/resource/types';
+import { kvCacheBytes, type ModelShape } from '../../../electron/engine/models/model-shape';
 import type {
   GenerateRequest,
   GenerateResult,
@@ -31,6 +34,13 @@ export interface FakeModel {
   failsToLoad?: boolean;
   /** The load dies halfway with an unexpected error (a native crash, as the runtime reports it). */
   crashesWhileLoading?: boolean;
+  /**
+   * The architecture, for a model with cascade steps: then `memBytes` is its weights, and its KV
+   * cache (model-shape.ts `kvCacheBytes`) comes on top at the context and KV-cache type loaded.
+   */
+  shape?: ModelShape;
+  /** Time a new context takes (a cascade step), ms; default 200. */
+  contextMs?: number;
 }
 
 /** Reply timing: prompt evaluation, then one token per `tokenMs`. */
@@ -47,6 +57,8 @@ export class FakeRuntime implements ModelRuntime {
   /** What happened, in order: `load:<path>`, `swap:<path>`, `unload:<path>`, `prepare:<path>`, `discard:<path>`. */
   readonly calls: string[] = [];
   private prepared: { path: string; ready: Promise<boolean> } | null = null;
+  /** KV-cache type of the context loaded. */
+  private kvCacheType: 'f16' | 'q8_0' = 'f16';
   private loading = false;
   private active: { requestId: string; stopped: boolean; run: Promise<GenerateResult> } | null = null;
 
@@ -63,7 +75,9 @@ export class FakeRuntime implements ModelRuntime {
   /** Memory the runtime holds now: the loaded model and one loaded ahead. */
   residentBytes(): number {
     const prepared = this.prepared ? (this.find(this.prepared.path)?.memBytes ?? 0) : 0;
-    return (this.loaded ? (this.find(this.loaded.path)?.memBytes ?? 0) : 0) + prepared;
+    const model = this.loaded ? this.find(this.loaded.path) : undefined;
+    const kv = model?.shape ? kvCacheBytes(model.shape, this.loaded!.contextSize, this.kvCacheType) : 0;
+    return (model?.memBytes ?? 0) + kv + prepared;
   }
 
   private find(path: string): FakeModel | undefined {
@@ -80,8 +94,10 @@ export class FakeRuntime implements ModelRuntime {
     return this.require(path).memBytes;
   }
 
-  async estimate(path: string): Promise<RuntimeEstimate> {
-    return { memBytes: this.require(path).memBytes, vramBytes: 0, name: path.replace(/\.gguf$/, '') };
+  async estimate(path: string, _sizeBytes?: number, contextSize = 4096): Promise<RuntimeEstimate> {
+    const model = this.require(path);
+    const kv = model.shape ? kvCacheBytes(model.shape, contextSize, 'f16') : 0;
+    return { memBytes: model.memBytes + kv, vramBytes: 0, name: path.replace(/\.gguf$/, ''), ...(model.shape ? { shape: model.shape } : {}) };
   }
 
   async load(request: RuntimeLoadRequest): Promise<LoadedModel> {
@@ -90,6 +106,15 @@ export class FakeRuntime implements ModelRuntime {
     const model = this.require(request.path);
     this.loading = true;
     try {
+      if (this.loaded?.path === request.path && (request.gpuLayers ?? 0) === this.loaded.gpuLayers) {
+        // A cascade step: the model stays, its context is recreated at the new size and type.
+        this.calls.push(`context:${request.path}`);
+        await sleep(this.clock, model.contextMs ?? 200);
+        this.kvCacheType = request.kvCacheType ?? 'f16';
+        this.loaded = { ...this.loaded, contextSize: request.contextSize ?? 4096, loadMs: model.contextMs ?? 200 };
+        return this.loaded;
+      }
+      this.kvCacheType = request.kvCacheType ?? 'f16';
       const prepared = this.prepared;
       this.prepared = null;
       if (prepared?.path === request.path && (await prepared.ready)) {

@@ -68,27 +68,36 @@ export interface Script {
 
 /** A real scaler and switcher over scripted samples, one per second, under a virtual clock. */
 export function createHarness(
-  options: { settings?: ScalerSettingsInput; initialModelId?: string; hardware?: StaticHardwareInfo; failing?: string[]; log?: (line: string) => void } = {},
+  options: {
+    settings?: ScalerSettingsInput;
+    initialModelId?: string;
+    hardware?: StaticHardwareInfo;
+    failing?: string[];
+    log?: (line: string) => void;
+    /** Default LADDER (three models, no cascade steps). */
+    ladder?: ModelProfile[];
+  } = {},
 ) {
+  const ladder = options.ladder ?? LADDER;
   const clock = new VirtualClock(0);
   const hardware = options.hardware ?? HARDWARE_32;
   const initialModelId = options.initialModelId ?? 'large';
   const scaler = new ProactiveScaler({
     clock,
-    ladder: LADDER,
+    ladder,
     initialModelId,
     hardware,
     settings: options.settings ?? { degradeThreshold: 0.8, upgradeThreshold: 0.6 },
     ...(options.log ? { log: options.log } : {}),
   });
-  const loader = new SimulatedLoader(clock, LADDER, initialModelId, new Set(options.failing ?? []));
+  const loader = new SimulatedLoader(clock, ladder, initialModelId, new Set(options.failing ?? []));
   const switcher = new ModelSwitcher({ policy: scaler, loader });
   const decisions: ScalerDecision[] = [];
   scaler.on('decision', (decision) => decisions.push(decision));
   let second = 0;
 
   const sample = (script: Script): ResourceSample => {
-    const resident = LADDER.find((model) => model.id === loader.resident);
+    const resident = ladder.find((model) => model.id === loader.resident);
     const own = resident?.memBytes ?? 0;
     const out: ResourceSample = {
       t: clock.now(),

@@ -32,6 +32,21 @@ describe('capability changes', () => {
     expect(shown!.urgency).toBe('normal');
   });
 
+  it('a cascade step down: the title says the model stayed, the body says what changed and what brings it back', () => {
+    const { notifier, source } = setup({ focused: false });
+    source.emit('onCapabilityChanged', {
+      ...capability('down', 'Demo 120 MB', 'Demo 120 MB (Q8_0 KV cache, 8,192 tokens)'),
+      kind: 'step',
+      what: 'Mai now remembers the last 8,192 tokens of this conversation instead of 32,768: older parts are left out of what it sees.',
+      bringBack: 'The longer memory (32,768 tokens) comes back by itself in 5 minutes at the earliest.',
+    });
+    expect(notifier.shown).toHaveLength(1);
+    const [shown] = notifier.shown;
+    expect(shown!.title).toBe('Mai made room without changing model');
+    expect(shown!.body).toMatch(/^Mai now remembers the last 8,192 tokens of this conversation instead of 32,768.* The longer memory \(32,768 tokens\) comes back/);
+    expect(shown!.body.length).toBeLessThanOrEqual(300);
+  });
+
   it('focused window → none (the in-app notice is enough)', () => {
     const { notifier, source } = setup({ focused: true });
     source.emit('onCapabilityChanged', capability('down'));

@@ -336,6 +336,10 @@ export class TraceRecorder {
         loadSeconds: model.loadSeconds,
         ...(model.kvBytesPerToken !== undefined ? { kvBytesPerToken: model.kvBytesPerToken } : {}),
         ...(model.tokensPerSecond !== undefined ? { tokensPerSecond: model.tokensPerSecond } : {}),
+        // Cascade steps replay as steps (the model kept, the step's time); the key names the file, not its folder.
+        ...(model.modelKey !== undefined ? { modelKey: segment.scrub(model.modelKey) } : {}),
+        ...(model.stepSeconds !== undefined ? { stepSeconds: model.stepSeconds } : {}),
+        ...(model.contextSize !== undefined ? { contextSize: model.contextSize } : {}),
       })),
       initialModel: segment.id(segment.initialModelId),
       settings: setup.settings,

@@ -4,6 +4,7 @@
  * length of the reply plus the switch latency (docs/scaling-policy.md, "Pre-flight"): a switch mid-reply interrupts the
  * user, a switch before the reply costs only the load.
  */
+import { switchSeconds } from './cascade';
 import { pct, pctRate } from './down-paths';
 import type { PerformanceTracker } from './performance';
 import type { ResourceTrack } from './resource-track';
@@ -27,6 +28,8 @@ export interface PreflightContext {
   performance: PerformanceTracker;
   /** A switch is loading or the cooldown runs: no new step down before the reply. */
   settling: boolean;
+  /** The rung the scaler would step down to from the current one (a cascade step or a smaller model); absent: the next rung. */
+  stepDown?: ModelProfile | undefined;
 }
 
 interface ResourceOutlook {
@@ -71,8 +74,8 @@ export function answerPreflight(context: PreflightContext): PreflightAnswer {
   const speed = performance.expectedTokensPerSecond(model.id) ?? model.tokensPerSecond ?? FALLBACK_TOKENS_PER_SECOND;
   const expectedSeconds = (performance.expectedTtftMs(model.id) ?? FALLBACK_TTFT_MS) / 1000 + tokens / Math.max(0.01, speed);
   const kvBytes = ((request.promptTokens ?? 0) + tokens) * (model.kvBytesPerToken ?? 0);
-  const smaller = index > 0 ? ladder[index - 1] : undefined;
-  const switchLatency = smaller?.loadSeconds ?? 0;
+  const smaller = index === context.modelIndex && context.stepDown ? context.stepDown : index > 0 ? ladder[index - 1] : undefined;
+  const switchLatency = smaller ? switchSeconds(model, smaller) : 0;
 
   const outlooks = [outlook(context.memory, model.memBytes + kvBytes, expectedSeconds), outlook(context.vram, model.vramBytes, expectedSeconds)].filter(
     (value): value is ResourceOutlook => value !== null && !(value.track.kind === 'vram' && model.vramBytes === 0),

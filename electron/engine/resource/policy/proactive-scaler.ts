@@ -6,6 +6,7 @@
  * decision listener, say) are queued, so samples, pre-flight calls and feedback cannot interleave
  * half-way through a decision.
  */
+import { chooseStepDown, nextModelDown, switchSeconds } from './cascade';
 import { assessDownPaths, pct, type DownSignal } from './down-paths';
 import { PerformanceTracker } from './performance';
 import { answerPreflight } from './preflight';
@@ -65,6 +66,8 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   private readonly failedRoom = new Map<string, number>();
   /** PSI-only emergencies are ignored until then (ms): the load after the last emergency switch plus PSI_AFTERGLOW_MS. */
   private psiQuietUntil = -Infinity;
+  /** Tokens the conversation needs plus the reply's room: cascade steps with a shorter context are passed over. */
+  private contextNeed = 0;
 
   constructor(options: ScalerOptions) {
     super(prepareScalerOptions(options));
@@ -93,6 +96,15 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   stop(): void {
     this.unsubscribeMonitor?.();
     this.unsubscribeMonitor = null;
+  }
+
+  /**
+   * Tells the scaler how much context the conversation needs now (its tokens plus the room for a
+   * reply): a cascade step with a shorter context is not chosen, down or up, while anything else
+   * fits. 0 (the default) lets every rung be chosen.
+   */
+  setContextNeed(tokens: number): void {
+    this.contextNeed = Number.isFinite(tokens) && tokens > 0 ? tokens : 0;
   }
 
   /** Pauses automatic decisions (emergencies still act: the machine must not freeze); null resumes. */
@@ -156,6 +168,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       threads: this.threads.current,
       performance: this.performance,
       settling: this.switching !== null || this.clock.now() < this.cooldownUntil,
+      stepDown: this.modelIndex > 0 ? this.ladder[this.defaultStepDown()]! : undefined,
     });
   }
 
@@ -219,7 +232,9 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
    */
   private stepDownAfterReplies(current: string, now: number, path: 'performance' | 'failure', reason: string, metrics: DecisionMetrics): void {
     if (this.paused !== null || this.modelIndex === 0 || this.busy() || now < this.cooldownUntil) return;
-    this.decide({ action: 'degrade', from: current, to: this.ladder[this.modelIndex - 1]!.id, urgency: 'normal', path, reason, metrics });
+    // A cheaper KV cache or a shorter context does not make replies faster: the next model does.
+    const to = nextModelDown(this.ladder, this.modelIndex) ?? this.modelIndex - 1;
+    this.decide({ action: 'degrade', from: current, to: this.ladder[to]!.id, urgency: 'normal', path, reason, metrics });
   }
 
   protected afterReply(feedback: ReplyFeedback): void {
@@ -276,7 +291,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     }
     this.performance.resetStreaks(decision.to);
     this.threads.clearCap();
-    if (decision.path === 'emergency') this.psiQuietUntil = now + this.profile(decision.to).loadSeconds * 1000 + PSI_AFTERGLOW_MS;
+    if (decision.path === 'emergency') this.psiQuietUntil = now + switchSeconds(this.profile(decision.from), this.profile(decision.to)) * 1000 + PSI_AFTERGLOW_MS;
   }
 
   protected override onLoadFailed(decision: ModelDecision): void {
@@ -315,13 +330,14 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
 
     const signal = this.strongestSignal(t, sample);
     if (signal?.path === 'emergency') {
-      this.emergency(signal.reason, signal.metrics);
+      this.emergency(signal.reason, signal.metrics, signal.resource);
       return;
     }
     if (this.paused !== null || this.busy() || t < this.cooldownUntil) return;
     if (signal) {
       if (this.modelIndex === 0) return; // nothing smaller; the notice in getState says so
-      const to = signal.reach === 'fit' ? this.fitIndex() : this.modelIndex - 1;
+      const to = this.stepDownTarget(signal.reach, signal.resource);
+      if (to === this.modelIndex) return; // every rung below takes more of what is short
       this.decide({
         action: 'degrade',
         from: model.id,
@@ -343,12 +359,11 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
 
   /** Runs every down rule (advancing their timers) and returns the most urgent that fired. */
   private strongestSignal(t: number, sample: ResourceSample): DownSignal | null {
-    const next = this.ladder[this.modelIndex - 1];
     // The fast-ramp rule acts from a rung reached in calm (the start, or an upgrade), or an hour
     // after the last step down: right after one, the climb that caused it may just have stopped
     // (or come back, as in an oscillation), and a second step waits for the line to be crossed.
     const rampAllowed = this.lastDownAt === null || (this.lastUpAt !== null && this.lastUpAt > this.lastDownAt) || t - this.lastDownAt >= 3_600_000;
-    const context = { now: t, settings: this.settings, loadSeconds: next?.loadSeconds ?? 0, horizonSeconds: this.horizonSeconds(), rampAllowed };
+    const context = { now: t, settings: this.settings, loadSeconds: this.stepDownSeconds(), horizonSeconds: this.horizonSeconds(), rampAllowed };
     const candidates = [assessDownPaths(this.memory, context), assessDownPaths(this.vram, context)];
     const psiFull = sample.psiFullAvg10 ?? 0;
     if (psiFull >= this.settings.psiFullEmergency && t >= this.psiQuietUntil) {
@@ -377,33 +392,46 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
   }
 
   /** Steps straight to the largest model that fits, unless a switch at least that deep is on its way. */
-  private emergency(reason: string, metrics: ModelDecision['metrics']): void {
+  private emergency(reason: string, metrics: ModelDecision['metrics'], resource: 'memory' | 'vram' = 'memory'): void {
     if (this.modelIndex === 0) return;
-    const target = this.fitIndex();
+    const target = this.stepDownTarget('fit', resource);
+    if (target === this.modelIndex) return;
     const pending = this.outstanding ?? this.switching?.decision;
     if (pending && pending.action === 'degrade' && this.indexOf(pending.to) <= target) return;
     this.failedRoom.set(this.currentModel().id, this.memory.totalBytes * (1 - (this.memory.trend?.latest ?? 0)));
     this.decide({ action: 'degrade', from: this.currentModel().id, to: this.ladder[target]!.id, urgency: 'critical', path: 'emergency', reason, metrics });
   }
 
-  /** The largest smaller model whose projected use is under every degrade line now (else the smallest). */
-  private fitIndex(): number {
-    for (let i = this.modelIndex - 1; i > 0; i--) {
-      const model = this.ladder[i]!;
-      const fits = [this.memory, this.vram].every(
-        (track) =>
-          !track.available ||
-          !track.trend ||
-          Math.max(track.trend.latest, track.trend.level) + track.fractionOf(track.kind === 'memory' ? model.memBytes : model.vramBytes) <
-            track.thresholds.degrade,
-      );
-      if (fits) return i;
-    }
-    return 0;
+  /**
+   * The rung a step down goes to: the cheapest cascade step (or smaller model) that keeps the
+   * forecast under the line for the stabilization period (`one`), or the best that fits now (`fit`).
+   */
+  private stepDownTarget(reach: 'fit' | 'one', resource: 'memory' | 'vram'): number {
+    return chooseStepDown({
+      ladder: this.ladder,
+      modelIndex: this.modelIndex,
+      memory: this.memory,
+      vram: this.vram,
+      reach,
+      resource,
+      stabilizationSeconds: this.settings.stabilizationSeconds,
+      contextNeed: this.contextNeed,
+    }).index;
+  }
+
+  /** Seconds the next step down would take: a context recreation for a cascade step, a load for a smaller model. */
+  private stepDownSeconds(): number {
+    if (this.modelIndex === 0) return 0;
+    return switchSeconds(this.currentModel(), this.ladder[this.defaultStepDown()]!);
+  }
+
+  protected override defaultStepDown(): number {
+    const target = this.stepDownTarget('one', 'memory');
+    return target < this.modelIndex ? target : this.modelIndex - 1;
   }
 
   private horizonSeconds(): number {
-    return (this.ladder[this.modelIndex - 1]?.loadSeconds ?? 0) + this.settings.horizonMarginSeconds;
+    return this.stepDownSeconds() + this.settings.horizonMarginSeconds;
   }
 
   private busy(): boolean {
@@ -425,7 +453,10 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       lastUpAt: this.lastUpAt,
       // While a switch loads, its cooldown ends at the load plus the settle time at the earliest.
       cooldownUntil: this.switching
-        ? Math.max(this.cooldownUntil, this.switching.startedAt + this.profile(this.switching.decision.to).loadSeconds * 1000 + this.settleMs())
+        ? Math.max(
+            this.cooldownUntil,
+            this.switching.startedAt + switchSeconds(this.profile(this.switching.decision.from), this.profile(this.switching.decision.to)) * 1000 + this.settleMs(),
+          )
         : this.cooldownUntil,
       upgradeGapMs: this.upgradeGapMs,
       busy: pending && !ignoreOwnDecision ? `a switch to ${pending.to} is on its way` : null,
@@ -438,6 +469,7 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       lastPressureSignalAt: this.lastPressureSignalAt,
       onBattery: this.lastSample?.onBattery,
       batteryPercent: this.lastSample?.batteryPercent,
+      contextNeed: this.contextNeed,
     });
   }
 

@@ -7,6 +7,7 @@
 import type { Clock } from '../clock';
 import type { TierAssessment } from './hardware-tiers';
 import type { ResolvedScalerSettings, ResourceThresholds } from './resolved-settings';
+import { nextModelDown, sameModel, switchSeconds } from './cascade';
 import type { CancelEvent, DegradationRequest, LoadedEvent, ModelDecision, ScalerDecision, SwitchEvent } from './scaler-types';
 import type { ModelProfile, ReplyFeedback } from '../types';
 
@@ -124,7 +125,7 @@ export abstract class ScalerBase {
       from: decision.from,
       to: decision.to,
       decisionId: decision.id,
-      loadSeconds: this.profile(decision.to).loadSeconds,
+      loadSeconds: switchSeconds(this.profile(decision.from), this.profile(decision.to)),
       interruptedReply,
       path: 'actuation',
       reason: `${decision.action} #${decision.id} carried out${interruptedReply ? ', interrupting the reply in progress' : ''}`,
@@ -153,11 +154,14 @@ export abstract class ScalerBase {
     if (this.switching?.decision.id === decision.id) this.switching = null;
     this.emit<LoadedEvent>({ action: 'loaded', modelId: decision.to, ok: false, path: 'load-failure', reason: message, metrics: {} });
     this.onLoadFailed(decision);
-    if (this.modelIndex > 0) {
+    // A model that failed to load fails at every step of it too: the next model. A step that failed
+    // (its context could not be created) may work one step further down.
+    const fallback = sameModel(this.profile(decision.from), this.profile(decision.to)) ? this.modelIndex - 1 : nextModelDown(this.ladder, this.modelIndex);
+    if (fallback !== null && fallback >= 0) {
       this.decide({
         action: 'degrade',
         from: decision.to,
-        to: this.ladder[this.modelIndex - 1]!.id,
+        to: this.ladder[fallback]!.id,
         urgency: 'critical',
         path: 'load-failure',
         reason: `${decision.to} failed to load (${message}); falling back to the next smaller model`,
@@ -181,7 +185,7 @@ export abstract class ScalerBase {
     const pending = this.outstanding ?? this.switching?.decision;
     if (pending && pending.action === 'degrade' && (!options.toModelId || this.indexOf(pending.to) <= this.indexOf(options.toModelId))) return pending;
     if (this.modelIndex === 0) return null;
-    const target = options.toModelId ? this.indexOf(options.toModelId) : this.modelIndex - 1;
+    const target = options.toModelId ? this.indexOf(options.toModelId) : this.defaultStepDown();
     if (target < 0 || target >= this.modelIndex) throw new Error(`"${options.toModelId}" is not a smaller model than ${this.currentModel().id}`);
     return this.decide({
       action: 'degrade',
@@ -255,6 +259,11 @@ export abstract class ScalerBase {
   protected switchesInLastHour(now: number): number {
     while (this.switchTimes.length > 0 && this.switchTimes[0]! <= now - 3_600_000) this.switchTimes.shift();
     return this.switchTimes.length;
+  }
+
+  /** The rung a step down asked for without a target goes to (the next rung; the proactive scaler chooses a cascade step). */
+  protected defaultStepDown(): number {
+    return this.modelIndex - 1;
   }
 
   /** Quiet time after a load completes. */

@@ -12,6 +12,7 @@ import type { TimeSeries } from './time-series';
 import { windowLength } from './time-series';
 import { windowMax, windowMedian, windowQuantile } from './trends';
 import type { ModelProfile } from '../types';
+import { contextAllows } from './cascade';
 import { pct } from './down-paths';
 
 const MiB = 2 ** 20;
@@ -47,6 +48,8 @@ export interface UpgradeContext {
   lastPressureSignalAt: number | null;
   onBattery: boolean | undefined;
   batteryPercent: number | undefined;
+  /** Tokens the conversation needs plus the reply's room: a cascade step with a shorter context is not a target (0: any). */
+  contextNeed?: number;
 }
 
 const secondsLeft = (untilMs: number, now: number): number => Math.max(0, (untilMs - now) / 1000);
@@ -131,6 +134,8 @@ export function checkUpgrade(context: UpgradeContext): UpgradeCheck {
   let nextHolds: Hold[] = [];
   let nextMetrics: Record<string, number | string | boolean | null> = {};
   for (let index = top; index > context.modelIndex; index--) {
+    // Undoing steps never lands on a context shorter than the conversation needs.
+    if (index !== context.modelIndex + 1 && !contextAllows(context.ladder[index]!, context.contextNeed ?? 0)) continue;
     const result = resourceHolds(context, context.ladder[index]!, calmMs, calmRule, calmName);
     if (index === context.modelIndex + 1) {
       nextHolds = result.holds;

@@ -72,6 +72,12 @@ function clip(text: string, max = BODY_MAX_CHARS): string {
 /** The notification a capability change would give, before the window and rate rules. */
 export function capabilityNotification(change: CapabilityChangeData): NativeNotification {
   const why = sentence(change.why);
+  if (change.kind === 'step') {
+    // The same model at another cost: what changed is the news, not a model name.
+    return change.direction === 'down'
+      ? { kind: 'degrade', title: 'Mai made room without changing model', body: clip([change.what, change.bringBack.trim()].filter(Boolean).join(' ')), urgency: 'normal' }
+      : { kind: 'upgrade', title: `Mai is back to ${change.to}`, body: clip(change.what), urgency: 'low' };
+  }
   if (change.direction === 'down') {
     return {
       kind: 'degrade',
