@@ -227,7 +227,7 @@ export class LlamaEngine implements ModelRuntime {
   private async recreateContext(current: Loaded, request: LoadRequest): Promise<LoadedModel> {
     const started = performance.now();
     const llama = await this.getLlama();
-    // A prepared model would be a second copy of this one: a step never needs it.
+    // A model loaded ahead for another switch is not what this move wants: its memory goes first.
     await this.discardPrepared();
     this.loaded = null;
     this.sessionHistoryKey = '';

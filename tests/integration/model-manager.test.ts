@@ -2,7 +2,9 @@
  * The ModelManager in this process, with the real node-llama-cpp on the synthetic models and the
  * real machine as resource source (under a memory budget, with "other programs" scripted through
  * the same overlay the engine exposes to the end-to-end tests). In-process so that the test can
- * see the manager's timers, its runtime and its footprint file directly.
+ * see the manager's timers, its runtime and its footprint file directly. The switch tests turn the
+ * cascade off (`cascade: false`): they are about moving between models; the cascade's own tests are
+ * cascade-steps.test.ts and cascade-manager.test.ts.
  */
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -170,7 +172,8 @@ describe('ModelManager in process', () => {
     const first = create({ dataDir });
     const medium = ladder.find((l) => l.path === models.medium)!;
     await first.manager.configure({ models: [medium], preferredPath: models.medium, settings: {} });
-    const estimate = first.manager.ladder[0]!.footprint;
+    // The model's full rung (its cascade steps sit under it): the one loaded.
+    const estimate = first.manager.ladder.at(-1)!.footprint;
     // Right after the load the weights are mapped, not read: nothing is measured yet.
     expect(existsSync(file)).toBe(false);
     await ask(first.manager, [{ role: 'user', text: 'hello' }], 8);
@@ -192,7 +195,7 @@ describe('ModelManager in process', () => {
 
     const second = create({ dataDir });
     await second.manager.configure({ models: [medium], preferredPath: models.medium, settings: {} });
-    const corrected = second.manager.ladder[0]!.footprint;
+    const corrected = second.manager.ladder.at(-1)!.footprint;
     expect(corrected.measurements).toBe(1);
     expect(corrected.correction).toBeCloseTo(entry!.ratio, 6);
     expect(corrected.memBytes).toBe(Math.round(corrected.estimatedMemBytes * entry!.ratio));
@@ -203,7 +206,7 @@ describe('ModelManager in process', () => {
     const small = { ...ladder.find((l) => l.path === models.small)!, contextSize: 1024 };
     const medium = ladder.find((l) => l.path === models.medium)!;
     m.setOverlay({ otherMemBytes: 0.3 * BUDGET });
-    await m.configure({ models: [small, medium], preferredPath: models.medium, settings: { memoryBudgetBytes: BUDGET, scaler: scripted } });
+    await m.configure({ models: [small, medium], preferredPath: models.medium, settings: { memoryBudgetBytes: BUDGET, scaler: scripted, cascade: false } });
     // About 2 400 byte-level tokens of conversation: fits 4096, not 1024.
     const history: ChatTurn[] = [{ role: 'system', text: 'You are Mai. Keep this rule: SYSTEM-RULE-42.' }];
     for (let i = 0; i < 12; i++) {
@@ -246,7 +249,7 @@ describe('ModelManager in process', () => {
     const budget = 8 * 2 ** 30;
     const { manager: m, runtime: r, decisions, notices } = create();
     m.setOverlay({ otherMemBytes: 0.3 * budget });
-    await m.configure({ models: inputs, preferredPath: files.big, settings: { memoryBudgetBytes: budget, scaler: scripted } });
+    await m.configure({ models: inputs, preferredPath: files.big, settings: { memoryBudgetBytes: budget, scaler: scripted, cascade: false } });
     rmSync(files.small);
     // The big model no longer fits under the line, the small one would: the step goes to it.
     const landed = new Promise<void>((resolve) => m.on('modelChanged', ({ model }) => model.path === files.tiny && resolve()));
@@ -271,7 +274,7 @@ describe('ModelManager in process', () => {
     const budget = 8 * 2 ** 30;
     const { manager: m, runtime: r, decisions } = create();
     m.setOverlay({ otherMemBytes: 0.3 * budget });
-    await m.configure({ models: ladder, preferredPath: models.medium, settings: { memoryBudgetBytes: budget, scaler: scripted } });
+    await m.configure({ models: ladder, preferredPath: models.medium, settings: { memoryBudgetBytes: budget, scaler: scripted, cascade: false } });
     await ask(m, [{ role: 'user', text: 'hello' }], 8);
     let streamed = 0;
     let preparedDuringReply = false;

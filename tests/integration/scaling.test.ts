@@ -1,7 +1,8 @@
 /**
  * Proactive scaling with real models: the engine's ModelManager, ProactiveScaler and ResourceMonitor
  * in the real engine process on the synthetic models, with pressure injected through the monitor's
- * overlay or made for real by a child process that allocates memory.
+ * overlay or made for real by a child process that allocates memory. The tests of switches between
+ * models turn the cascade off (`cascade: false`); the cascade's own are cascade-*.test.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -77,7 +78,7 @@ describe('ModelManager with proactive scaling', () => {
     harness = createTestCore({
       initialModelPath: models.medium,
       maxTokens: 1200,
-      manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: budgetThresholds },
+      manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: budgetThresholds, cascade: false },
     });
     const { core, events, waitFor } = harness;
     await startScripted(core);
@@ -139,6 +140,7 @@ describe('ModelManager with proactive scaling', () => {
       maxTokens: 16,
       manager: {
         memoryBudgetBytes: budget,
+        cascade: false,
         scaler: {
           degradeThreshold: 0.8,
           criticalThreshold: 0.95,
@@ -224,7 +226,7 @@ describe('ModelManager with proactive scaling', () => {
 
   it('pre-flight "go-degraded" while a switch settles: the reply runs shorter, and the step down it schedules waits for the reply to end', async () => {
     const settling = { ...budgetThresholds, settleSeconds: 120, levelWindowSeconds: 2, sampleIntervalSeconds: 0.25 };
-    harness = createTestCore({ initialModelPath: models.medium, maxTokens: 400, manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: settling } });
+    harness = createTestCore({ initialModelPath: models.medium, maxTokens: 400, manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: settling, cascade: false } });
     const { core, events, waitFor } = harness;
     await startScripted(core);
     await ask(core, waitFor, 'hello');
