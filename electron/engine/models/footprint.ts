@@ -9,7 +9,7 @@ import path from 'node:path';
 import { writeJsonAtomic } from './json-file';
 import type { RuntimeEstimate } from './model-runtime';
 import { contextSizeOf, estimateStep, type ModelShape } from './model-shape';
-import type { KvCacheType, RungCost } from './rung';
+import type { KvCacheType, RungCost } from './rung-cost';
 
 export interface Footprint {
   /** RAM the model and its context will take, bytes (corrected when a measurement exists). */

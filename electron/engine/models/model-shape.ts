@@ -9,7 +9,7 @@
  * exactly these figures for the synthetic models, and the engine's resident memory moves by them
  * when a context is recreated (docs/cascade.md, "Measured").
  */
-import type { KvCacheType, RungCost } from './rung';
+import type { KvCacheType, RungCost } from './rung-cost';
 
 /** The parts of a model's architecture that set what its context and its GPU offload take. */
 export interface ModelShape {
