@@ -1,4 +1,5 @@
 /** What a rung's cost settings are, apart from the rung so the footprint arithmetic can use them (no import cycle). */
+
 /** Element type of the KV cache (keys and values alike): F16 is node-llama-cpp's default; Q8_0 takes about half. */
 export type KvCacheType = 'f16' | 'q8_0';
 
