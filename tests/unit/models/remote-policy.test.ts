@@ -232,6 +232,30 @@ describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
     expect(h.local.model).toBeNull();
   });
 
+  it("Stop pressed while the failover loads the local model ends the reply: the server's part stays, no retry streams", async () => {
+    const h = harness();
+    await configure(h, 'remote-first');
+    h.server.dieAfterTokens = 5;
+    const tokens: string[] = [];
+    const requestId = `r${++nextId}`;
+    const reply = h.manager.generateResponse({ requestId, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens: 20 }, (text) => tokens.push(text));
+    // The server died after 5 tokens; the local model (4 s to load) is loading for the retry.
+    await until(h, () => h.local.calls.includes(`load:${LARGE.path}`));
+    expect(h.local.model).toBeNull();
+    expect(h.manager.stopReply(requestId)).toBe(true);
+    const result = await run(h, reply);
+    expect(tokens.join('')).toBe('w w w w w ');
+    expect(result.interrupted).toMatchObject({ text: 'w w w w w ', model: 'big-70b on box:8080' });
+    expect(result).toMatchObject({ text: '', stopReason: 'abort', model: 'large' });
+    expect(result.note).toBe(`${HOST} stopped answering; you stopped the reply before Mai answered again on large.`);
+    await h.clock.advanceAsync(10_000);
+    expect(tokens).toHaveLength(5);
+    // The local model stays loaded: the next reply runs there.
+    expect(h.local.model?.path).toBe(LARGE.path);
+    expect((await ask(h)).model).toBe('large');
+    expect(h.manager.stopReply('no-such-reply')).toBe(false);
+  });
+
   it('local first: short of memory, Mai moves to the server instead of a much smaller local model, and back once memory is fine for the stabilization period', async () => {
     const h = harness();
     await configure(h, 'local-first', LARGE.path);
