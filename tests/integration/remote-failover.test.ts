@@ -194,6 +194,51 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     expect((await ask(s, 8)).model).toBe(`remote-tiny on ${host}`);
   });
 
+  it("Stop pressed while the failover loads the local model ends the reply: the server's part stays, no retry text streams", async () => {
+    const server = await serve();
+    const s = create();
+    const host = `127.0.0.1:${server.port}`;
+    await configure(s, 'remote-first', server);
+    const requestId = `f${++nextId}`;
+    let killed = false;
+    let stopped: boolean | null = null;
+    let modelsWhenStopped = -1;
+    let afterStop = 0;
+    // The server is marked unreachable the moment the reply fails, just before the local model starts loading.
+    const unsubscribe = s.remote.onStatus((statuses) => {
+      if (!killed || stopped !== null || statuses[0]?.health !== 'unreachable') return;
+      stopped = false;
+      setTimeout(() => {
+        modelsWhenStopped = s.changes.length;
+        stopped = s.manager.stopReply(requestId);
+      }, 0);
+    });
+    const changesBefore = s.changes.length;
+    const result = await s.manager.generateResponse({ requestId, history: question, maxTokens: 60, seed: 1 }, () => {
+      if (stopped) afterStop++;
+      if (!killed) {
+        killed = true;
+        server.child.kill('SIGKILL');
+      }
+    });
+    unsubscribe();
+    expect(stopped).toBe(true);
+    // Stop came while the local model was still loading.
+    expect(modelsWhenStopped).toBe(changesBefore);
+    expect(result.interrupted?.text.length).toBeGreaterThan(0);
+    expect(result.interrupted?.model).toBe(`remote-tiny on ${host}`);
+    expect(result.stopReason).toBe('abort');
+    expect(result.text).toBe('');
+    expect(result.model).toMatch(/120 MB/);
+    expect(result.note).toBe(`${host} stopped answering; you stopped the reply before Mai answered again on ${result.model}.`);
+    expect(afterStop).toBe(0);
+    // The local model is loaded for the next reply, which runs there.
+    expect(s.changes.at(-1)?.name).toBe(result.model);
+    const next = await ask(s, 8);
+    expect(next.model).toBe(result.model);
+    expect(afterStop).toBe(0);
+  });
+
   it('a frozen server (SIGSTOP) is detected by the idle timeout, with the same outcome', async () => {
     const server = await serve();
     const s = create();
