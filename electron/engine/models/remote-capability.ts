@@ -39,7 +39,8 @@ export function describeRemoteMove(input: RemoteMoveInput): CapabilityChange | n
   const wasRemote = remote.activeRung(before?.path);
   const isRemote = remote.activeRung(after?.path);
   if (!wasRemote && !isRemote) return undefined;
-  if (wasRemote && isRemote) return wasRemote === isRemote ? null : undefined;
+  // Still on a server: the failover or the health checks tell of a change of server, never a scaler step.
+  if (wasRemote && isRemote) return null;
   if (isRemote) {
     const leftName = left?.model.name ?? before?.name ?? 'the model on this machine';
     // What brings it back is the scaler's way up to the rung Mai left (its upgrade rule), as for a local step down.
