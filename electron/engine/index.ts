@@ -170,7 +170,8 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
       const running = manager;
       return running ? traces.aroundReply(params.maxTokens, () => running.generateResponse(params, onText)) : engine.generate(params, onText);
     },
-    'chat:stop': ({ requestId }) => ({ stopped: runtimes.stop(requestId) }),
+    // Through the manager: a reply between a server's failure and its retry here runs in no runtime, yet Stop must end it.
+    'chat:stop': ({ requestId }) => ({ stopped: manager ? manager.stopReply(requestId) : runtimes.stop(requestId) }),
     'chat:last-prompt': () => ({ text: engine.lastPromptText() }),
     'trace:start': ({ path, maxBytes }) => traces.start(path, maxBytes),
     'trace:stop': () => traces.stop(),

@@ -296,6 +296,13 @@ test.describe('against a real llama-server', () => {
     await expect(page.getByTestId('model-remote')).toContainText(remoteHost(server), { timeout: 120_000 });
     await expect(page.getByTestId('model-name')).toContainText(`${ALIAS} on ${remoteHost(server)}`);
     await expect(page.getByTestId('model-name').getByTestId('remote-host')).toBeVisible();
+    // The move is told like a local switch: what changed (naming the host, marked remote), why, and what brings the local model back.
+    const moved = page.getByTestId('capability-notice').filter({ hasText: 'leaves this machine' }).last();
+    await expect(moved.getByTestId('capability-what')).toContainText(`${ALIAS} on ${remoteHost(server)}`);
+    await expect(moved.getByTestId('capability-what')).toContainText(`the conversation now leaves this machine for ${remoteHost(server)}`);
+    await expect(moved.getByTestId('capability-what').getByTestId('remote-host')).toBeVisible();
+    await expect(moved.getByTestId('capability-why')).toContainText('memory on this machine is short for Demo 120 MB');
+    await expect(moved.getByTestId('capability-bring-back')).toContainText(/^Demo 120 MB.* comes back by itself .*Then Mai answers on this machine again\.$/);
   });
 });
 

@@ -6,7 +6,8 @@
  * the server killed or frozen mid-reply → the text so far kept and the reply retried on the local
  * rung with a notice saying why; the server back → Mai returns after the stabilization period and
  * not before; a wrong key is a sentence no log line repeats the key of; local-first moves to the
- * server instead of a much smaller local model; local-only sends nothing at all.
+ * server instead of a much smaller local model and back, each move told as a capability change
+ * naming the host; Stop during a failover ends the reply; local-only sends nothing at all.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatTurn } from '../../shared/domain';
 import type { RemotePolicy, RemoteStatus } from '../../shared/remote';
 import { LlamaEngine } from '../../electron/engine/llama-engine';
+import type { CapabilityChange } from '../../electron/engine/models/capability';
 import { RemoteLadder } from '../../electron/engine/models/ladder-remote';
 import { ModelManager, type LadderInput, type ManagerSettings } from '../../electron/engine/models/model-manager';
 import { RuntimeSet } from '../../electron/engine/models/runtime-set';
@@ -194,6 +196,51 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     expect((await ask(s, 8)).model).toBe(`remote-tiny on ${host}`);
   });
 
+  it("Stop pressed while the failover loads the local model ends the reply: the server's part stays, no retry text streams", async () => {
+    const server = await serve();
+    const s = create();
+    const host = `127.0.0.1:${server.port}`;
+    await configure(s, 'remote-first', server);
+    const requestId = `f${++nextId}`;
+    let killed = false;
+    let stopped: boolean | null = null;
+    let modelsWhenStopped = -1;
+    let afterStop = 0;
+    // The server is marked unreachable the moment the reply fails, just before the local model starts loading.
+    const unsubscribe = s.remote.onStatus((statuses) => {
+      if (!killed || stopped !== null || statuses[0]?.health !== 'unreachable') return;
+      stopped = false;
+      setTimeout(() => {
+        modelsWhenStopped = s.changes.length;
+        stopped = s.manager.stopReply(requestId);
+      }, 0);
+    });
+    const changesBefore = s.changes.length;
+    const result = await s.manager.generateResponse({ requestId, history: question, maxTokens: 60, seed: 1 }, () => {
+      if (stopped) afterStop++;
+      if (!killed) {
+        killed = true;
+        server.child.kill('SIGKILL');
+      }
+    });
+    unsubscribe();
+    expect(stopped).toBe(true);
+    // Stop came while the local model was still loading.
+    expect(modelsWhenStopped).toBe(changesBefore);
+    expect(result.interrupted?.text.length).toBeGreaterThan(0);
+    expect(result.interrupted?.model).toBe(`remote-tiny on ${host}`);
+    expect(result.stopReason).toBe('abort');
+    expect(result.text).toBe('');
+    expect(result.model).toMatch(/120 MB/);
+    expect(result.note).toBe(`${host} stopped answering; you stopped the reply before Mai answered again on ${result.model}.`);
+    expect(afterStop).toBe(0);
+    // The local model is loaded for the next reply, which runs there.
+    expect(s.changes.at(-1)?.name).toBe(result.model);
+    const next = await ask(s, 8);
+    expect(next.model).toBe(result.model);
+    expect(afterStop).toBe(0);
+  });
+
   it('a frozen server (SIGSTOP) is detected by the idle timeout, with the same outcome', async () => {
     const server = await serve();
     const s = create();
@@ -247,6 +294,8 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     const server = await serve();
     const s = create();
     const host = `127.0.0.1:${server.port}`;
+    const capabilities: CapabilityChange[] = [];
+    s.manager.on('capability', (change) => capabilities.push(change));
     const first = await configure(s, 'local-first', server, { preferredPath: models.medium });
     expect(first?.path).toBe(models.medium);
     expect((await ask(s, 8)).model).toMatch(/120 MB/);
@@ -257,7 +306,22 @@ describe.skipIf(llamaServerMissing !== null)('remote rungs with failover, on a r
     expect(s.changes.map((c) => c.path)).not.toContain(models.small);
     expect(s.changes.map((c) => c.path)).not.toContain(models.tiny);
     expect(engine.model).toBeNull();
+    // Told like a local switch, naming where the conversation goes now.
+    const away = capabilities.at(-1)!;
+    expect(away).toMatchObject({ direction: 'down', to: `remote-tiny on ${host}` });
+    expect(away.what).toMatch(
+      new RegExp(
+        `^Mai now answers with remote-tiny on ${host} instead of .*120 MB.* on this machine: the conversation now leaves this machine for ${host}\\.$`,
+      ),
+    );
+    expect(away.why).toMatch(/^memory on this machine is short for /);
+    expect(away.bringBack).toMatch(/comes back by itself .*Then Mai answers on this machine again\.$/);
     expect((await ask(s, 8)).model).toBe(`remote-tiny on ${host}`);
+    // Memory fine again: back on the 120 MB model once the scaler's upgrade rule allows it, said so.
+    s.manager.setOverlay({ otherMemBytes: 0.3 * BUDGET });
+    await until(() => s.changes.at(-1)?.path === models.medium, 'the move back to this machine', 60_000);
+    expect(capabilities.at(-1)).toMatchObject({ direction: 'up', from: `remote-tiny on ${host}`, to: s.changes.at(-1)!.name, bringBack: '' });
+    expect(capabilities.at(-1)!.what).toBe(`Mai is back on ${s.changes.at(-1)!.name} on this machine: the conversation no longer leaves it for ${host}.`);
   });
 
   it('local only: no request reaches the server, not even a health check (the same proxy counts them under local-first)', async () => {

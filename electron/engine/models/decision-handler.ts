@@ -4,16 +4,20 @@
  * switch (or a chain of fallbacks, one change for the user) ends, tells the user what they gained
  * or lost.
  */
+import type { LoadedModel } from '../../../shared/domain';
 import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
 import type { ScalerDecision } from '../resource/policy/scaler-types';
 import { describeChange } from './capability';
 import { rungById, type ManagerContext } from './manager-context';
+import { describeRemoteMove } from './remote-capability';
 import type { RungLoader } from './rung-loader';
 
 /** See the file comment. */
 export class DecisionHandler {
   /** The model the user had before a chain of switches. */
   private switchFrom: string | null = null;
+  /** The model loaded when that chain began (a server's, or a local one): a move between them is told as such. */
+  private modelBefore: LoadedModel | null = null;
 
   constructor(
     private readonly context: ManagerContext,
@@ -38,6 +42,7 @@ export class DecisionHandler {
         context.runtime.setThreads(decision.to);
         break;
       case 'switch':
+        if (this.switchFrom === null) this.modelBefore = context.runtime.model;
         this.switchFrom ??= decision.from;
         break;
       case 'loaded':
@@ -63,10 +68,21 @@ export class DecisionHandler {
     const from = rungById(context, this.switchFrom);
     const to = rungById(context, decision.modelId);
     const scaler = this.scaler();
+    const before = this.modelBefore;
     this.switchFrom = null;
-    // On a server, the scaler moved only the local fallback: nothing the user has changed.
-    if (context.remote?.activeRung(context.runtime.model?.path)) return;
-    if (from && to && from !== to && scaler)
-      context.emit('capability', describeChange(from, to, context.reason, scaler, this.stabilizationSeconds(), context.rungs));
+    this.modelBefore = null;
+    const remote = context.remote;
+    const stabilizationSeconds = this.stabilizationSeconds();
+    if (remote) {
+      // To a server or back (local first, remote when short): said like a local switch, naming the host.
+      const left = rungById(context, before?.path);
+      const moved = describeRemoteMove({ remote, before, after: context.runtime.model, from, to, left, why: context.reason, scaler, stabilizationSeconds });
+      // null: on a server the scaler moved only the local fallback, nothing the user has changed.
+      if (moved !== undefined) {
+        if (moved) context.emit('capability', moved);
+        return;
+      }
+    }
+    if (from && to && from !== to && scaler) context.emit('capability', describeChange(from, to, context.reason, scaler, stabilizationSeconds, context.rungs));
   }
 }

@@ -146,11 +146,10 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   /**
-   * Builds the ladder (with the remote rungs of `request.remote`), (re)creates the scaler, starts monitoring and loads the
-   * first model; resolves with the model loaded. Main calls it for every settings change and model choice: while a reply, a
-   * switch or another configure runs, it waits for that to end (the reply is never disturbed) and the latest request wins;
-   * every caller's promise resolves when it is applied. The pause and the memory budget take effect at once, as they did
-   * before the manager had states. Refused only during shutdown.
+   * Builds the ladder (with the remote rungs of `request.remote`), (re)creates the scaler, starts monitoring and loads the first model; resolves with the model
+   * loaded. Main calls it for every settings change and model choice: while a reply, a switch or another configure runs, it waits for that to end (the reply is
+   * never disturbed) and the latest request wins; every caller's promise resolves when it is applied. The pause and the memory budget take effect at once, as
+   * they did before the manager had states. Refused only during shutdown.
    */
   configure(request: ConfigureRequest): Promise<LoadedModel | null> {
     return this.configures.submit(request);
@@ -199,12 +198,14 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     }
   }
 
-  /**
-   * Replies to the last user turn: resources checked first, the reply run at the cost the check allows, the step down it
-   * calls for scheduled (reply-runner.ts); a reply on a failing server is retried on the machine (remote-failover.ts).
-   */
+  /** Replies to the last user turn (pre-flight, cost and step down in reply-runner.ts); a failing server's reply is retried here (remote-failover.ts). */
   generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     return this.failover.generateResponse(request, onText);
+  }
+
+  /** Stop: ends reply `requestId` where it is (its text so far is kept), even while a failover loads the model for its retry. */
+  stopReply(requestId: string): boolean {
+    return this.failover.stop(requestId);
   }
 
   /** Loads a model now because the user chose it; the ladder is rebuilt around it. */
@@ -265,11 +266,10 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   /**
-   * Leaves nothing running: stops the reply in progress (its partial text is its result), lets a switch that is loading
-   * finish and drops the decisions still waiting, cancels the neighbour preparations and the servers' health checks, lets a
-   * configure in progress stop at its next step (a model it is loading finishes loading), drops a settings change still
-   * waiting (its caller hears why), stops the scaler and the monitor, waits for the warm-ups and disk writes, and disposes
-   * the context and the model. Calling it again waits for the same shutdown.
+   * Leaves nothing running: stops the reply in progress (its partial text is its result), lets a switch that is loading finish and drops the decisions still
+   * waiting, cancels the neighbour preparations and the servers' health checks, lets a configure in progress stop at its next step (a model it is loading
+   * finishes loading), drops a settings change still waiting (its caller hears why), stops the scaler and the monitor, waits for the warm-ups and disk writes,
+   * and disposes the context and the model. Calling it again waits for the same shutdown.
    */
   shutdown(): Promise<void> {
     if (this.context.machine.phase === 'closed') return Promise.resolve();

@@ -35,6 +35,19 @@ const SERVER_FAILURES: ReadonlySet<RemoteFailure> = new Set([
   'model-missing',
 ]);
 
+/** The result of a failed-over reply that the user stopped before its retry began: the server's part is the reply. */
+function stoppedBeforeRetry(requestId: string, model: string, interrupted: GenerateResult['interrupted'], note: string | null): GenerateResult {
+  return {
+    requestId,
+    text: '',
+    model,
+    stopReason: 'abort',
+    stats: { tokens: 0, ttftMs: 0, tokensPerSecond: 0, durationMs: 0 },
+    interrupted,
+    ...(note ? { note } : {}),
+  };
+}
+
 /** See the file comment. */
 export class RemoteFailover {
   private readonly unsubscribe: (() => void) | null;
@@ -42,6 +55,8 @@ export class RemoteFailover {
   private failingOver = false;
   /** A reconsider asked again because the manager was busy. */
   private retry: TimerHandle | null = null;
+  /** The reply being failed over (from the server's failure to the end of its retry), and whether Stop was pressed meanwhile. */
+  private failover: { requestId: string; stopped: boolean } | null = null;
 
   constructor(
     private readonly context: ManagerContext,
@@ -70,25 +85,55 @@ export class RemoteFailover {
     } catch (error) {
       const failedOn = remote.activeRung(this.context.runtime.model?.path);
       if (!failedOn || !(error instanceof RemoteError) || !SERVER_FAILURES.has(error.failure) || this.context.machine.closing) throw error;
-      this.failingOver = true;
+      const failover = { requestId: request.requestId, stopped: false };
+      this.failover = failover;
       try {
-        remote.failed(failedOn, error);
-        await this.move();
+        this.failingOver = true;
+        try {
+          remote.failed(failedOn, error);
+          await this.move();
+        } finally {
+          this.failingOver = false;
+        }
+        const interrupted = { text: partial, model: failedOn.model.name, reason: error.message };
+        const local = this.context.runtime.model;
+        if (!local || remote.isRemote(local.path)) {
+          if (failover.stopped) return stoppedBeforeRetry(request.requestId, failedOn.model.name, interrupted, null);
+          throw error;
+        }
+        const sentence = `${remote.hostOf(failedOn)} stopped answering; Mai continued on ${local.name}.`;
+        this.context.emit('notice', { level: 'warn', message: `${sentence} ${error.message}` });
+        // Stop pressed while the local model loaded: the reply ends with the server's part, and no retry runs.
+        if (failover.stopped) {
+          this.reconsider();
+          return stoppedBeforeRetry(
+            request.requestId,
+            local.name,
+            interrupted,
+            `${remote.hostOf(failedOn)} stopped answering; you stopped the reply before Mai answered again on ${local.name}.`,
+          );
+        }
+        const retried = await this.replies.generateResponse(request, (text) => {
+          // Stop pressed in the moment before the retry's generation could be stopped: it ends at its first token.
+          if (failover.stopped) this.context.runtime.stop(request.requestId);
+          else onText(text);
+        });
+        this.reconsider();
+        return { ...retried, note: [sentence, retried.note].filter(Boolean).join(' '), interrupted };
       } finally {
-        this.failingOver = false;
+        if (this.failover === failover) this.failover = null;
       }
-      const local = this.context.runtime.model;
-      if (!local || remote.isRemote(local.path)) throw error;
-      const sentence = `${remote.hostOf(failedOn)} stopped answering; Mai continued on ${local.name}.`;
-      this.context.emit('notice', { level: 'warn', message: `${sentence} ${error.message}` });
-      const retried = await this.replies.generateResponse(request, onText);
-      this.reconsider();
-      return {
-        ...retried,
-        note: [sentence, retried.note].filter(Boolean).join(' '),
-        interrupted: { text: partial, model: failedOn.model.name, reason: error.message },
-      };
     }
+  }
+
+  /**
+   * Stop pressed: ends the reply `requestId` where it is (its text so far is the result), also while a failover loads the
+   * local model for its retry, which then does not run. False when no such reply runs.
+   */
+  stop(requestId: string): boolean {
+    const failover = this.failover?.requestId === requestId ? this.failover : null;
+    if (failover) failover.stopped = true;
+    return this.context.runtime.stop(requestId) || failover !== null;
   }
 
   /** Asks the placement again for the scaler's rung and moves when its answer differs from what is loaded (idle only). */

@@ -10,6 +10,7 @@ import type { LoadedModel } from '../../../shared/domain';
 import type { RemoteFigures, RemotePolicy } from '../../../shared/remote';
 import { VirtualClock } from '../../../electron/engine/resource/clock';
 import { FAILED_CHECKS_TO_LEAVE, MIN_HEALTH_INTERVAL_MS, RemoteLadder, type RemoteRungRuntime } from '../../../electron/engine/models/ladder-remote';
+import type { CapabilityChange } from '../../../electron/engine/models/capability';
 import { ModelManager, type ManagerSettings } from '../../../electron/engine/models/model-manager';
 import type { GenerateRequest, GenerateResult, RuntimeLoadRequest } from '../../../electron/engine/models/model-runtime';
 import { RuntimeSet } from '../../../electron/engine/models/runtime-set';
@@ -101,6 +102,7 @@ interface Harness {
   manager: ModelManager;
   other: { bytes: number };
   notices: string[];
+  changes: CapabilityChange[];
 }
 
 let current: Harness | null = null;
@@ -124,7 +126,9 @@ function harness(serverTiming?: FakeTiming): Harness {
   const manager = new ModelManager({ runtime: runtimes, source: fakeMachine(local, other), clock, dataDir: null, log: () => {}, remote });
   const notices: string[] = [];
   manager.on('notice', (notice) => notices.push(notice.message));
-  current = { clock, local, server, remote, manager, other, notices };
+  const changes: CapabilityChange[] = [];
+  manager.on('capability', (change) => changes.push(change));
+  current = { clock, local, server, remote, manager, other, notices, changes };
   return current;
 }
 
@@ -228,6 +232,30 @@ describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
     expect(h.local.model).toBeNull();
   });
 
+  it("Stop pressed while the failover loads the local model ends the reply: the server's part stays, no retry streams", async () => {
+    const h = harness();
+    await configure(h, 'remote-first');
+    h.server.dieAfterTokens = 5;
+    const tokens: string[] = [];
+    const requestId = `r${++nextId}`;
+    const reply = h.manager.generateResponse({ requestId, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens: 20 }, (text) => tokens.push(text));
+    // The server died after 5 tokens; the local model (4 s to load) is loading for the retry.
+    await until(h, () => h.local.calls.includes(`load:${LARGE.path}`));
+    expect(h.local.model).toBeNull();
+    expect(h.manager.stopReply(requestId)).toBe(true);
+    const result = await run(h, reply);
+    expect(tokens.join('')).toBe('w w w w w ');
+    expect(result.interrupted).toMatchObject({ text: 'w w w w w ', model: 'big-70b on box:8080' });
+    expect(result).toMatchObject({ text: '', stopReason: 'abort', model: 'large' });
+    expect(result.note).toBe(`${HOST} stopped answering; you stopped the reply before Mai answered again on large.`);
+    await h.clock.advanceAsync(10_000);
+    expect(tokens).toHaveLength(5);
+    // The local model stays loaded: the next reply runs there.
+    expect(h.local.model?.path).toBe(LARGE.path);
+    expect((await ask(h)).model).toBe('large');
+    expect(h.manager.stopReply('no-such-reply')).toBe(false);
+  });
+
   it('local first: short of memory, Mai moves to the server instead of a much smaller local model, and back once memory is fine for the stabilization period', async () => {
     const h = harness();
     await configure(h, 'local-first', LARGE.path);
@@ -246,6 +274,34 @@ describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
     expect(h.clock.now() - relievedAt).toBeGreaterThanOrEqual(60_000 - 5_000);
     expect(h.server.model).toBeNull();
     expect((await ask(h)).model).toBe('large');
+  });
+
+  it('local first: the move to the server and the move back each tell the user what changed, why, and what brings the local model back, naming the host', async () => {
+    const h = harness();
+    await configure(h, 'local-first', LARGE.path);
+    await until(h, () => h.server.checks.length > 0);
+    h.other.bytes = 9 * GiB;
+    await until(h, () => h.server.model !== null && loaded(h));
+    expect(h.changes).toHaveLength(1);
+    const away = h.changes[0]!;
+    expect(away).toMatchObject({ direction: 'down', from: 'large', to: `big-70b on ${HOST}` });
+    expect(away.what).toBe(`Mai now answers with big-70b on ${HOST} instead of large on this machine: the conversation now leaves this machine for ${HOST}.`);
+    expect(away.why).toMatch(/^memory on this machine is short for large — .*memory/);
+    expect(away.bringBack).toMatch(
+      /^large comes back by itself in 60 s at the earliest .*if memory use with it loaded stays under 60 % for the stabilization period of 60 s/,
+    );
+    expect(away.bringBack).toMatch(/Then Mai answers on this machine again\.$/);
+    expect(away.upgradeHold?.seconds).toBeGreaterThan(0);
+    // A step of the scaler while on the server moves only the fallback: nothing new to tell.
+    await ask(h);
+    expect(h.changes).toHaveLength(1);
+    h.other.bytes = 4 * GiB;
+    await until(h, () => h.local.model?.path === LARGE.path && loaded(h));
+    expect(h.changes).toHaveLength(2);
+    const back = h.changes[1]!;
+    expect(back).toMatchObject({ direction: 'up', from: `big-70b on ${HOST}`, to: 'large', bringBack: '' });
+    expect(back.what).toBe(`Mai is back on large on this machine: the conversation no longer leaves it for ${HOST}.`);
+    expect(back.why).toMatch(/^memory on this machine is fine again — /);
   });
 
   it('local first with the server down: the scaler steps down locally as before', async () => {
