@@ -19,10 +19,11 @@ import { loadAverage, median, round, sleep, startCoreOn, sendAndMeasure, waitFor
 
 const PROMPT_TEXT = 'Tell me about the river.';
 
-/** `eval time` lines (not `prompt eval time`) in a slice of llama-server's log: tokens/s for each. */
-export function serverEvalRates(log: string): number[] {
-  const rates: number[] = [];
-  for (const match of log.matchAll(/\|\s+eval time =\s*[\d.]+ ms \/\s*\d+ tokens \(\s*[\d.]+ ms per token,\s*([\d.]+) tokens per second\)/g)) rates.push(Number(match[1]));
+/** `eval time` lines (not `prompt eval time`) in llama-server's log: the task id and its tokens/s. */
+export function serverEvalRates(log: string): Array<{ task: number; tokensPerSecond: number }> {
+  const rates: Array<{ task: number; tokensPerSecond: number }> = [];
+  const line = /task (\d+) \|\s+eval time =\s*[\d.]+ ms \/\s*\d+ tokens \(\s*[\d.]+ ms per token,\s*([\d.]+) tokens per second\)/g;
+  for (const match of log.matchAll(line)) rates.push({ task: Number(match[1]), tokensPerSecond: Number(match[2]) });
   return rates;
 }
 
@@ -64,15 +65,20 @@ async function startRemoteCore(server: RunningProcess, alias: string, localModel
   return { harness, remoteName };
 }
 
-/** Waits (up to 2 s) for llama-server's log to hold an `eval time` line after `from`; its rates. */
-async function ratesSince(server: RunningProcess, from: number): Promise<number[]> {
+/**
+ * The replies llama-server logged that are not in `seen` (added to it), waiting up to 2 s for at
+ * least `atLeast`: its stderr is a pipe of its own, read in no fixed order with the HTTP socket.
+ */
+async function newReplies(server: RunningProcess, seen: Set<number>, atLeast = 1): Promise<number[]> {
   const deadline = performance.now() + 2000;
-  let rates = serverEvalRates(server.output().slice(from));
-  while (rates.length === 0 && performance.now() < deadline) {
+  for (;;) {
+    const fresh = serverEvalRates(server.output()).filter((r) => !seen.has(r.task));
+    if (fresh.length >= atLeast || performance.now() >= deadline) {
+      for (const r of fresh) seen.add(r.task);
+      return fresh.map((r) => r.tokensPerSecond);
+    }
     await sleep(20);
-    rates = serverEvalRates(server.output().slice(from));
   }
-  return rates;
 }
 
 /**
@@ -89,6 +95,8 @@ export async function fullStackStreaming(models: BenchModels, quick: boolean): P
     const { harness, remoteName } = started;
     await bareTtft(server.url, 'Warm-up.', 8);
     await sendAndMeasure(harness, 'Warm-up.');
+    const logged = new Set<number>();
+    await newReplies(server, logged, 2);
     const ratios: number[] = [];
     const seen: number[] = [];
     const serverRates: number[] = [];
@@ -100,11 +108,19 @@ export async function fullStackStreaming(models: BenchModels, quick: boolean): P
     for (let i = 0; i < replies; i++) {
       quietWaits.push(await waitForQuiet(quick ? 2000 : 10_000));
       loadDuring.push(loadAverage()[0]!);
-      bare.push(await bareTtft(server.url, PROMPT_TEXT, maxTokens));
+      // A short request first, not counted: after the quiet wait the first request pays for a cold
+      // connection and caches; then the two sides in alternating order.
+      await bareTtft(server.url, 'Warm-up.', 1);
+      await newReplies(server, logged);
       await harness.core.handlers['chat:new']({});
-      const from = server.output().length;
+      const measureBare = async () => {
+        bare.push(await bareTtft(server.url, PROMPT_TEXT, maxTokens));
+        await newReplies(server, logged);
+      };
+      if (i % 2 === 0) await measureBare();
       const reply = await sendAndMeasure(harness, PROMPT_TEXT);
-      const rates = await ratesSince(server, from);
+      const rates = await newReplies(server, logged);
+      if (i % 2 === 1) await measureBare();
       if (reply.model !== remoteName) {
         dropped.push(`reply ${i} came from ${reply.model || 'nowhere'}`);
         continue;
