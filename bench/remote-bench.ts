@@ -22,8 +22,8 @@
  *   and max over the kills. The server is restarted on its port and Mai moves back (1 s
  *   stabilization) before the next kill. No target in the issue beyond the 3 s it asks of the tests.
  *
- * The machine is shared: before each measured reply the bench waits (bench-util's waitForQuiet) for a
- * quiet half second, and the load average is reported with the figures.
+ * The machine is shared: the bench waits (bench-util's waitForQuiet) for a quiet half second before
+ * each measured full-stack reply and once before the engine-level replies, and reports the load average.
  *
  * Run: npm run bench -- --only remote (after npm run build: the full stack runs dist/engine), or
  * alone: node build/run-ts.mjs bench/remote-bench.ts [--quick]

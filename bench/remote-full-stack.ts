@@ -11,7 +11,7 @@
  * expected; a reply with none or several is dropped and counted). A relaying proxy was the other
  * choice; it would put one more hop in the path being measured, the log puts none.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLlamaServer, type RunningProcess } from '../tests/helpers/llama-server';
@@ -51,7 +51,14 @@ async function startRemoteCore(server: RunningProcess, alias: string, localModel
   const settingsFile = path.join(dir, 'settings.json');
   // One second of stabilization: the failover figure moves back to the restarted server between kills.
   writeFileSync(settingsFile, JSON.stringify({ stabilizationSeconds: 1 }));
-  const { harness } = await startCoreOn(localModel, { maxTokens, settingsFile, dataDir: dir });
+  const started = await startCoreOn(localModel, { maxTokens, settingsFile, dataDir: dir });
+  const harness: CoreHarness = {
+    ...started.harness,
+    shutdown: async () => {
+      await started.harness.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
   const remoteName = `${alias} on 127.0.0.1:${server.port}`;
   try {
     const moved = harness.waitFor('onModelChanged', ({ model }) => model?.name === remoteName, 60_000);
