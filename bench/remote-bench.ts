@@ -1,8 +1,15 @@
 /**
  * Remote rungs: what Mai's streaming path costs on top of a real llama-server on 127.0.0.1 (built
  * by build/llama-server.mjs), on the small synthetic model (one slot, one thread), and how fast a
- * reply moves to the machine when the server dies.
+ * reply moves to the machine when the server dies. Two levels:
  *
+ * `fullStack` (the issue's figures; bench/remote-full-stack.ts, which says how the server's rate
+ * is read): the real AppCore with the real engine process, the server saved and made remote-first
+ * through the app's own `remote:*` handlers, a subscriber on the app events timing `onChatToken`:
+ * tokens/s ÷ the server's rate for the same replies, time to first token (chat:send → first token
+ * event) − a bare client's, and the server killed at a first token → the first token of the retry.
+ *
+ * `engineLevel` (the same three figures one layer down, in this process):
  * - tokensPerSecondRatio: tokens/s seen by a subscriber of the engine's stack (the ModelManager
  *   over a RuntimeSet with the server as a remote rung, `generateResponse`'s onText: first to last
  *   piece of text, as they arrive) ÷ the server's own `timings.predicted_per_second` for the same
@@ -15,7 +22,11 @@
  *   and max over the kills. The server is restarted on its port and Mai moves back (1 s
  *   stabilization) before the next kill. No target in the issue beyond the 3 s it asks of the tests.
  *
- * Run alone: node build/run-ts.mjs bench/remote-bench.ts [--quick]
+ * The machine is shared: the bench waits (bench-util's waitForQuiet) for a quiet half second before
+ * each measured full-stack reply and once before the engine-level replies, and reports the load average.
+ *
+ * Run: npm run bench -- --only remote (after npm run build: the full stack runs dist/engine), or
+ * alone: node build/run-ts.mjs bench/remote-bench.ts [--quick]
  */
 import { statSync } from 'node:fs';
 import { LlamaEngine } from '../electron/engine/llama-engine';
@@ -26,7 +37,8 @@ import type { RemoteRuntime } from '../electron/engine/remote/remote-runtime';
 import { RealClock } from '../electron/engine/resource/clock';
 import { SystemResourceSource } from '../electron/engine/resource/monitoring/system-source';
 import { llamaServerMissing, startLlamaServer, type RunningProcess } from '../tests/helpers/llama-server';
-import { ensureModels, median, round, sleep, waitForQuiet } from './bench-util';
+import { assertBuilt, ensureModels, loadAverage, median, round, sleep, waitForQuiet } from './bench-util';
+import { fullStackFailover, fullStackStreaming } from './remote-full-stack';
 
 const PROMPT = [{ role: 'user' as const, text: 'Tell me about the river.' }];
 
@@ -124,7 +136,13 @@ async function failover(models: { tiny: string; medium: string }, kills: number)
 /** The remote group: see the file comment. */
 export async function runRemoteBenchmarks({ quick }: { quick: boolean }): Promise<Record<string, unknown>> {
   if (llamaServerMissing) return { skipped: true, error: llamaServerMissing };
+  assertBuilt();
   const models = await ensureModels();
+  const loadBefore = loadAverage();
+  const fullStack = {
+    streaming: await fullStackStreaming(models, quick),
+    failover: await fullStackFailover(models, quick ? 3 : 5),
+  };
   const server = await startLlamaServer({ model: models.small, alias: 'small' });
   const stack = await startStack(server.url, 'small', [models.tiny], 300);
   let streaming: Record<string, unknown>;
@@ -173,7 +191,8 @@ export async function runRemoteBenchmarks({ quick }: { quick: boolean }): Promis
     await stack.close();
     await server.kill();
   }
-  return { ...streaming, failover: await failover(models, quick ? 3 : 7) };
+  const engineLevel = { ...streaming, failover: await failover(models, quick ? 3 : 7) };
+  return { loadAverageBefore: loadBefore, fullStack, engineLevel, loadAverageAfter: loadAverage() };
 }
 
 if (process.argv[1]?.endsWith('remote-bench.ts')) {
