@@ -14,7 +14,7 @@ import { ModelManager } from './models/model-manager';
 import { createParentPort } from './port';
 import { createVramReader } from './resource/monitoring/engine-vram';
 import { SystemResourceSource } from './resource/monitoring/system-source';
-import { toWireRung, toWireTier } from './wire';
+import { createTextStream, toWireRung, toWireTier } from './wire';
 
 const startedAt = performance.now();
 const port = createParentPort();
@@ -97,9 +97,15 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     },
     'model:load': (params) => engine.load(params),
     'model:unload': async () => ({ unloaded: await engine.unload() }),
-    'chat:generate': (params) => {
-      const onText = (text: string) => peer?.emit('chat:token', { requestId: params.requestId, text });
-      return manager ? manager.generateResponse(params, onText) : engine.generate(params, onText);
+    'chat:generate': async (params) => {
+      const stream = createTextStream((text) => peer?.emit('chat:token', { requestId: params.requestId, text }));
+      const onText = (text: string) => stream.push(text);
+      try {
+        return await (manager ? manager.generateResponse(params, onText) : engine.generate(params, onText));
+      } finally {
+        // Every piece of text reaches main before the reply's answer does.
+        stream.flush();
+      }
     },
     'chat:stop': ({ requestId }) => ({ stopped: engine.stop(requestId) }),
     'chat:last-prompt': () => ({ text: engine.lastPromptText() }),
