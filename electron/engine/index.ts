@@ -98,7 +98,14 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     'model:load': (params) => engine.load(params),
     'model:unload': async () => ({ unloaded: await engine.unload() }),
     'chat:generate': async (params) => {
-      const stream = createTextStream((text) => peer?.emit('chat:token', { requestId: params.requestId, text }));
+      const stream = createTextStream((text) => {
+        try {
+          peer?.emit('chat:token', { requestId: params.requestId, text });
+        } catch (error) {
+          // Sent from a timer now, outside the reply's own error handling: a failed send must not end the process.
+          log('warn', `reply text not sent: ${(error as Error).message}`);
+        }
+      });
       const onText = (text: string) => stream.push(text);
       try {
         return await (manager ? manager.generateResponse(params, onText) : engine.generate(params, onText));
