@@ -19,10 +19,17 @@ import { probeRemote } from './remote/remote-probe';
 import { RealClock } from './resource/clock';
 import { createVramReader } from './resource/monitoring/engine-vram';
 import { SystemResourceSource } from './resource/monitoring/system-source';
-import { toWireRung, toWireTier } from './wire';
+import { createTextStream, toWireRung, toWireTier, type TextStream } from './wire';
 import { TraceSession } from './trace-session';
 
 const startedAt = performance.now();
+/**
+ * The text of the replies running now, queued for main: sent before any other event of the manager
+ * (a model change, a notice) so main sees them in the order they happened — a failover's split of
+ * a reply into its interrupted part and the retry depends on it.
+ */
+const replyStreams = new Set<TextStream>();
+const flushReplyText = () => replyStreams.forEach((stream) => stream.flush());
 const port = createParentPort();
 let peer: RpcPeer<EngineContract, EmptyContract> | null = null;
 
@@ -115,7 +122,7 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
         manager = new ModelManager({ runtime: runtimes, source, dataDir, log, clock, remote });
         manager.setOverlay(overlay);
         traces.attach(manager);
-        if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m));
+        if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m), flushReplyText);
       }
       // A remote model asked for by its address is chosen as the remote rung (the placement starts on it); a
       // user's choice otherwise lasts until the remote settings change.
@@ -165,10 +172,25 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
     },
     'model:load': (params) => engine.load(params),
     'model:unload': async () => ({ unloaded: await engine.unload() }),
-    'chat:generate': (params) => {
-      const onText = (text: string) => peer?.emit('chat:token', { requestId: params.requestId, text });
-      const running = manager;
-      return running ? traces.aroundReply(params.maxTokens, () => running.generateResponse(params, onText)) : engine.generate(params, onText);
+    'chat:generate': async (params) => {
+      const stream = createTextStream((text) => {
+        try {
+          peer?.emit('chat:token', { requestId: params.requestId, text });
+        } catch (error) {
+          // Sent from a timer now, outside the reply's own error handling: a failed send must not end the process.
+          log('warn', `reply text not sent: ${(error as Error).message}`);
+        }
+      });
+      const onText = (text: string) => stream.push(text);
+      replyStreams.add(stream);
+      try {
+        const running = manager;
+        return await (running ? traces.aroundReply(params.maxTokens, () => running.generateResponse(params, onText)) : engine.generate(params, onText));
+      } finally {
+        // Every piece of text reaches main before the reply's answer does.
+        replyStreams.delete(stream);
+        stream.flush();
+      }
     },
     // Through the manager: a reply between a server's failure and its retry here runs in no runtime, yet Stop must end it.
     'chat:stop': ({ requestId }) => ({ stopped: manager ? manager.stopReply(requestId) : runtimes.stop(requestId) }),

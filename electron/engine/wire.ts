@@ -150,3 +150,61 @@ export function toWirePreflight(answer: PreflightAnswer): PreflightData {
 export function toWireCapability(change: CapabilityChange): CapabilityChangeData {
   return change;
 }
+
+/** A reply's text on its way to main as `chat:token` events (see `createTextStream`). */
+export interface TextStream {
+  /** Queues a piece of the reply; it is sent once the generation loop has moved on. */
+  push(text: string): void;
+  /** Sends whatever is queued now (call when the reply ends, before its result is answered). */
+  flush(): void;
+}
+
+/**
+ * Shortest time between two sends of one reply, ms: one frame at 60 Hz, what a window can show.
+ * Replies slower than ~60 tokens/s are sent token by token; faster ones in pieces of a frame's worth.
+ */
+export const TEXT_SEND_INTERVAL_MS = 16;
+
+/**
+ * Streams reply text without holding up generation. node-llama-cpp calls `onTextChunk` between
+ * sampling a token and queueing the next decode, so whatever that callback does delays every token:
+ * sending an IPC message there (validation, JSON, a pipe write that wakes main: ~0.2 ms here, more
+ * on a busy machine) cost 5-10 % of the speed of the 30 MB demo model. So text is only queued there:
+ *
+ * - it is sent from `setImmediate`, which runs once the next decode is under way on its own thread,
+ *   so the send overlaps the computation instead of preceding it;
+ * - at most one send per `intervalMs` (a timer sends what came in between): at hundreds of tokens a
+ *   second, a message per token only costs CPU in the engine, in main and in the window, which then
+ *   other work on a small machine (and the inference thread) has to share.
+ *
+ * The first piece goes at once (time to first token), every piece is sent, in order, and `flush`
+ * sends the rest at the reply's end. `send` errors are the caller's to contain.
+ */
+export function createTextStream(send: (text: string) => void, intervalMs = TEXT_SEND_INTERVAL_MS): TextStream {
+  let pending = '';
+  let lastSentAt = -Infinity;
+  let immediate: ReturnType<typeof setImmediate> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    if (immediate) clearImmediate(immediate);
+    if (timer) clearTimeout(timer);
+    immediate = null;
+    timer = null;
+    if (!pending) return;
+    const text = pending;
+    pending = '';
+    lastSentAt = performance.now();
+    send(text);
+  };
+  return {
+    push(text) {
+      if (!text) return;
+      pending += text;
+      if (immediate || timer) return;
+      const wait = lastSentAt + intervalMs - performance.now();
+      if (wait > 0) timer = setTimeout(flush, wait);
+      else immediate = setImmediate(flush);
+    },
+    flush,
+  };
+}

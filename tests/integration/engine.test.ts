@@ -33,7 +33,7 @@ describe('engine process with real node-llama-cpp', () => {
     await harness?.core.shutdown();
   });
 
-  it('loads the 1 MB model and streams a reply token by token', async () => {
+  it('loads the 1 MB model and streams a reply while it is generated', async () => {
     harness = createTestCore({ initialModelPath: models.tiny, maxTokens: 48 });
     const { core, events, waitFor } = harness;
     await core.start();
@@ -41,8 +41,12 @@ describe('engine process with real node-llama-cpp', () => {
     const reply = await ask(core, waitFor, 'Hello, who are you?');
     expect(reply.status).toBe('done');
     expect(reply.stats?.tokens).toBe(48);
+    // The engine sends at most one piece per 16 ms (electron/engine/wire.ts), so how many pieces a
+    // fast model's reply takes depends on the machine's speed and load: the text arrives in pieces,
+    // the first one well before the reply is complete, and nothing is lost.
     const chunks = tokensFor(events, reply.id);
-    expect(chunks.length).toBeGreaterThan(10);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks[0]!.length).toBeLessThan(reply.text.length / 2);
     expect(chunks.join('')).toBe(reply.text);
   });
 
@@ -59,10 +63,12 @@ describe('engine process with real node-llama-cpp', () => {
     const { core, events, waitFor } = harness;
     await core.handlers['chat:new']({});
     const sent = await core.handlers['chat:send']({ text: 'Write something very long.' });
-    // Wait for real tokens before stopping, then stop.
-    await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId && tokensFor(events, messageId).length >= 5);
+    // Wait for real tokens before stopping (5 characters: one per token with these models), then stop.
+    await waitFor('onChatToken', ({ messageId }) => messageId === sent.assistantMessageId && tokensFor(events, messageId).join('').length >= 5);
+    // Listening before the stop: the reply's end may reach main before the stop's own answer does.
+    const finished = waitFor('onChatMessage', ({ message }) => message.id === sent.assistantMessageId && message.status !== 'streaming');
     await core.handlers['chat:stop']({});
-    const done = await waitFor('onChatMessage', ({ message }) => message.id === sent.assistantMessageId && message.status !== 'streaming');
+    const done = await finished;
     expect(done.message.status).toBe('stopped');
     expect(done.message.text.length).toBeGreaterThan(0);
     expect(done.message.stats?.tokens).toBeLessThan(512);
