@@ -48,8 +48,9 @@ export function historyFor(conversation: Conversation, upTo: number): ChatTurn[]
     const next = conversation.messages[index + 1];
     if (message.role === 'user' && next?.role === 'assistant' && next.status === 'error') return;
     if (message.role === 'assistant' && (message.status === 'error' || !message.text)) return;
-    // An interrupted reply that was retried is replaced by its retry (unless Stop ended the retry before it said anything).
-    if (message.role === 'assistant' && message.status === 'interrupted' && next?.role === 'assistant' && next.text) return;
+    // An interrupted reply that was retried is replaced by its retry, also while the retry is still to come (its own
+    // history); kept only when Stop ended the retry before it said anything.
+    if (message.role === 'assistant' && message.status === 'interrupted' && next?.role === 'assistant' && !(next.status === 'stopped' && !next.text)) return;
     turns.push({ role: message.role, text: message.text });
   });
   return turns;
