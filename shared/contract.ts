@@ -128,18 +128,22 @@ export const appContract = {
     'remote:list': { params: z.object({}), result: remoteSettingsViewSchema },
     /**
      * "Test connection": reads the server's `/health`, `/v1/models` and `/props` from the engine
-     * process. Without `apiKey`, the key saved for that server (if any) is used.
+     * process. Without `apiKey`, the key saved for that server (if any) is used; while a saved
+     * server is edited (`previousBaseUrl`), its key, which a save would move to the new address.
      */
-    'remote:test': { params: remoteEngineSchema, result: remoteProbeResultSchema },
+    'remote:test': { params: remoteEngineSchema.extend({ previousBaseUrl: z.string().url().max(2000).optional() }), result: remoteProbeResultSchema },
     /**
      * Adds or updates a server and the models chosen as rungs. `apiKey`: a string saves it
-     * (encrypted where the OS can), null forgets it, absent keeps the saved one.
+     * (encrypted where the OS can), null forgets it, absent keeps the saved one. `previousBaseUrl`:
+     * the saved server being edited, which this one replaces (its key moves with it when the
+     * origin changes). One server per `host:port`: a second one is refused with a sentence.
      */
     'remote:save': {
       params: z.object({
         baseUrl: z.string().url().max(2000),
         models: z.array(z.string().min(1).max(1000)).max(100),
         apiKey: z.string().min(1).max(4096).nullable().optional(),
+        previousBaseUrl: z.string().url().max(2000).optional(),
       }),
       result: remoteSettingsViewSchema,
     },

@@ -151,9 +151,10 @@ describe('RemoteService', () => {
   });
 
   it('forgets the key with the server, but keeps it while another saved server shares its origin', async () => {
-    const { service, keyDir } = setup();
+    const { service, settings, keyDir } = setup();
     await service.save({ baseUrl: 'http://127.0.0.1:8080', models: ['a'], apiKey: KEY });
-    await service.save({ baseUrl: 'http://127.0.0.1:8080/lab', models: ['b'] });
+    // Two servers on one origin can no longer be saved; a settings.json from before may hold them.
+    await settings.update({ remoteEngines: [...settings.value.remoteEngines, { baseUrl: 'http://127.0.0.1:8080/lab', models: ['b'] }] });
     expect((await service.view()).engines.map((e) => e.hasApiKey)).toEqual([true, true]);
     await service.remove('http://127.0.0.1:8080/lab/v1');
     expect(filesUnder(keyDir)).toHaveLength(1);
@@ -161,6 +162,83 @@ describe('RemoteService', () => {
     expect(view.engines).toEqual([]);
     expect(filesUnder(keyDir)).toHaveLength(0);
     await expect(service.remove('http://127.0.0.1:8080')).rejects.toThrow('No server at http://127.0.0.1:8080 is saved.');
+  });
+
+  it('refuses a second server on the same host:port, whatever its path or scheme, and saves nothing', async () => {
+    const { service, settings } = setup();
+    await service.save({ baseUrl: 'https://gpu.lan/llama', models: ['llama'] });
+    const refused = await service.save({ baseUrl: 'https://gpu.lan/qwen/v1', models: ['qwen'] }).catch((e: MaiError) => e);
+    expect(refused).toBeInstanceOf(MaiError);
+    expect((refused as MaiError).code).toBe('bad-request');
+    expect((refused as MaiError).message).toBe('A server at gpu.lan is already in the list; change that one instead.');
+    // http://gpu.lan (port 80) and https://gpu.lan (443) are both "gpu.lan" to the engine.
+    await expect(service.save({ baseUrl: 'http://gpu.lan', models: ['qwen'] })).rejects.toThrow('A server at gpu.lan is already in the list');
+    await expect(service.save({ baseUrl: 'https://gpu.lan:8443/qwen', models: ['qwen'] })).resolves.toBeDefined();
+    expect(settings.value.remoteEngines.map((e) => e.baseUrl)).toEqual(['https://gpu.lan/llama', 'https://gpu.lan:8443/qwen']);
+    // Saving the same entry again (another path while editing it) is no collision.
+    await service.save({ baseUrl: 'https://gpu.lan/llama', models: ['llama', 'llama-2'] });
+    await service.save({ baseUrl: 'https://gpu.lan/v2', models: ['llama'], previousBaseUrl: 'https://gpu.lan/llama' });
+    expect(settings.value.remoteEngines.map((e) => e.baseUrl)).toEqual(['https://gpu.lan/v2', 'https://gpu.lan:8443/qwen']);
+    // Editing one server onto the other's host:port is refused too.
+    await expect(service.save({ baseUrl: 'https://gpu.lan:8443', models: ['x'], previousBaseUrl: 'https://gpu.lan/v2' })).rejects.toThrow(
+      'A server at gpu.lan:8443 is already in the list; change that one instead.',
+    );
+  });
+
+  it('tells the engine of one server per host:port even when settings.json holds two', async () => {
+    const { service, settings } = setup();
+    await settings.update({
+      remotePolicy: 'remote-first',
+      remoteEngines: [
+        { baseUrl: 'https://gpu.lan/llama', models: ['llama'] },
+        { baseUrl: 'https://gpu.lan/qwen', models: ['qwen'] },
+      ],
+    });
+    expect((await service.config()).engines).toEqual([{ baseUrl: 'https://gpu.lan/llama', models: ['llama'] }]);
+  });
+
+  it('replaces the edited server instead of adding one, and moves its key when the origin changes', async () => {
+    const { service, settings, keyDir, engine } = setup();
+    await service.save({ baseUrl: 'http://127.0.0.1:8008', models: ['big-model'], apiKey: KEY });
+    await service.save({ baseUrl: 'http://127.0.0.1:7070', models: ['other'] });
+    // The typo fixed: the form still says "Key saved", and Test connection uses that key before saving.
+    await service.test({ baseUrl: 'http://127.0.0.1:8080', previousBaseUrl: 'http://127.0.0.1:8008' });
+    expect(engine.probes.at(-1)).toEqual({ baseUrl: 'http://127.0.0.1:8080', apiKey: KEY });
+    const view = await service.save({ baseUrl: 'http://127.0.0.1:8080/v1', models: ['big-model'], previousBaseUrl: 'http://127.0.0.1:8008' });
+    expect(view.engines.map((e) => [e.baseUrl, e.hasApiKey])).toEqual([
+      ['http://127.0.0.1:8080', true],
+      ['http://127.0.0.1:7070', false],
+    ]);
+    // The key now belongs to the new origin only: one file, and the old origin has none.
+    expect(filesUnder(keyDir)).toHaveLength(1);
+    await service.test({ baseUrl: 'http://127.0.0.1:8008' });
+    expect(engine.probes.at(-1)).toEqual({ baseUrl: 'http://127.0.0.1:8008' });
+    await service.setPolicy('remote-first');
+    expect((await service.config()).engines[0]).toEqual({ baseUrl: 'http://127.0.0.1:8080', models: ['big-model'], apiKey: KEY });
+    expect(settings.value.remoteEngines).toHaveLength(2);
+    // A new key typed while editing goes to the new origin; a forgotten one leaves none behind.
+    await service.save({ baseUrl: 'http://127.0.0.1:8081', models: ['big-model'], apiKey: 'new-key', previousBaseUrl: 'http://127.0.0.1:8080' });
+    expect((await service.config()).engines[0]).toEqual({ baseUrl: 'http://127.0.0.1:8081', models: ['big-model'], apiKey: 'new-key' });
+    expect(filesUnder(keyDir)).toHaveLength(1);
+    await service.save({ baseUrl: 'http://127.0.0.1:8082', models: ['big-model'], apiKey: null, previousBaseUrl: 'http://127.0.0.1:8081' });
+    expect(filesUnder(keyDir)).toHaveLength(0);
+    expect((await service.view()).engines.map((e) => [e.baseUrl, e.hasApiKey])).toEqual([
+      ['http://127.0.0.1:8082', false],
+      ['http://127.0.0.1:7070', false],
+    ]);
+    // The edited server is gone (removed elsewhere): a sentence, nothing saved.
+    await expect(service.save({ baseUrl: 'http://127.0.0.1:9000', models: [], previousBaseUrl: 'http://127.0.0.1:8008' })).rejects.toThrow(
+      'No server at http://127.0.0.1:8008 is saved; add this one as a new server.',
+    );
+    expect(settings.value.remoteEngines).toHaveLength(2);
+  });
+
+  it('keeps the key where it is when the edit keeps the origin', async () => {
+    const { service, keyDir } = setup();
+    await service.save({ baseUrl: 'http://127.0.0.1:8080/a', models: ['m'], apiKey: KEY });
+    const view = await service.save({ baseUrl: 'http://127.0.0.1:8080/b', models: ['m'], previousBaseUrl: 'http://127.0.0.1:8080/a' });
+    expect(view.engines.map((e) => [e.baseUrl, e.hasApiKey])).toEqual([['http://127.0.0.1:8080/b', true]]);
+    expect(filesUnder(keyDir)).toHaveLength(1);
   });
 
   it('forgets a key on request (null) and keeps it when the save leaves the key out', async () => {

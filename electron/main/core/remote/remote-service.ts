@@ -73,9 +73,18 @@ export class RemoteService extends Emitter<RemoteServiceEvents> {
   async config(): Promise<RemoteConfig> {
     const { remotePolicy: policy, remoteEngines } = this.deps.settings.value;
     if (policy === 'local-only') return { policy, engines: [] };
+    // A settings.json from before one server per host:port may hold two: the first one is used
+    // (the engine would make them one runtime, the second replacing the first).
+    const hosts = new Set<string>();
+    const firstOnItsHost = (engine: RemoteEngineSetting) => {
+      const { host } = remoteAddress(engine.baseUrl);
+      if (hosts.has(host)) return false;
+      hosts.add(host);
+      return true;
+    };
     const engines = await Promise.all(
       remoteEngines
-        .filter((engine) => engine.models.length > 0)
+        .filter((engine) => engine.models.length > 0 && firstOnItsHost(engine))
         .map(async (engine) => {
           const apiKey = await this.keyFor(remoteAddress(engine.baseUrl).origin);
           return { baseUrl: engine.baseUrl, models: engine.models, ...(apiKey ? { apiKey } : {}) };
@@ -90,10 +99,14 @@ export class RemoteService extends Emitter<RemoteServiceEvents> {
     return { policy: remotePolicy, engines: await Promise.all(remoteEngines.map((engine) => this.engineView(engine))), statuses: this.configuredStatuses() };
   }
 
-  /** "Test connection": the engine reads the server's `/health`, `/v1/models` and `/props`. Without a key given, the saved one is used. */
-  async test(params: RemoteEngine): Promise<RemoteProbeResult> {
+  /**
+   * "Test connection": the engine reads the server's `/health`, `/v1/models` and `/props`. Without
+   * a key given, the saved one is used: while a saved server is edited (`previousBaseUrl`) and its
+   * address moves to another origin, that server's key, the one a save would move with it.
+   */
+  async test(params: RemoteEngine & { previousBaseUrl?: string | undefined }): Promise<RemoteProbeResult> {
     const address = remoteAddress(params.baseUrl);
-    const apiKey = params.apiKey?.trim() || (await this.keyFor(address.origin));
+    const apiKey = params.apiKey?.trim() || (await this.editedKey(params.previousBaseUrl, address.origin)) || (await this.keyFor(address.origin));
     try {
       const result = await this.deps.engine.call('remote:probe', { baseUrl: address.baseUrl, ...(apiKey ? { apiKey } : {}) });
       // The warning rule is main's (the same one Settings shows for a saved server).
@@ -104,20 +117,40 @@ export class RemoteService extends Emitter<RemoteServiceEvents> {
     }
   }
 
-  /** Adds or updates a server. `apiKey`: a string saves it, null forgets it, absent keeps the saved one. */
-  async save(params: { baseUrl: string; models: string[]; apiKey?: string | null | undefined }): Promise<RemoteSettingsView> {
+  /**
+   * Adds or updates a server. `apiKey`: a string saves it, null forgets it, absent keeps the saved
+   * one. `previousBaseUrl`: the saved server being edited, replaced by this one; when its origin
+   * changes, its key moves with it (the user typed that key for this server, and the form says
+   * "Key saved"), unless a new key is given or the key is forgotten.
+   *
+   * One server per `host:port`: the engine names a server's runtime `remote:<host:port>`, so two
+   * paths on one host (`https://gpu.lan/llama`, `https://gpu.lan/qwen`) would be one runtime.
+   */
+  async save(params: {
+    baseUrl: string;
+    models: string[];
+    apiKey?: string | null | undefined;
+    previousBaseUrl?: string | undefined;
+  }): Promise<RemoteSettingsView> {
     const address = remoteAddress(params.baseUrl);
     const engines = this.deps.settings.value.remoteEngines;
-    const existing = engines.findIndex((engine) => engine.baseUrl === address.baseUrl);
+    const previous = params.previousBaseUrl === undefined ? null : remoteAddress(params.previousBaseUrl);
+    const existing = engines.findIndex((engine) => engine.baseUrl === (previous ?? address).baseUrl);
+    if (previous && existing < 0) throw new MaiError('not-found', `No server at ${previous.baseUrl} is saved; add this one as a new server.`);
+    if (engines.some((engine, index) => index !== existing && remoteAddress(engine.baseUrl).host === address.host))
+      throw new MaiError('bad-request', `A server at ${address.host} is already in the list; change that one instead.`);
     if (existing < 0 && engines.length >= MAX_ENGINES) throw new MaiError('bad-request', `Mai keeps at most ${MAX_ENGINES} servers; remove one first.`);
-    if (params.apiKey !== undefined) await this.saveKey(address.origin, params.apiKey);
     const models = [...new Set(params.models)];
     const entry: RemoteEngineSetting = { baseUrl: address.baseUrl, models };
     const next = existing < 0 ? [...engines, entry] : engines.map((engine, index) => (index === existing ? entry : engine));
-    this.deps.log(
-      'info',
-      `remote engine ${address.host} saved with ${models.length} model${models.length === 1 ? '' : 's'}${params.apiKey ? ' and an API key' : params.apiKey === null ? ', its API key forgotten' : ''}`,
-    );
+    const moved = previous !== null && previous.origin !== address.origin;
+    // The key goes to the new origin first: a refusal (no place for keys) leaves everything as it was.
+    const key = params.apiKey !== undefined ? params.apiKey : moved ? await this.keyFor(previous.origin) : undefined;
+    if (key !== undefined) await this.saveKey(address.origin, key);
+    if (moved && !next.some((engine) => remoteAddress(engine.baseUrl).origin === previous.origin)) await this.saveKey(previous.origin, null);
+    const keyNote = params.apiKey ? ' and an API key' : params.apiKey === null ? ', its API key forgotten' : moved && key ? ', its API key moved with it' : '';
+    const from = previous && previous.baseUrl !== address.baseUrl ? ` (was ${previous.host})` : '';
+    this.deps.log('info', `remote engine ${address.host}${from} saved with ${models.length} model${models.length === 1 ? '' : 's'}${keyNote}`);
     await this.deps.settings.update({ remoteEngines: next });
     return this.view();
   }
@@ -150,6 +183,14 @@ export class RemoteService extends Emitter<RemoteServiceEvents> {
     }
     await this.deps.keys.write(origin, clean);
     if (clean) this.knownKeys.add(clean);
+  }
+
+  /** The key of the saved server `previousBaseUrl` when it is saved and on another origin than `origin`; else null. */
+  private async editedKey(previousBaseUrl: string | undefined, origin: string): Promise<string | null> {
+    if (previousBaseUrl === undefined) return null;
+    const previous = remoteAddress(previousBaseUrl);
+    if (previous.origin === origin || !this.deps.settings.value.remoteEngines.some((engine) => engine.baseUrl === previous.baseUrl)) return null;
+    return this.keyFor(previous.origin);
   }
 
   private async keyFor(origin: string): Promise<string | null> {
