@@ -96,12 +96,14 @@ function ServerForm({ editing, onDone }: { editing: { baseUrl: string; models: s
     setApiKey('');
   }, [editing]);
 
+  const edited = editing ? { previousBaseUrl: editing.baseUrl } : {};
   const test = async () => {
     setBusy('test');
     setOutcome(null);
     setProbe(null);
     try {
-      const result = await call('remote:test', { baseUrl: baseUrl.trim(), ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}) });
+      // While editing, main tries the edited server's key when the address moved to another origin.
+      const result = await call('remote:test', { baseUrl: baseUrl.trim(), ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}), ...edited });
       setProbe(result);
       // A server with one model: that one is what the user means.
       if (result.models.length === 1 && chosen.length === 0) setChosen([...result.models]);
@@ -116,7 +118,8 @@ function ServerForm({ editing, onDone }: { editing: { baseUrl: string; models: s
     setBusy('save');
     setOutcome(null);
     try {
-      setRemoteView(await call('remote:save', { baseUrl: baseUrl.trim(), models: chosen, ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}) }));
+      // `previousBaseUrl`: the edited entry is replaced (and its key follows a new address), not kept beside this one.
+      setRemoteView(await call('remote:save', { baseUrl: baseUrl.trim(), models: chosen, ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}), ...edited }));
       // The field never keeps the key once main has it; the form is ready for another server.
       setApiKey('');
       setBaseUrl('');
