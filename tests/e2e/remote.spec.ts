@@ -153,6 +153,37 @@ test('a server saved in Settings: the plain-http warning, the key kept apart, no
   await expect(section.getByTestId('remote-error')).toContainText('use http:// or https://');
 });
 
+test('"Change" replaces the server and its key follows the new address; a second server on the same host:port is refused', async ({ page }) => {
+  const userData = userDataWith({});
+  host = await startHost(['--model', models.tiny, '--user-data', userData, '--max-tokens', '24']);
+  const frames = recordFrames(page);
+  await open(page, host);
+  await page.getByTestId('open-settings').click();
+  const section = page.getByTestId('remote-section');
+  // TEST-NET-1 addresses under "this machine only": saving contacts nothing.
+  await section.getByTestId('remote-url').fill('http://192.0.2.1:8080');
+  await section.getByTestId('remote-key').fill(KEY);
+  await section.getByTestId('remote-save').click();
+  await expect(section.getByTestId('remote-server')).toHaveAttribute('data-host', '192.0.2.1:8080');
+  // The typo fixed through "Change": still one server, at the new address, with the key typed for it.
+  await section.getByTestId('remote-edit').click();
+  await expect(section.getByText('Change the server')).toBeVisible();
+  await expect(section.getByTestId('remote-key')).toHaveAttribute('placeholder', 'Key saved (type to replace)');
+  await section.getByTestId('remote-url').fill('http://192.0.2.10:8080');
+  await section.getByTestId('remote-save').click();
+  const row = section.getByTestId('remote-server');
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute('data-host', '192.0.2.10:8080');
+  await expect(row.getByTestId('remote-key-status')).toHaveText('API key saved in a file only your account can read');
+  expectKeyNowhere(userData, frames, host);
+  // Another path on the same host:port would be the same runtime to the engine: refused with a sentence, nothing saved.
+  await section.getByTestId('remote-url').fill('http://192.0.2.10:8080/other');
+  await section.getByTestId('remote-save').click();
+  await expect(section.getByTestId('remote-error')).toHaveText('A server at 192.0.2.10:8080 is already in the list; change that one instead.');
+  await expect(section.getByTestId('remote-server')).toHaveCount(1);
+  expect(JSON.parse(readFileSync(path.join(userData, 'settings.json'), 'utf8')).remoteEngines).toEqual([{ baseUrl: 'http://192.0.2.10:8080', models: [] }]);
+});
+
 test.describe('against a real llama-server', () => {
   test.skip(llamaServerMissing !== null, llamaServerMissing ?? '');
 
