@@ -43,7 +43,8 @@ export async function buildLadder(
       },
     );
     if (!estimate) continue;
-    const footprint = await footprints.estimate(estimate, model.path, model.sizeBytes, contextSize ?? DEFAULT_CONTEXT, 0);
+    // GPU layers left to node-llama-cpp (the full rung's cost sets none).
+    const footprint = await footprints.estimate(estimate, model.path, model.sizeBytes, contextSize ?? DEFAULT_CONTEXT, undefined);
     const rung: Rung = {
       id: model.path,
       runtimeId: runtime.runtimeIdOf?.(model.path) ?? runtime.id,
