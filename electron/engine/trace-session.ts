@@ -127,7 +127,7 @@ export class TraceSession {
       maxBytes: this.maxBytes,
       samples: counts.samples,
       decisions: counts.decisions,
-      stopReason: counts.recording ? null : this.stopReason,
+      stopReason: live.recording ? null : this.stopReason,
       note: this.note,
     };
   }
