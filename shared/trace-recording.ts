@@ -17,13 +17,13 @@ export const traceStatusSchema = z.object({
   recording: z.boolean(),
   /** The file the recording goes to (written when it stops); null before the first recording. */
   path: z.string().max(4096).nullable(),
-  /** Size of the trace so far, bytes. */
+  /** Size of the trace so far, bytes; after a stop, of the trace written. */
   bytes: z.number().nonnegative(),
   /** The size limit, bytes: the recording stops there, with a note in the file. */
   maxBytes: z.number().positive(),
-  /** Samples in the trace so far. */
+  /** Samples in the trace so far; after a stop, in the trace written (not the pre-roll kept since). */
   samples: z.number().int().nonnegative(),
-  /** The scaler's decisions in the trace so far. */
+  /** The scaler's decisions in the trace so far; after a stop, in the trace written. */
   decisions: z.number().int().nonnegative(),
   /** Why the last recording ended; null while recording or before the first. */
   stopReason: traceStopReasonSchema.nullable(),

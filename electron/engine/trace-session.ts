@@ -8,7 +8,7 @@ import path from 'node:path';
 import { MaiError } from '../../shared/errors';
 import { DEFAULT_TRACE_MAX_BYTES, type TraceStatus, type TraceStopReason } from '../../shared/trace-recording';
 import type { Clock } from './resource/clock';
-import { TraceRecorder } from './resource/monitoring/trace-recorder';
+import { TraceRecorder, type RecorderCounts } from './resource/monitoring/trace-recorder';
 import type { ModelManager } from './models/model-manager';
 import type { GenerateResult } from './models/model-runtime';
 
@@ -30,6 +30,12 @@ export class TraceSession {
   private maxBytes = DEFAULT_TRACE_MAX_BYTES;
   private stopReason: TraceStopReason | null = null;
   private note: string | null = null;
+  /**
+   * What the last recording held when it stopped (what its file holds). Reported while nothing is
+   * recorded: once the text is taken, the recorder goes on keeping the configuration's life (a
+   * later recording's pre-roll), and its live counts would say the file holds more than it does.
+   */
+  private saved: Omit<RecorderCounts, 'recording'> | null = null;
   /** `expectedTokens` of the reply whose pre-flight check comes next. */
   private nextReplyTokens = DEFAULT_EXPECTED_TOKENS;
 
@@ -95,6 +101,7 @@ export class TraceSession {
     this.maxBytes = maxBytes;
     this.stopReason = null;
     this.note = null;
+    this.saved = null;
     this.recorder.start(maxBytes, Date.now());
     return this.status();
   }
@@ -111,15 +118,16 @@ export class TraceSession {
   }
 
   status(): TraceStatus {
-    const counts = this.recorder.counts;
+    const live = this.recorder.counts;
+    const counts = !live.recording && this.saved ? this.saved : live;
     return {
-      recording: counts.recording,
+      recording: live.recording,
       path: this.file,
       bytes: counts.bytes,
       maxBytes: this.maxBytes,
       samples: counts.samples,
       decisions: counts.decisions,
-      stopReason: counts.recording ? null : this.stopReason,
+      stopReason: live.recording ? null : this.stopReason,
       note: this.note,
     };
   }
@@ -128,6 +136,8 @@ export class TraceSession {
   private finish(reason: TraceStopReason): void {
     if (!this.file || this.stopReason !== null) return;
     this.recorder.stop();
+    const { bytes, samples, decisions } = this.recorder.counts;
+    this.saved = { bytes, samples, decisions };
     this.stopReason = reason;
     const limit = reason === 'size-limit' ? ` (${(this.maxBytes / 2 ** 20).toFixed(1)} MiB)` : '';
     const sentence = STOP_NOTES[reason];

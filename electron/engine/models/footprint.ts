@@ -57,9 +57,22 @@ export class FootprintEstimator {
    * The key of a model configuration: file identity (name and size) and the settings that change
    * memory. A Q8_0 KV cache adds `|kvq8_0` (an F16 key stays as it was before KV types existed), so
    * a cascade step's measurement never corrects the full rung's estimate, nor the other way round.
+   * GPU layers left to node-llama-cpp (`undefined`) are `gpuauto`, apart from an explicit `gpu0`:
+   * the CPU-only cascade step and a step of the same context with automatic layers (all on the GPU)
+   * must not correct each other.
    */
-  static key(modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number, kvCacheType: KvCacheType = 'f16'): string {
-    return `${path.basename(modelPath)}|${sizeBytes}|ctx${contextSize}|gpu${gpuLayers}${kvCacheType === 'f16' ? '' : `|kv${kvCacheType}`}`;
+  static key(modelPath: string, sizeBytes: number, contextSize: number, gpuLayers: number | undefined, kvCacheType: KvCacheType = 'f16'): string {
+    return `${path.basename(modelPath)}|${sizeBytes}|ctx${contextSize}|gpu${gpuLayers ?? 'auto'}${kvCacheType === 'f16' ? '' : `|kv${kvCacheType}`}`;
+  }
+
+  /**
+   * The correction stored for `key`. Before automatic GPU layers had their own key, the full rungs
+   * (F16, automatic layers) were stored as `gpu0`: such an entry still applies to its full rung.
+   * A Q8_0 `gpu0` entry of that time is not read: it may have mixed the CPU-only step with the
+   * automatic one, and the step is simply measured again.
+   */
+  private entryOf(key: string): CorrectionEntry | undefined {
+    return this.corrections[key] ?? (key.endsWith('|gpuauto') ? this.corrections[`${key.slice(0, -'auto'.length)}0`] : undefined);
   }
 
   private async ensureLoaded(): Promise<void> {
@@ -87,13 +100,13 @@ export class FootprintEstimator {
     modelPath: string,
     sizeBytes: number,
     contextSize: number,
-    gpuLayers: number,
+    gpuLayers: number | undefined,
     kvCacheType: KvCacheType = 'f16',
   ): Promise<Footprint> {
     await this.ensureLoaded();
     const { memBytes: estimatedMemBytes, vramBytes: estimatedVramBytes, name, shape } = raw;
     const key = FootprintEstimator.key(modelPath, sizeBytes, contextSize, gpuLayers, kvCacheType);
-    const entry = this.corrections[key];
+    const entry = this.entryOf(key);
     const correction = entry?.ratio ?? 1;
     const vramBytes = estimatedVramBytes > 0 ? estimatedVramBytes * (entry?.vramRatio ?? 1) : (entry?.lastMeasuredVramBytes ?? 0);
     return {
@@ -124,7 +137,7 @@ export class FootprintEstimator {
       modelPath,
       sizeBytes,
       contextSizeOf(shape, to),
-      to.gpuLayers ?? 0,
+      to.gpuLayers,
       to.kvCacheType,
     );
   }
@@ -139,7 +152,7 @@ export class FootprintEstimator {
     if (estimate.estimatedMemBytes <= 0 || measuredMemBytes <= 0) return;
     const ratio = measuredMemBytes / estimate.estimatedMemBytes;
     const vramRatio = estimate.estimatedVramBytes > 0 && measuredVramBytes > 0 ? measuredVramBytes / estimate.estimatedVramBytes : 1;
-    const previous = this.corrections[key];
+    const previous = this.entryOf(key);
     const blend = (old: number | undefined, next: number) => (old === undefined ? next : old * (1 - NEW_MEASUREMENT_WEIGHT) + next * NEW_MEASUREMENT_WEIGHT);
     this.corrections[key] = {
       ratio: blend(previous?.ratio, ratio),

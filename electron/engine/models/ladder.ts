@@ -7,11 +7,12 @@ import path from 'node:path';
 import { MaiError } from '../../../shared/errors';
 import type { ModelProfile, ResourceSample } from '../resource/types';
 import type { FootprintEstimator } from './footprint';
-import { cascadeProfileFields, cascadeSteps, orderLadder } from './ladder-cascade';
+import { cascadeProfileFields, cascadeSteps, modelKeyOfRung, orderLadder } from './ladder-cascade';
 import type { ConfigureRequest, LadderInput } from './manager-settings';
 import type { ModelRuntime } from './model-runtime';
 import type { ModelStats } from './model-stats';
 import { rungBytes, type Rung } from './rung';
+import { sameCost } from './rung-cost';
 
 /** Context size assumed for the estimate when neither the model nor the settings give one, tokens. */
 const DEFAULT_CONTEXT = 4096;
@@ -42,7 +43,8 @@ export async function buildLadder(
       },
     );
     if (!estimate) continue;
-    const footprint = await footprints.estimate(estimate, model.path, model.sizeBytes, contextSize ?? DEFAULT_CONTEXT, 0);
+    // GPU layers left to node-llama-cpp (the full rung's cost sets none).
+    const footprint = await footprints.estimate(estimate, model.path, model.sizeBytes, contextSize ?? DEFAULT_CONTEXT, undefined);
     const rung: Rung = {
       id: model.path,
       runtimeId: runtime.runtimeIdOf?.(model.path) ?? runtime.id,
@@ -76,8 +78,18 @@ export function refusalReporter(say: (channel: 'log' | 'notice', message: string
   };
 }
 
-/** The preferred model if it is on the ladder, else the largest that fits under 60 % of memory now. */
-export function pickInitial(rungs: readonly Rung[], preferredPath: string | null, sample: ResourceSample | null): Rung {
+/**
+ * The preferred model if it is on the ladder, else the largest that fits under 60 % of memory now.
+ * When the preferred model is the one `loaded` (a settings change rebuilding the ladder), the new
+ * ladder's rung at the cost it runs at now, if there is one: a cascade step the scaler took under
+ * memory pressure stays, instead of its context being recreated at full cost only for the same
+ * pressure to force the step again (two context rebuilds, two notices).
+ */
+export function pickInitial(rungs: readonly Rung[], preferredPath: string | null, sample: ResourceSample | null, loaded: Rung | null = null): Rung {
+  if (loaded && loaded.model.path === preferredPath) {
+    const same = rungs.find((rung) => modelKeyOfRung(rung) === modelKeyOfRung(loaded) && sameCost(rung.cost, loaded.cost));
+    if (same) return same;
+  }
   // The model's full rung (its cascade steps sit under it).
   const preferred = rungs.findLast((rung) => rung.model.path === preferredPath);
   if (preferred) return preferred;

@@ -168,7 +168,7 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
       await this.context.remote?.configure(request.remote, request.settings.scaler?.stabilizationSeconds ?? 300);
       machine.assertOpen();
       // Load before the scaler exists: a first model that fails to load falls back down the ladder.
-      const first = pickInitial(this.context.rungs, request.preferredPath, monitor.latest());
+      const first = pickInitial(this.context.rungs, request.preferredPath, monitor.latest(), this.loader.loaded);
       this.context.reason = request.preferredPath === first.model.path ? 'your choice' : 'the largest model that fits this machine now';
       const initial = await this.loader.loadFirstThatWorks(first);
       machine.assertOpen();

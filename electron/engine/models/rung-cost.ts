@@ -15,3 +15,8 @@ export interface RungCost {
   /** Layers offloaded to the GPU; undefined: node-llama-cpp's automatic choice (0 on a CPU-only machine). */
   gpuLayers?: number;
 }
+
+/** Whether two costs ask the runtime for the same context and offload (undefined KV-cache type is F16). */
+export function sameCost(a: RungCost, b: RungCost): boolean {
+  return a.contextSize === b.contextSize && (a.kvCacheType ?? 'f16') === (b.kvCacheType ?? 'f16') && a.gpuLayers === b.gpuLayers;
+}

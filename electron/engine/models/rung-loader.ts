@@ -15,12 +15,8 @@ import type { ModelLoader } from '../resource/actuation/model-switcher';
 import type { ModelDecision } from '../resource/policy/scaler-types';
 import { rungById, type ManagerContext } from './manager-context';
 import type { RuntimeMeasure } from './model-runtime';
-import { loadRequestOf, type Rung, type RungCost } from './rung';
-
-/** Whether two costs ask the runtime for the same context and offload. */
-function sameCost(a: RungCost, b: RungCost): boolean {
-  return a.contextSize === b.contextSize && (a.kvCacheType ?? 'f16') === (b.kvCacheType ?? 'f16') && a.gpuLayers === b.gpuLayers;
-}
+import { loadRequestOf, type Rung } from './rung';
+import { sameCost } from './rung-cost';
 
 /** Pause between two chat-format preparations of neighbouring rungs, ms (keeps the engine responsive). */
 const NEIGHBOUR_PREPARE_GAP_MS = 250;
@@ -40,6 +36,11 @@ export class RungLoader implements ModelLoader {
   private neighbourGeneration = 0;
 
   constructor(private readonly context: ManagerContext) {}
+
+  /** The rung loaded now, at the cost it runs at (a cascade step the scaler took included); null when nothing is. */
+  get loaded(): Rung | null {
+    return this.current;
+  }
 
   /** Loads `first`, else each smaller rung, else each bigger one; throws only when none loads. */
   async loadFirstThatWorks(first: Rung): Promise<Rung> {

@@ -138,6 +138,28 @@ describe('the cascade in the ModelManager (fake runtime, virtual clock)', () => 
     expect(h.runtime.model?.contextSize).toBe(32768);
     expect(h.runtime.calls.filter((call) => call.startsWith('load:'))).toEqual([`load:${LONG.path}`]);
   });
+
+  it('a settings change while on a step keeps the step: no context recreated at full cost, no second step, no second notice', async () => {
+    const h = harness();
+    await h.configure();
+    const reply = h.manager.generateResponse({ requestId: `r${++nextId}`, history: question, maxTokens: 400 }, () => {});
+    await h.advanceUntil(() => h.manager.phase === 'replying');
+    h.other.bytes = 10 * GiB;
+    await h.settle(reply);
+    await h.advanceUntil(() => h.changes.length === 1 && h.manager.phase === 'idle');
+    expect(h.runtime.model?.contextSize).toBe(16384);
+    const contextsBefore = h.runtime.calls.filter((call) => call.startsWith('context:')).length;
+
+    // The user changes an engine setting (the memory pressure has not gone): main rebuilds the ladder
+    // with the loaded model as the preferred one.
+    await h.configure({ scaler: { ...SCALER, upgradeGapSeconds: 180 }, contextSize: 32768 });
+    expect(h.manager.state?.modelId).toBe('long.gguf?kv=q8_0&ctx=16384');
+    expect(h.runtime.model?.contextSize).toBe(16384);
+    await h.clock.advanceAsync(30_000);
+    expect(h.runtime.calls.filter((call) => call.startsWith('context:')).length).toBe(contextsBefore);
+    expect(h.changes).toHaveLength(1);
+    expect(h.runtime.model?.contextSize).toBe(16384);
+  });
 });
 
 describe('what the conversation needs', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,10 @@ import { estimateStep, kvCacheBytes, shapeFromGguf, type ModelShape } from '../.
 const MiB = 2 ** 20;
 
 /** The long-context synthetic model's header (tests/fixtures/synthetic-models.ts LONG_CONTEXT_MODEL). */
-const longContext = shapeFromGguf({ block_count: 16, embedding_length: 256, context_length: 32768, attention: { head_count: 4, head_count_kv: 4 } }, 16 * 4_200_000)!;
+const longContext = shapeFromGguf(
+  { block_count: 16, embedding_length: 256, context_length: 32768, attention: { head_count: 4, head_count_kv: 4 } },
+  16 * 4_200_000,
+)!;
 
 describe('KV cache from the architecture', () => {
   it('gives the sizes llama.cpp reports for the long-context model (F16 512 MiB, Q8_0 272 MiB at 32,768 tokens)', () => {
@@ -79,6 +82,53 @@ describe('a step’s measured correction', () => {
     const stepAgain = (await again.estimateStep(fullAgain, { contextSize: 32768 }, { contextSize: 32768, kvCacheType: 'q8_0' }, '/m/long.gguf', 34e6))!;
     expect(stepAgain.memBytes).toBe(400 * MiB);
     expect(stepAgain.measurements).toBe(1);
+  });
+
+  it('keeps the CPU-only step apart from the same-context step with automatic GPU layers', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mai-shape-'));
+    const file = path.join(dir, 'model-memory.json');
+    const estimator = new FootprintEstimator(file);
+    // All on the GPU: 400 MiB of VRAM, 200 MiB of RAM at 32,768 tokens, GPU layers automatic.
+    const raw = { memBytes: 200 * MiB, vramBytes: 400 * MiB, shape: longContext };
+    const full = await estimator.estimate(raw, '/m/long.gguf', 34e6, 32768, undefined);
+    const costs = { full: { contextSize: 32768 }, q8: { contextSize: 2048, kvCacheType: 'q8_0' as const } };
+    const onGpu = (await estimator.estimateStep(full, costs.full, costs.q8, '/m/long.gguf', 34e6))!;
+    const cpuOnly = (await estimator.estimateStep(full, costs.full, { ...costs.q8, gpuLayers: 0 }, '/m/long.gguf', 34e6))!;
+    expect(onGpu.key).not.toBe(cpuOnly.key);
+    expect(full.key).not.toBe(cpuOnly.key);
+    // The step that stayed on the GPU measured its VRAM; the CPU-only step is still estimated with none.
+    await estimator.record(onGpu, 150 * MiB, 300 * MiB);
+    const again = new FootprintEstimator(file);
+    const fullAgain = await again.estimate(raw, '/m/long.gguf', 34e6, 32768, undefined);
+    const cpuAgain = (await again.estimateStep(fullAgain, costs.full, { ...costs.q8, gpuLayers: 0 }, '/m/long.gguf', 34e6))!;
+    expect(cpuAgain.vramBytes).toBe(0);
+    expect(cpuAgain.measurements).toBe(0);
+    expect(cpuAgain.memBytes).toBe(cpuOnly.memBytes);
+    const gpuAgain = (await again.estimateStep(fullAgain, costs.full, costs.q8, '/m/long.gguf', 34e6))!;
+    expect(gpuAgain.measurements).toBe(1);
+    // And the other way round: the CPU-only step's RAM does not correct the GPU step.
+    await again.record(cpuAgain, 900 * MiB, 0);
+    const third = new FootprintEstimator(file);
+    const gpuThird = (await third.estimateStep(fullAgain, costs.full, costs.q8, '/m/long.gguf', 34e6))!;
+    expect(gpuThird.memBytes).toBe(150 * MiB);
+    expect(gpuThird.vramBytes).toBe(300 * MiB);
+  });
+
+  it('still applies a full rung measured under the key used before automatic GPU layers had their own (gpu0)', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mai-shape-'));
+    const file = path.join(dir, 'model-memory.json');
+    const stored = { ratio: 1.25, vramRatio: 1, measurements: 3, lastMeasuredMemBytes: 750 * MiB, lastMeasuredVramBytes: 0, updatedAt: 1 };
+    await writeFile(file, JSON.stringify({ 'long.gguf|34000000|ctx32768|gpu0': stored }));
+    const estimator = new FootprintEstimator(file);
+    const raw = { memBytes: 600 * MiB, vramBytes: 0, shape: longContext };
+    const full = await estimator.estimate(raw, '/m/long.gguf', 34e6, 32768, undefined);
+    expect(full.memBytes).toBe(750 * MiB);
+    expect(full.measurements).toBe(3);
+    // The next measurement builds on it (under the new key), it does not start afresh.
+    await estimator.record(full, 600 * MiB, 0);
+    const again = await new FootprintEstimator(file).estimate(raw, '/m/long.gguf', 34e6, 32768, undefined);
+    expect(again.measurements).toBe(4);
+    expect(again.correction).toBeCloseTo((1.25 + 1) / 2, 6);
   });
 
   it('is null for a model whose architecture is unknown', async () => {

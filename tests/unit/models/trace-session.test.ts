@@ -119,6 +119,22 @@ describe('trace session', () => {
     expect(replay.lines.filter((line) => line.action !== 'summary' && line.action !== 'preflight').map(shape)).toEqual(recorded.map(shape));
   });
 
+  it('after a stop, the status keeps reporting what the file holds while the next configuration’s life is kept', async () => {
+    const h = harness();
+    await configure(h);
+    h.session.start(h.file, 4 * 2 ** 20);
+    await h.clock.advanceAsync(20_000);
+    const stopped = h.session.stop();
+    const saved = parseTraceText(readFileSync(h.file, 'utf8'));
+    expect(stopped.samples).toBe(saved.samples.length);
+    expect(stopped.samples).toBeGreaterThan(5);
+    // The monitor goes on sampling (the pre-roll of a later recording): the saved file does not grow.
+    await h.clock.advanceAsync(60_000);
+    expect(h.session.status()).toMatchObject({ recording: false, stopReason: 'user', samples: saved.samples.length, bytes: stopped.bytes });
+    // A new recording counts from the pre-roll again.
+    expect(h.session.start(`${h.file}.2`, 4 * 2 ** 20).samples).toBeGreaterThan(saved.samples.length);
+  });
+
   it('stops at the size limit on its own: the file is written with a note and the window told', async () => {
     const h = harness();
     await configure(h);
@@ -140,6 +156,8 @@ describe('trace session', () => {
     await configure(h, { ...SCALER, stabilizationSeconds: 120 });
     await until(h, () => h.statuses.length > 0);
     expect(h.statuses[0]).toMatchObject({ recording: false, stopReason: 'reconfigured' });
+    // The status reports the saved file, not the new configuration's first samples.
+    expect(h.session.status()).toMatchObject({ recording: false, stopReason: 'reconfigured', samples: h.statuses[0]!.samples });
     expect(parseTraceText(readFileSync(h.file, 'utf8')).settings).not.toHaveProperty('stabilizationSeconds', 120);
     const again = h.session.start(`${h.file}.2`, 4 * 2 ** 20);
     expect(again.samples).toBeLessThan(h.statuses[0]!.samples + 5);
