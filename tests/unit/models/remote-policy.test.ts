@@ -288,7 +288,7 @@ describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
     expect(away.what).toBe(`Mai now answers with big-70b on ${HOST} instead of large on this machine: the conversation now leaves this machine for ${HOST}.`);
     expect(away.why).toMatch(/^memory on this machine is short for large — .*memory/);
     expect(away.bringBack).toMatch(
-      /^large comes back by itself in 60 s at the earliest .*if memory use with it loaded stays under 60 % for the stabilization period of 60 s/,
+      /^large comes back by itself in 60 s at the earliest .*if memory use with it stays under 60 % for the stabilization period of 60 s/,
     );
     expect(away.bringBack).toMatch(/Then Mai answers on this machine again\.$/);
     expect(away.upgradeHold?.seconds).toBeGreaterThan(0);
