@@ -220,6 +220,11 @@ export class RemoteLadder {
     this.preferred = choice;
   }
 
+  /** The user's choice in force (see `prefer`). */
+  get preference(): string | 'local' | null {
+    return this.preferred;
+  }
+
   /** The first remote rung (in the user's order) whose server may be used now. */
   private usableRemote(allowUnknown: boolean): Rung | null {
     const now = this.options.clock.now();

@@ -157,6 +157,8 @@ export async function run<T>(h: Harness, work: Promise<T>, stepMs = 100, limitMs
   const done = work.finally(() => {
     settled = true;
   });
+  // Handled by the caller once returned; not an unhandled rejection while the clock advances.
+  done.catch(() => {});
   for (let elapsed = 0; !settled && elapsed < limitMs; elapsed += stepMs) await h.clock.advanceAsync(stepMs);
   return done;
 }
