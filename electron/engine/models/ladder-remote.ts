@@ -92,6 +92,8 @@ export class RemoteLadder {
   private readonly statusListeners = new Set<(statuses: RemoteStatus[]) => void>();
   /** A switch the remote side started (a failover or a move back); replies and the switcher wait for it. */
   swapping: Promise<void> | null = null;
+  /** Set during a failover's load: it retries on the local rung (docs/remote.md), even when another server is usable. */
+  localOnly = false;
 
   constructor(private readonly options: RemoteLadderOptions) {}
 
@@ -255,6 +257,9 @@ export class RemoteLadder {
       usableRemote: remote?.id ?? null,
       preferred,
     });
+    // A failover keeps what the policy would keep (the anchor), but loads the local rung: the next reply may use another server.
+    if (this.localOnly && placement.remoteId)
+      return { rung: null, placement: { ...placement, remoteId: null, why: 'a failed reply is retried on this machine' } };
     return { rung: placement.remoteId ? (this.rungList.find((rung) => rung.id === placement.remoteId) ?? null) : null, placement };
   }
 

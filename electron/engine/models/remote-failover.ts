@@ -91,7 +91,8 @@ export class RemoteFailover {
         this.failingOver = true;
         try {
           remote.failed(failedOn, error);
-          await this.move();
+          // Retried on the local rung (another usable server is for the next reply, once this one has its answer).
+          await this.move(true);
         } finally {
           this.failingOver = false;
         }
@@ -172,8 +173,11 @@ export class RemoteFailover {
     );
   }
 
-  /** Loads the scaler's rung where the placement puts it now, as one switch; replies and the switcher wait for it. */
-  private async move(): Promise<void> {
+  /**
+   * Loads the scaler's rung where the placement puts it now (`local`: the local rung itself, for a
+   * failover's retry), as one switch; replies and the switcher wait for it.
+   */
+  private async move(local = false): Promise<void> {
     const remote = this.context.remote!;
     await this.replies.deps.whenModelReady();
     // The scaler's rung as of now: a switch may have moved it during the wait.
@@ -184,8 +188,11 @@ export class RemoteFailover {
     // Only from idle; set synchronously after the wait, so no switch of the scaler starts in between.
     if (this.context.machine.phase !== 'idle') return;
     // A switch of the scaler that ran meanwhile may have loaded the right model already.
-    if (this.context.runtime.model?.path === (remote.place(rung).rung ?? rung).model.path) return;
-    const run = this.loader.replace(rung);
+    if (this.context.runtime.model?.path === (local ? rung : (remote.place(rung).rung ?? rung)).model.path) return;
+    remote.localOnly = local;
+    const run = this.loader.replace(rung).finally(() => {
+      remote.localOnly = false;
+    });
     const settled: Promise<void> = run
       .catch(() => {})
       .finally(() => {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAILED_CHECKS_TO_LEAVE, MIN_HEALTH_INTERVAL_MS } from '../../../electron/engine/models/ladder-remote';
 import { GiB } from './fake-runtime';
-import { ADDRESS, HOST, LARGE, MEDIUM, ask, closeHarness, configure, harness, loaded, requestId, until, run } from './remote-harness';
+import { ADDRESS, HOST, HOST2, LARGE, MEDIUM, ask, closeHarness, configure, harness, loaded, requestId, until, run } from './remote-harness';
 
 afterEach(closeHarness);
 
@@ -74,13 +74,29 @@ describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
     expect(h.local.model).toBeNull();
   });
 
+  it('two servers, remote first: the first dies mid-reply, the reply is retried on the local rung (not the second server), which serves the next reply', async () => {
+    const h = harness();
+    await configure(h, 'remote-first', null, [HOST, HOST2]);
+    expect(h.server.model?.path).toBe('big-70b');
+    await until(h, () => h.remote.statuses()[1]?.health === 'healthy');
+    h.server.dieAfterTokens = 5;
+    const result = await ask(h);
+    expect(result.interrupted).toMatchObject({ text: 'w w w w w ', model: `big-70b on ${HOST}` });
+    expect(result).toMatchObject({ model: 'large', stopReason: 'maxTokens', note: `${HOST} stopped answering; Mai continued on large.` });
+    await until(h, () => h.server2.model !== null && loaded(h), 10_000);
+    expect((await ask(h)).model).toBe('big-70b');
+    expect(h.server2.calls.filter((call) => call.startsWith('load:'))).toHaveLength(1);
+  });
+
   it("Stop pressed while the failover loads the local model ends the reply: the server's part stays, no retry streams", async () => {
     const h = harness();
     await configure(h, 'remote-first');
     h.server.dieAfterTokens = 5;
     const tokens: string[] = [];
     const id = requestId();
-    const reply = h.manager.generateResponse({ requestId: id, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens: 20 }, (text) => tokens.push(text));
+    const reply = h.manager.generateResponse({ requestId: id, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens: 20 }, (text) =>
+      tokens.push(text),
+    );
     // The server died after 5 tokens; the local model (4 s to load) is loading for the retry.
     await until(h, () => h.local.calls.includes(`load:${LARGE.path}`));
     expect(h.local.model).toBeNull();
