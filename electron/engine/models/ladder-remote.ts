@@ -82,6 +82,8 @@ export class RemoteLadder {
   private policyInForce: RemotePolicy = 'local-only';
   private stabilizationMs = 300_000;
   private timer: TimerHandle | null = null;
+  /** Bumped by `stop`: a round of checks in flight then neither reports nor arms the next one. */
+  private generation = 0;
   /** Wake-ups at the end of a stabilization period or a hold: the move back is due then. */
   private readonly wakeUps = new Set<TimerHandle>();
   private lastLocal: Rung | null = null;
@@ -136,7 +138,13 @@ export class RemoteLadder {
       const server = this.servers.get(runtime.id)!;
       server.models = [...new Set(engine.models)];
     }
-    for (const id of [...this.servers.keys()]) if (!kept.has(id)) this.servers.delete(id);
+    for (const id of [...this.servers.keys()]) {
+      if (kept.has(id)) continue;
+      // A server no longer in the settings: its model goes (the configure loads again), and its runtime with it.
+      if (this.options.runtimes.model?.path.startsWith(`${id}#`)) await this.options.runtimes.unload();
+      this.servers.delete(id);
+      this.options.runtimes.remove(id);
+    }
     this.rungList = [...this.servers.values()].flatMap((server) => server.models.map((model) => this.rungOf(server, model)));
     if (this.anchor && this.rungList.length === 0) this.anchor = null;
     if (this.preferred && this.preferred !== 'local' && !this.rungList.some((rung) => rung.id === this.preferred)) this.preferred = null;
@@ -248,7 +256,7 @@ export class RemoteLadder {
     const preferred = this.preferred === null ? null : this.preferred === 'local' ? 'local' : 'remote';
     const allowUnknown = this.policyInForce === 'remote-first' || preferred === 'remote';
     const remote = this.rungList.length > 0 ? this.usableRemote(allowUnknown) : null;
-    const placed = (rung: Rung | null) => (rung ? { id: rung.id, bytes: rungBytes(rung) } : null);
+    const placed = (rung: Rung | null) => (rung ? { id: rung.id, bytes: rungBytes(rung), model: rung.model.path } : null);
     const placement = placeLoad({
       policy: this.rungList.length > 0 ? this.policyInForce : 'local-only',
       target: placed(target)!,
@@ -319,6 +327,7 @@ export class RemoteLadder {
 
   /** Stops the background checks (shutdown). */
   stop(): void {
+    this.generation++;
     if (this.timer) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
     for (const handle of this.wakeUps) this.options.clock.clearTimeout(handle);
@@ -350,6 +359,7 @@ export class RemoteLadder {
 
   private async checkAll(): Promise<void> {
     this.timer = null;
+    const generation = this.generation;
     const now = this.options.clock.now();
     await Promise.all(
       [...this.servers.values()].map(async (server) => {
@@ -372,6 +382,8 @@ export class RemoteLadder {
         }
       }),
     );
+    // Stopped meanwhile (shutdown, or a configure that starts its own round): no report, no next round.
+    if (generation !== this.generation) return;
     this.publish();
     // The placement is asked again at every check: a move due (a period ended) is never missed for long.
     this.changed();
