@@ -150,7 +150,8 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
       };
     },
     'model:load': (params) => engine.load(params),
-    'model:unload': async () => ({ unloaded: await engine.unload() }),
+    // Through the manager and the runtimes (the model may be a server's): nothing loads one again until the next reply or configure.
+    'model:unload': async () => ({ unloaded: await (manager ? manager.unload() : runtimes.unload()) }),
     'chat:generate': async (params) => {
       const stream = createTextStream((text) => {
         try {

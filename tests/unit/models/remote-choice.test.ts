@@ -67,6 +67,35 @@ describe("the user's choice of a server or the machine (manager:configure, manag
     expect(h.server.calls.filter((call) => call.startsWith('load:'))).toEqual([]);
   });
 
+  it('"unload the idle model": nothing is loaded again (here or on a server) until the next configure, which loads as the policy says', async () => {
+    const h = harness();
+    const requests = new ManagerRequests(h.remote);
+    await run(h, requests.configure(h.manager, request('local-first', LARGE.path)));
+    await until(h, () => h.remote.statuses()[0]?.health === 'healthy');
+    expect(await run(h, h.manager.unload())).toBe(true);
+    // Health checks keep running; none of them brings a model back.
+    const checks = h.server.checks.length;
+    await h.clock.advanceAsync(120_000);
+    expect(h.server.checks.length).toBeGreaterThan(checks);
+    expect(h.runtimes.model).toBeNull();
+    expect(h.local.calls.filter((call) => call === `load:${LARGE.path}`)).toHaveLength(1);
+    // The next message: main configures again.
+    const model = await run(h, requests.configure(h.manager, request('local-first', LARGE.path)));
+    expect(model?.path).toBe(LARGE.path);
+  });
+
+  it('"unload the idle model" while on the server unloads the server\'s model, and remote first does not load it again by itself', async () => {
+    const h = harness();
+    const requests = new ManagerRequests(h.remote);
+    await run(h, requests.configure(h.manager, request('remote-first')));
+    await until(h, () => onServer(h));
+    expect(await run(h, h.manager.unload())).toBe(true);
+    expect(h.server.model).toBeNull();
+    await h.clock.advanceAsync(120_000);
+    expect(h.runtimes.model).toBeNull();
+    expect(h.server.calls.filter((call) => call.startsWith('load:'))).toHaveLength(1);
+  });
+
   it('a server chosen while it is usable is kept under local first (the choice works)', async () => {
     const h = harness();
     const requests = new ManagerRequests(h.remote);
