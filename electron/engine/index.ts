@@ -11,7 +11,8 @@ import { forwardManagerEvents } from './manager-events';
 import type { SourceOverlay } from './models/budget-source';
 import { validateGguf } from './models/gguf-validate';
 import { RemoteLadder } from './models/ladder-remote';
-import { ModelManager, type ConfigureRequest } from './models/model-manager';
+import { ManagerRequests } from './models/manager-requests';
+import { ModelManager } from './models/model-manager';
 import type { Rung } from './models/rung';
 import { RuntimeSet } from './models/runtime-set';
 import { createParentPort } from './port';
@@ -71,10 +72,8 @@ remote.onStatus((statuses) => {
   }
 });
 let manager: ModelManager | null = null;
-/** A remote rung's address (`remote:<host>#<model>`, runtime-set.ts). */
-const REMOTE_ADDRESS = /^remote:[^#]+#/;
-/** The last `manager:configure` (a remote model chosen reconfigures with it). */
-let lastConfigure: ConfigureRequest | null = null;
+/** `manager:configure` and `manager:select` as they touch the user's choice of a server or the machine. */
+const requests = new ManagerRequests(remote);
 
 /** The ladder as main shows it: the local rungs, then the remote ones with their host and figures. */
 function wireLadder(local: readonly Rung[]) {
@@ -124,32 +123,12 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
         traces.attach(manager);
         if (peer) forwardManagerEvents(manager, peer, (m) => log('warn', m), flushReplyText);
       }
-      // A remote model asked for by its address is chosen as the remote rung (the placement starts on it); a
-      // user's choice otherwise lasts until the remote settings change.
-      const remoteChanged = JSON.stringify(remoteConfig) !== JSON.stringify(lastConfigure?.remote);
-      if (preferredPath && REMOTE_ADDRESS.test(preferredPath)) remote.prefer(preferredPath);
-      else if (remoteChanged) remote.prefer(null);
-      // Remote models come as `remote`, never as files: an address in the list would be estimated as a 0-byte file.
-      const files = models.filter((model) => !REMOTE_ADDRESS.test(model.path));
-      lastConfigure = { models: files, preferredPath, avoidPaths, settings, remote: remoteConfig };
-      const model = await manager.configure(lastConfigure);
+      const model = await requests.configure(manager, { models, preferredPath, avoidPaths, settings, remote: remoteConfig });
       return { model, ladder: wireLadder(manager.ladder), tier: toWireTier(manager.state?.tier) };
     },
     'remote:probe': (params) => probeRemote(params),
-    'manager:select': async ({ path, models }) => {
-      const current = requireManager();
-      if (!remote.isRemote(path)) {
-        remote.prefer('local');
-        return current.selectModel(path, models);
-      }
-      const rung = remote.rungs.find((r) => r.id === path);
-      if (!rung || !lastConfigure) throw new MaiError('model-not-found', 'That remote model is not among the servers in the settings.');
-      remote.prefer(path);
-      const model = await current.configure({ ...lastConfigure, models: models.filter((m) => !REMOTE_ADDRESS.test(m.path)), preferredPath: null });
-      if (model?.path !== path)
-        throw new MaiError('model-load-failed', `Could not switch to ${rung.model.name}: ${remote.whyNot(rung) ?? 'the server is not usable now'}.`);
-      return model;
-    },
+    // Only a user's choice changes where Mai prefers to be, and only once it succeeded (manager-requests.ts).
+    'manager:select': ({ path, models }) => requests.select(requireManager(), path, models),
     'manager:pause': ({ paused }) => {
       requireManager().setPaused(paused);
       return { paused };
@@ -171,7 +150,8 @@ peer = new RpcPeer<EngineContract, EmptyContract>(
       };
     },
     'model:load': (params) => engine.load(params),
-    'model:unload': async () => ({ unloaded: await engine.unload() }),
+    // Through the manager and the runtimes (the model may be a server's): nothing loads one again until the next reply or configure.
+    'model:unload': async () => ({ unloaded: await (manager ? manager.unload() : runtimes.unload()) }),
     'chat:generate': async (params) => {
       const stream = createTextStream((text) => {
         try {

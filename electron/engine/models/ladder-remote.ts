@@ -82,6 +82,8 @@ export class RemoteLadder {
   private policyInForce: RemotePolicy = 'local-only';
   private stabilizationMs = 300_000;
   private timer: TimerHandle | null = null;
+  /** Bumped by `stop`: a round of checks in flight then neither reports nor arms the next one. */
+  private generation = 0;
   /** Wake-ups at the end of a stabilization period or a hold: the move back is due then. */
   private readonly wakeUps = new Set<TimerHandle>();
   private lastLocal: Rung | null = null;
@@ -92,6 +94,8 @@ export class RemoteLadder {
   private readonly statusListeners = new Set<(statuses: RemoteStatus[]) => void>();
   /** A switch the remote side started (a failover or a move back); replies and the switcher wait for it. */
   swapping: Promise<void> | null = null;
+  /** Set during a failover's load: it retries on the local rung (docs/remote.md), even when another server is usable. */
+  localOnly = false;
 
   constructor(private readonly options: RemoteLadderOptions) {}
 
@@ -134,7 +138,13 @@ export class RemoteLadder {
       const server = this.servers.get(runtime.id)!;
       server.models = [...new Set(engine.models)];
     }
-    for (const id of [...this.servers.keys()]) if (!kept.has(id)) this.servers.delete(id);
+    for (const id of [...this.servers.keys()]) {
+      if (kept.has(id)) continue;
+      // A server no longer in the settings: its model goes (the configure loads again), and its runtime with it.
+      if (this.options.runtimes.model?.path.startsWith(`${id}#`)) await this.options.runtimes.unload();
+      this.servers.delete(id);
+      this.options.runtimes.remove(id);
+    }
     this.rungList = [...this.servers.values()].flatMap((server) => server.models.map((model) => this.rungOf(server, model)));
     if (this.anchor && this.rungList.length === 0) this.anchor = null;
     if (this.preferred && this.preferred !== 'local' && !this.rungList.some((rung) => rung.id === this.preferred)) this.preferred = null;
@@ -220,6 +230,11 @@ export class RemoteLadder {
     this.preferred = choice;
   }
 
+  /** The user's choice in force (see `prefer`). */
+  get preference(): string | 'local' | null {
+    return this.preferred;
+  }
+
   /** The first remote rung (in the user's order) whose server may be used now. */
   private usableRemote(allowUnknown: boolean): Rung | null {
     const now = this.options.clock.now();
@@ -241,7 +256,7 @@ export class RemoteLadder {
     const preferred = this.preferred === null ? null : this.preferred === 'local' ? 'local' : 'remote';
     const allowUnknown = this.policyInForce === 'remote-first' || preferred === 'remote';
     const remote = this.rungList.length > 0 ? this.usableRemote(allowUnknown) : null;
-    const placed = (rung: Rung | null) => (rung ? { id: rung.id, bytes: rungBytes(rung) } : null);
+    const placed = (rung: Rung | null) => (rung ? { id: rung.id, bytes: rungBytes(rung), model: rung.model.path } : null);
     const placement = placeLoad({
       policy: this.rungList.length > 0 ? this.policyInForce : 'local-only',
       target: placed(target)!,
@@ -250,6 +265,9 @@ export class RemoteLadder {
       usableRemote: remote?.id ?? null,
       preferred,
     });
+    // A failover keeps what the policy would keep (the anchor), but loads the local rung: the next reply may use another server.
+    if (this.localOnly && placement.remoteId)
+      return { rung: null, placement: { ...placement, remoteId: null, why: 'a failed reply is retried on this machine' } };
     return { rung: placement.remoteId ? (this.rungList.find((rung) => rung.id === placement.remoteId) ?? null) : null, placement };
   }
 
@@ -309,6 +327,7 @@ export class RemoteLadder {
 
   /** Stops the background checks (shutdown). */
   stop(): void {
+    this.generation++;
     if (this.timer) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
     for (const handle of this.wakeUps) this.options.clock.clearTimeout(handle);
@@ -340,6 +359,7 @@ export class RemoteLadder {
 
   private async checkAll(): Promise<void> {
     this.timer = null;
+    const generation = this.generation;
     const now = this.options.clock.now();
     await Promise.all(
       [...this.servers.values()].map(async (server) => {
@@ -362,6 +382,8 @@ export class RemoteLadder {
         }
       }),
     );
+    // Stopped meanwhile (shutdown, or a configure that starts its own round): no report, no next round.
+    if (generation !== this.generation) return;
     this.publish();
     // The placement is asked again at every check: a move due (a period ended) is never missed for long.
     this.changed();

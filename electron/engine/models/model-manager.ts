@@ -146,10 +146,9 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   /**
-   * Builds the ladder (with the remote rungs of `request.remote`), (re)creates the scaler, starts monitoring and loads the first model; resolves with the model
-   * loaded. Main calls it for every settings change and model choice: while a reply, a switch or another configure runs, it waits for that to end (the reply is
-   * never disturbed) and the latest request wins; every caller's promise resolves when it is applied. The pause and the memory budget take effect at once, as
-   * they did before the manager had states. Refused only during shutdown.
+   * Builds the ladder (with the remote rungs of `request.remote`), (re)creates the scaler, starts monitoring and loads the first model; resolves with it. For
+   * every settings change and model choice: it waits for a reply, switch or configure running to end (the latest request wins; every caller's promise resolves
+   * when it is applied); the pause and the memory budget take effect at once. Refused only during shutdown.
    */
   configure(request: ConfigureRequest): Promise<LoadedModel | null> {
     return this.configures.submit(request);
@@ -208,6 +207,9 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     return this.failover.stop(requestId);
   }
 
+  /** The user unloads the model to free memory (remote-failover.ts): nothing loads one again until the next reply or configure. */
+  unload = (): Promise<boolean> => this.failover.unload();
+
   /** Loads a model now because the user chose it; the ladder is rebuilt around it. */
   async selectModel(modelPath: string, models: LadderInput[]): Promise<LoadedModel> {
     // Refuse a missing or damaged file before anything is unloaded: the current model stays.
@@ -237,9 +239,8 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
     return this.userPaused || this.settings.autoScaling === false;
   }
 
-  /** Waits until no switch is loading and a model is in memory; when a switch left none (nothing smaller loaded), rebuilds the ladder. */
+  /** Waits for a switch or settings change (running or waiting) to end, the reply runs on what it leaves; when it left no model, rebuilds the ladder. */
   private async whenModelReady(): Promise<void> {
-    // A switch or a settings change in progress (or waiting) ends first: the reply runs on what it leaves.
     for (;;) {
       await this.switcher?.whenIdle();
       const configuring = this.configures.pending;
@@ -266,10 +267,9 @@ export class ModelManager extends Emitter<ModelManagerEvents> {
   }
 
   /**
-   * Leaves nothing running: stops the reply in progress (its partial text is its result), lets a switch that is loading finish and drops the decisions still
-   * waiting, cancels the neighbour preparations and the servers' health checks, lets a configure in progress stop at its next step (a model it is loading
-   * finishes loading), drops a settings change still waiting (its caller hears why), stops the scaler and the monitor, waits for the warm-ups and disk writes,
-   * and disposes the context and the model. Calling it again waits for the same shutdown.
+   * Leaves nothing running: stops the reply (its partial text is its result), lets a loading switch finish and drops waiting decisions, cancels neighbour
+   * preparations and the servers' health checks, lets a configure stop at its next step (a model loading finishes), drops a waiting settings change (its
+   * caller hears why), stops the scaler and monitor, waits for warm-ups and disk writes, disposes the model. Calling it again waits for the same shutdown.
    */
   shutdown(): Promise<void> {
     if (this.context.machine.phase === 'closed') return Promise.resolve();

@@ -57,6 +57,8 @@ export class RemoteFailover {
   private retry: TimerHandle | null = null;
   /** The reply being failed over (from the server's failure to the end of its retry), and whether Stop was pressed meanwhile. */
   private failover: { requestId: string; stopped: boolean } | null = null;
+  /** The user unloaded the model: no move loads one until a reply or a configure asks for a model. */
+  private unloadedByUser = false;
 
   constructor(
     private readonly context: ManagerContext,
@@ -69,6 +71,8 @@ export class RemoteFailover {
   /** A reply (ReplyRunner.generateResponse), with the failover when it runs on a server that fails. */
   async generateResponse(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
     const remote = this.context.remote;
+    // A reply asks for a model: moves may load one again.
+    this.unloadedByUser = false;
     if (!remote) return this.replies.generateResponse(request, onText);
     await remote.swapping;
     let partial = '';
@@ -91,7 +95,8 @@ export class RemoteFailover {
         this.failingOver = true;
         try {
           remote.failed(failedOn, error);
-          await this.move();
+          // Retried on the local rung (another usable server is for the next reply, once this one has its answer).
+          await this.move(true);
         } finally {
           this.failingOver = false;
         }
@@ -136,10 +141,21 @@ export class RemoteFailover {
     return this.context.runtime.stop(requestId) || failover !== null;
   }
 
+  /**
+   * The user unloaded the model (to free memory): it goes through the runtimes (whichever holds it), and no move loads one
+   * again, here or on a server, until a reply or a configure asks for a model.
+   */
+  async unload(): Promise<boolean> {
+    this.unloadedByUser = true;
+    // A move on its way finishes first, so it cannot load a model after the unload.
+    await this.context.remote?.swapping;
+    return this.context.runtime.unload();
+  }
+
   /** Asks the placement again for the scaler's rung and moves when its answer differs from what is loaded (idle only). */
   reconsider(): void {
     const remote = this.context.remote;
-    if (!remote || this.failingOver || this.context.machine.closing) return;
+    if (!remote || this.failingOver || this.context.machine.closing || this.idleByUser()) return;
     if (remote.swapping || this.context.machine.phase !== 'idle') {
       // Busy now (a reply, a switch): asked again shortly, so a move due now is not left to the next health check.
       this.retry ??= this.context.clock.setTimeout(() => {
@@ -172,20 +188,26 @@ export class RemoteFailover {
     );
   }
 
-  /** Loads the scaler's rung where the placement puts it now, as one switch; replies and the switcher wait for it. */
-  private async move(): Promise<void> {
+  /**
+   * Loads the scaler's rung where the placement puts it now (`local`: the local rung itself, for a
+   * failover's retry), as one switch; replies and the switcher wait for it.
+   */
+  private async move(local = false): Promise<void> {
     const remote = this.context.remote!;
     await this.replies.deps.whenModelReady();
     // The scaler's rung as of now: a switch may have moved it during the wait.
     const rung = this.scalerRung();
-    if (!rung) return;
+    if (!rung || this.idleByUser()) return;
     // One move at a time: the one on its way does it.
     if (remote.swapping) return remote.swapping;
     // Only from idle; set synchronously after the wait, so no switch of the scaler starts in between.
     if (this.context.machine.phase !== 'idle') return;
     // A switch of the scaler that ran meanwhile may have loaded the right model already.
-    if (this.context.runtime.model?.path === (remote.place(rung).rung ?? rung).model.path) return;
-    const run = this.loader.replace(rung);
+    if (this.context.runtime.model?.path === (local ? rung : (remote.place(rung).rung ?? rung)).model.path) return;
+    remote.localOnly = local;
+    const run = this.loader.replace(rung).finally(() => {
+      remote.localOnly = false;
+    });
     const settled: Promise<void> = run
       .catch(() => {})
       .finally(() => {
@@ -193,6 +215,12 @@ export class RemoteFailover {
       });
     remote.swapping = settled;
     await run;
+  }
+
+  /** Nothing is loaded because the user unloaded it; once a configure has loaded a model again, moves resume. */
+  private idleByUser(): boolean {
+    if (this.context.runtime.model) this.unloadedByUser = false;
+    return this.unloadedByUser;
   }
 
   /** The local rung the scaler is on (the fallback), if a scaler runs. */

@@ -40,6 +40,16 @@ export class RuntimeSet implements ModelRuntime {
     this.runtimes.set(runtime.id, runtime);
   }
 
+  /** Drops the runtime `id` (a server no longer in the settings); false when there is none. The default runtime stays. */
+  remove(id: string): boolean {
+    const runtime = this.runtimes.get(id);
+    if (!runtime || runtime === this.fallback) return false;
+    if (this.active === runtime && runtime.model) throw new MaiError('busy', `${id} is in use; switch away from it before removing it.`);
+    this.runtimes.delete(id);
+    if (this.active === runtime) this.active = this.fallback;
+    return true;
+  }
+
   /** The runtime registered as `id`, if any. */
   get(id: string): ModelRuntime | undefined {
     return this.runtimes.get(id);

@@ -1,172 +1,14 @@
 /**
- * Remote rungs under the policy, on a virtual clock: the real ModelManager, scaler, switcher and
- * RemoteLadder over a RuntimeSet of two fake runtimes (fake-runtime.ts says why fakes here); the
- * "server" follows RemoteRuntime's contract (a probe that rejects with a RemoteError sentence, a
- * stream that ends in a RemoteError when the server goes away). The same rules against a real
+ * Remote rungs under the policy, on a virtual clock (remote-harness.ts: the real ModelManager,
+ * scaler, switcher and RemoteLadder over fake runtimes). The same rules against a real
  * llama-server: tests/integration/remote-failover.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LoadedModel } from '../../../shared/domain';
-import type { RemoteFigures, RemotePolicy } from '../../../shared/remote';
-import { VirtualClock } from '../../../electron/engine/resource/clock';
-import { FAILED_CHECKS_TO_LEAVE, MIN_HEALTH_INTERVAL_MS, RemoteLadder, type RemoteRungRuntime } from '../../../electron/engine/models/ladder-remote';
-import type { CapabilityChange } from '../../../electron/engine/models/capability';
-import { ModelManager, type ManagerSettings } from '../../../electron/engine/models/model-manager';
-import type { GenerateRequest, GenerateResult, RuntimeLoadRequest } from '../../../electron/engine/models/model-runtime';
-import { RuntimeSet } from '../../../electron/engine/models/runtime-set';
-import { RemoteError } from '../../../electron/engine/remote/remote-error';
-import { FakeRuntime, GiB, fakeMachine, type FakeModel, type FakeTiming } from './fake-runtime';
+import { FAILED_CHECKS_TO_LEAVE, MIN_HEALTH_INTERVAL_MS } from '../../../electron/engine/models/ladder-remote';
+import { GiB } from './fake-runtime';
+import { ADDRESS, HOST, HOST2, LARGE, MEDIUM, ask, closeHarness, configure, harness, loaded, requestId, until, run } from './remote-harness';
 
-const SMALL: FakeModel = { path: 'small.gguf', memBytes: 1 * GiB, loadMs: 1000 };
-const MEDIUM: FakeModel = { path: 'medium.gguf', memBytes: 2 * GiB, loadMs: 2000 };
-const LARGE: FakeModel = { path: 'large.gguf', memBytes: 4 * GiB, loadMs: 4000 };
-const BIG: FakeModel = { path: 'big-70b', memBytes: 0, loadMs: 50 };
-const HOST = 'box:8080';
-const ADDRESS = `remote:${HOST}#big-70b`;
-
-const SCALER: ManagerSettings['scaler'] = {
-  degradeThreshold: 0.8,
-  criticalThreshold: 0.95,
-  upgradeThreshold: 0.6,
-  levelHoldSeconds: 2,
-  levelWindowSeconds: 2,
-  settleSeconds: 5,
-  stabilizationSeconds: 60,
-};
-
-/** A server: answers while `down` is false; counts every request that would have reached it. */
-class FakeServer extends FakeRuntime implements RemoteRungRuntime {
-  override readonly id = `remote:${HOST}`;
-  readonly host = HOST;
-  readonly baseUrl = `http://${HOST}`;
-  down = false;
-  /** Health checks, with their time. */
-  readonly checks: { t: number; ok: boolean }[] = [];
-  requests = 0;
-  /** The server dies after this many tokens of the next reply. */
-  dieAfterTokens: number | null = null;
-
-  constructor(
-    private readonly vclock: VirtualClock,
-    timing?: FakeTiming,
-  ) {
-    super(vclock, [BIG], timing);
-  }
-
-  private refuse(): RemoteError {
-    return new RemoteError('unreachable', `The server at ${HOST} could not be reached (ECONNREFUSED).`);
-  }
-
-  async checkHealth(): Promise<void> {
-    this.requests++;
-    this.checks.push({ t: this.vclock.now(), ok: !this.down });
-    if (this.down) throw this.refuse();
-  }
-
-  figures(): RemoteFigures {
-    return { replies: 0, failures: 0, ttftMs: null, tokensPerSecond: null, rttMs: null, lastError: null };
-  }
-
-  nameOf(model: string): string {
-    return `${model} on ${HOST}`;
-  }
-
-  override async load(request: RuntimeLoadRequest): Promise<LoadedModel> {
-    this.requests++;
-    if (this.down) throw this.refuse();
-    return super.load(request);
-  }
-
-  override async generate(request: GenerateRequest, onText: (text: string) => void): Promise<GenerateResult> {
-    this.requests++;
-    if (this.down) throw this.refuse();
-    let tokens = 0;
-    const result = await super.generate(request, (text) => {
-      onText(text);
-      if (++tokens === this.dieAfterTokens) {
-        this.dieAfterTokens = null;
-        this.down = true;
-        this.stop(request.requestId);
-      }
-    });
-    if (this.down) throw new RemoteError('incomplete', `The connection to ${HOST} broke during the reply (terminated).`);
-    return result;
-  }
-}
-
-interface Harness {
-  clock: VirtualClock;
-  local: FakeRuntime;
-  server: FakeServer;
-  remote: RemoteLadder;
-  manager: ModelManager;
-  other: { bytes: number };
-  notices: string[];
-  changes: CapabilityChange[];
-}
-
-let current: Harness | null = null;
-afterEach(async () => {
-  if (current && current.manager.phase !== 'closed') {
-    const closing = current.manager.shutdown();
-    await current.clock.advanceAsync(60_000);
-    await closing;
-    expect(current.clock.pendingTimers()).toBe(0);
-  }
-  current = null;
-});
-
-function harness(serverTiming?: FakeTiming): Harness {
-  const clock = new VirtualClock(0);
-  const local = new FakeRuntime(clock, [SMALL, MEDIUM, LARGE]);
-  const server = new FakeServer(clock, serverTiming);
-  const runtimes = new RuntimeSet(local);
-  const remote = new RemoteLadder({ runtimes, clock, log: () => {}, createRuntime: () => server });
-  const other = { bytes: 4 * GiB };
-  const manager = new ModelManager({ runtime: runtimes, source: fakeMachine(local, other), clock, dataDir: null, log: () => {}, remote });
-  const notices: string[] = [];
-  manager.on('notice', (notice) => notices.push(notice.message));
-  const changes: CapabilityChange[] = [];
-  manager.on('capability', (change) => changes.push(change));
-  current = { clock, local, server, remote, manager, other, notices, changes };
-  return current;
-}
-
-async function run<T>(h: Harness, work: Promise<T>, stepMs = 100, limitMs = 600_000): Promise<T> {
-  let settled = false;
-  const done = work.finally(() => {
-    settled = true;
-  });
-  for (let elapsed = 0; !settled && elapsed < limitMs; elapsed += stepMs) await h.clock.advanceAsync(stepMs);
-  return done;
-}
-
-async function until(h: Harness, predicate: () => boolean, limitMs = 300_000, stepMs = 100): Promise<void> {
-  for (let elapsed = 0; !predicate(); elapsed += stepMs) {
-    if (elapsed >= limitMs) throw new Error(`condition not met within ${limitMs} ms of virtual time (phase ${h.manager.phase})`);
-    await h.clock.advanceAsync(stepMs);
-  }
-}
-
-function configure(h: Harness, policy: RemotePolicy, preferred: string | null = null) {
-  return run(
-    h,
-    h.manager.configure({
-      models: [SMALL, MEDIUM, LARGE].map((m) => ({ path: m.path, sizeBytes: m.memBytes, synthetic: true })),
-      preferredPath: preferred,
-      settings: { scaler: SCALER },
-      remote: { policy, engines: [{ baseUrl: `http://${HOST}`, models: [BIG.path] }] },
-    }),
-  );
-}
-
-let nextId = 0;
-const ask = (h: Harness, maxTokens = 20) =>
-  run(
-    h,
-    h.manager.generateResponse({ requestId: `r${++nextId}`, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens }, () => {}),
-  );
-const loaded = (h: Harness) => h.manager.phase === 'idle' && h.remote.swapping === null;
+afterEach(closeHarness);
 
 describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
   it('local only: no remote rung, and nothing reaches the server, not even a health check', async () => {
@@ -232,17 +74,33 @@ describe('remote rungs by policy (fake runtimes, virtual clock)', () => {
     expect(h.local.model).toBeNull();
   });
 
+  it('two servers, remote first: the first dies mid-reply, the reply is retried on the local rung (not the second server), which serves the next reply', async () => {
+    const h = harness();
+    await configure(h, 'remote-first', null, [HOST, HOST2]);
+    expect(h.server.model?.path).toBe('big-70b');
+    await until(h, () => h.remote.statuses()[1]?.health === 'healthy');
+    h.server.dieAfterTokens = 5;
+    const result = await ask(h);
+    expect(result.interrupted).toMatchObject({ text: 'w w w w w ', model: `big-70b on ${HOST}` });
+    expect(result).toMatchObject({ model: 'large', stopReason: 'maxTokens', note: `${HOST} stopped answering; Mai continued on large.` });
+    await until(h, () => h.server2.model !== null && loaded(h), 10_000);
+    expect((await ask(h)).model).toBe('big-70b');
+    expect(h.server2.calls.filter((call) => call.startsWith('load:'))).toHaveLength(1);
+  });
+
   it("Stop pressed while the failover loads the local model ends the reply: the server's part stays, no retry streams", async () => {
     const h = harness();
     await configure(h, 'remote-first');
     h.server.dieAfterTokens = 5;
     const tokens: string[] = [];
-    const requestId = `r${++nextId}`;
-    const reply = h.manager.generateResponse({ requestId, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens: 20 }, (text) => tokens.push(text));
+    const id = requestId();
+    const reply = h.manager.generateResponse({ requestId: id, history: [{ role: 'user', text: 'Tell me a story.' }], maxTokens: 20 }, (text) =>
+      tokens.push(text),
+    );
     // The server died after 5 tokens; the local model (4 s to load) is loading for the retry.
     await until(h, () => h.local.calls.includes(`load:${LARGE.path}`));
     expect(h.local.model).toBeNull();
-    expect(h.manager.stopReply(requestId)).toBe(true);
+    expect(h.manager.stopReply(id)).toBe(true);
     const result = await run(h, reply);
     expect(tokens.join('')).toBe('w w w w w ');
     expect(result.interrupted).toMatchObject({ text: 'w w w w w ', model: 'big-70b on box:8080' });

@@ -98,3 +98,22 @@ describe('RuntimeSet under the ModelManager', () => {
     expect(notices.join(' ')).toMatch(/remote:gone#x was left out of the model list/);
   });
 });
+
+describe('RuntimeSet.remove', () => {
+  it('drops a runtime not in use, refuses one whose model is in use, and never drops the default runtime', async () => {
+    clock = new VirtualClock(0);
+    const local = new FakeRuntime(clock, [SMALL]);
+    const remote = new FakeRemote(clock, [BIG]);
+    const runtimes = new RuntimeSet(local);
+    runtimes.add(remote);
+    await settle(runtimes.load({ path: BIG_ADDRESS }));
+    expect(() => runtimes.remove('remote:box')).toThrow(/in use/);
+    await runtimes.unload();
+    expect(runtimes.remove('remote:box')).toBe(true);
+    expect(runtimes.get('remote:box')).toBeUndefined();
+    // Its address now goes to the default runtime, which does not have it: refused, nothing sent to the server.
+    await expect(runtimes.check(BIG_ADDRESS)).rejects.toThrow(/does not exist/);
+    expect(runtimes.remove(local.id)).toBe(false);
+    expect(runtimes.remove('remote:none')).toBe(false);
+  });
+});

@@ -33,6 +33,14 @@ describe('placeLoad', () => {
     expect(placeLoad({ ...base, lastLocal: large, target: medium, usableRemote: null }).remoteId).toBeNull();
   });
 
+  it('local first: a cost step of the same model stays local, however much smaller (a multi-step cascade jump)', () => {
+    const full = { id: 'large', bytes: 4 * GiB, model: 'large.gguf' };
+    const step = { id: 'large@q8_0/1024', bytes: 2 * GiB, model: 'large.gguf' };
+    expect(placeLoad({ ...base, lastLocal: full, target: step })).toMatchObject({ remoteId: null, anchor: null });
+    // Another model of that size still goes to the server.
+    expect(placeLoad({ ...base, lastLocal: full, target: { ...medium, model: 'medium.gguf' } }).remoteId).toBe('remote:box#big');
+  });
+
   it('local first while remote: stays while the scaler rung is much smaller than the anchor, back when it is not', () => {
     expect(placeLoad({ ...base, anchor: large, target: { id: 'small', bytes: 1 * GiB } }).remoteId).toBe('remote:box#big');
     expect(placeLoad({ ...base, anchor: large, target: large })).toMatchObject({ remoteId: null, anchor: null });

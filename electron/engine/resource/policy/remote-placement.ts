@@ -10,7 +10,8 @@
  *   local (until they choose a remote one or the remote settings change).
  * - `local-first`: the local rung, unless memory is short: the scaler steps down to a rung that is
  *   *much smaller* than the one Mai is leaving (under SHORT_FRACTION of its memory) and a server
- *   is usable → the remote rung instead. Mai stays there while the scaler's rung stays much
+ *   is usable → the remote rung instead (never for a cost step of the same model: the same model
+ *   answers on this machine). Mai stays there while the scaler's rung stays much
  *   smaller than the one it left (the anchor), and comes back to local once the scaler moves up
  *   again to a rung that is not much smaller (its upgrade rule already waits for the
  *   stabilization period of calm memory).
@@ -29,6 +30,8 @@ export interface PlacedRung {
   id: string;
   /** RAM and VRAM together, bytes. */
   bytes: number;
+  /** The model it runs (its file): the cost steps of one model share it. */
+  model?: string;
 }
 
 /** What the placement reads. */
@@ -71,7 +74,9 @@ export function placeLoad(input: PlacementInput): Placement {
       ? { remoteId: usableRemote, anchor, why: `memory is still short for ${anchor.id}` }
       : { remoteId: null, anchor, why: 'no server is usable now; the local model is the fallback' };
   }
-  if (usableRemote && lastLocal && target.bytes < SHORT_FRACTION * lastLocal.bytes) {
+  // A cost step of the model in use (a smaller context, a Q8_0 KV cache) stays local however much it saves: the same model answers.
+  const sameModel = target.model !== undefined && target.model === lastLocal?.model;
+  if (usableRemote && lastLocal && !sameModel && target.bytes < SHORT_FRACTION * lastLocal.bytes) {
     return { remoteId: usableRemote, anchor: lastLocal, why: `memory is short for ${lastLocal.id} and ${target.id} is much smaller` };
   }
   return { remoteId: null, anchor: null, why: 'local first' };
