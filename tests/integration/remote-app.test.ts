@@ -64,10 +64,14 @@ describe.skipIf(llamaServerMissing !== null)('remote engines through the core', 
     expect(view.engines[0]).toMatchObject({ host, hasApiKey: true, models: ['big-remote'] });
     await moved;
     expect(core.models.ladder.find((rung) => rung.host === host)).toBeDefined();
+    // Every wait is set up before what it waits for: the events of a short reply can all arrive
+    // before the call that caused them returns.
+    const firstToken = waitFor('onChatToken');
     const { assistantMessageId } = await core.handlers['chat:send']({ text: 'Hello there' });
-    await waitFor('onChatToken', (t) => t.messageId === assistantMessageId);
+    expect((await firstToken).messageId).toBe(assistantMessageId);
+    const ended = waitFor('onChatMessage', ({ message }) => message.id === assistantMessageId && message.status !== 'streaming');
     await core.handlers['chat:stop']({});
-    const done = await waitFor('onChatMessage', ({ message }) => message.id === assistantMessageId && message.status !== 'streaming');
+    const done = await ended;
     expect(done.message).toMatchObject({ status: 'stopped', model: `big-remote on ${host}` });
   }, 120_000);
 
@@ -79,8 +83,9 @@ describe.skipIf(llamaServerMissing !== null)('remote engines through the core', 
     const moved = waitFor('onModelChanged', ({ model }) => model?.name === `big-remote on ${host}`, 60_000);
     await useServer(core, server);
     await moved;
+    const firstToken = waitFor('onChatToken');
     const { assistantMessageId } = await core.handlers['chat:send']({ text: 'Tell me a long story' });
-    await waitFor('onChatToken', (t) => t.messageId === assistantMessageId);
+    expect((await firstToken).messageId).toBe(assistantMessageId);
     const interrupted = waitFor('onChatMessage', ({ message }) => message.id === assistantMessageId && message.status === 'interrupted');
     const retryStarted = waitFor(
       'onChatMessage',
@@ -93,8 +98,9 @@ describe.skipIf(llamaServerMissing !== null)('remote engines through the core', 
     const retry = (await retryStarted).message;
     const retryMs = Date.now() - killedAt;
     expect((await notice).message).toMatch(/stopped answering/);
+    const ended = waitFor('onChatMessage', ({ message }) => message.id === retry.id && message.status !== 'streaming');
     await core.handlers['chat:stop']({});
-    const finished = await waitFor('onChatMessage', ({ message }) => message.id === retry.id && message.status !== 'streaming');
+    const finished = await ended;
     expect(finished.message.model).not.toContain(host);
     const messages = core.chat.current.messages.filter((m) => m.role === 'assistant');
     expect(messages.map((m) => m.status)).toEqual(['interrupted', 'stopped']);
