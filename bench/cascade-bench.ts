@@ -107,9 +107,11 @@ async function measureInChild(rounds: number): Promise<Move[][]> {
   let id = 0;
   const reply = async () => {
     context.machine.apply('reply-start');
-    const result = await runtime.generate({ requestId: `b${++id}`, history: conversation, maxTokens: 16, seed: 1 }, () => {}).finally(() => {
-      context.machine.apply('reply-end');
-    });
+    const result = await runtime
+      .generate({ requestId: `b${++id}`, history: conversation, maxTokens: 16, seed: 1 }, () => {})
+      .finally(() => {
+        context.machine.apply('reply-end');
+      });
     conversation.push({ role: 'assistant', text: result.text }, { role: 'user', text: `Turn ${id + 1}: go on.` });
     context.history = [...conversation];
     return result.stats.ttftMs;

@@ -90,9 +90,11 @@ const conversation: ChatTurn[] = [{ role: 'user', text: 'Remember the word PELIC
 /** One reply on the rung in use, as the reply runner gives it: the conversation grows by the answer. */
 async function reply(): Promise<void> {
   context.machine.apply('reply-start');
-  const result = await runtime.generate({ requestId: `c${++nextId}`, history: conversation, maxTokens: 12, seed: 1 }, () => {}).finally(() => {
-    context.machine.apply('reply-end');
-  });
+  const result = await runtime
+    .generate({ requestId: `c${++nextId}`, history: conversation, maxTokens: 12, seed: 1 }, () => {})
+    .finally(() => {
+      context.machine.apply('reply-end');
+    });
   expect(result.stats.tokens).toBeGreaterThan(0);
   expect(result.droppedTurns ?? 0).toBe(0);
   conversation.push({ role: 'assistant', text: result.text }, { role: 'user', text: `And now turn ${nextId + 1}?` });
@@ -154,7 +156,12 @@ describe('cascade steps on the real engine', () => {
 
   it('a step whose context cannot be created leaves the previous one in place, saying so', async () => {
     const loads = runtime.modelLoads;
-    const huge = await rungOf('huge', modelPath, { contextSize: 8_000_000 }, context.rungs.find((rung) => rung.id === 'full'));
+    const huge = await rungOf(
+      'huge',
+      modelPath,
+      { contextSize: 8_000_000 },
+      context.rungs.find((rung) => rung.id === 'full'),
+    );
     context.rungs = [...context.rungs, huge];
     await loader.unload('full');
     await expect(loader.load('huge')).rejects.toThrow(/keeps its previous 32768-token context/);
@@ -170,7 +177,12 @@ describe('cascade steps on the real engine', () => {
 
   it('a step that changes GPU layers reloads the model (llama.cpp fixes them at load), and a model switch loads another', async () => {
     const loads = runtime.modelLoads;
-    const gpu = await rungOf('gpu0', modelPath, { contextSize: 32768, gpuLayers: 0 }, context.rungs.find((rung) => rung.id === 'full'));
+    const gpu = await rungOf(
+      'gpu0',
+      modelPath,
+      { contextSize: 32768, gpuLayers: 0 },
+      context.rungs.find((rung) => rung.id === 'full'),
+    );
     context.rungs = [...context.rungs, gpu];
     await step('full', 'gpu0');
     expect(runtime.modelLoads).toBe(loads + 1);

@@ -226,7 +226,11 @@ describe('ModelManager with proactive scaling', () => {
 
   it('pre-flight "go-degraded" while a switch settles: the reply runs shorter, and the step down it schedules waits for the reply to end', async () => {
     const settling = { ...budgetThresholds, settleSeconds: 120, levelWindowSeconds: 2, sampleIntervalSeconds: 0.25 };
-    harness = createTestCore({ initialModelPath: models.medium, maxTokens: 400, manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: settling, cascade: false } });
+    harness = createTestCore({
+      initialModelPath: models.medium,
+      maxTokens: 400,
+      manager: { memoryBudgetBytes: SCRIPTED_BUDGET, scaler: settling, cascade: false },
+    });
     const { core, events, waitFor } = harness;
     await startScripted(core);
     await ask(core, waitFor, 'hello');

@@ -59,7 +59,9 @@ function stepSentences(from: Rung, to: Rung): { what: string[]; back: string[] }
   const toContext = contextOf(to);
   if (fromContext !== undefined && toContext !== undefined && fromContext !== toContext) {
     if (toContext < fromContext) {
-      what.push(`Mai now remembers the last ${tokens(toContext)} tokens of this conversation instead of ${tokens(fromContext)}: older parts are left out of what it sees.`);
+      what.push(
+        `Mai now remembers the last ${tokens(toContext)} tokens of this conversation instead of ${tokens(fromContext)}: older parts are left out of what it sees.`,
+      );
       back.push(`the longer memory (${tokens(fromContext)} tokens)`);
     } else what.push(`Mai again remembers the last ${tokens(toContext)} tokens of this conversation instead of ${tokens(fromContext)}.`);
   }
@@ -67,12 +69,15 @@ function stepSentences(from: Rung, to: Rung): { what: string[]; back: string[] }
   const toKv = to.cost.kvCacheType ?? 'f16';
   if (fromKv !== toKv) {
     if (toKv === 'q8_0') {
-      what.push('Mai now stores its working memory of the conversation at lower precision (Q8_0 KV cache instead of F16): it takes about half the room; replies may differ slightly.');
+      what.push(
+        'Mai now stores its working memory of the conversation at lower precision (Q8_0 KV cache instead of F16): it takes about half the room; replies may differ slightly.',
+      );
       back.push('full precision');
     } else what.push('Mai again stores its working memory of the conversation at full precision (F16 KV cache).');
   }
   if (from.cost.gpuLayers !== to.cost.gpuLayers) {
-    const layers = (rung: Rung) => (rung.cost.gpuLayers === undefined ? 'all its layers' : `${rung.cost.gpuLayers} layer${rung.cost.gpuLayers === 1 ? '' : 's'}`);
+    const layers = (rung: Rung) =>
+      rung.cost.gpuLayers === undefined ? 'all its layers' : `${rung.cost.gpuLayers} layer${rung.cost.gpuLayers === 1 ? '' : 's'}`;
     const fewer = (to.cost.gpuLayers ?? Infinity) < (from.cost.gpuLayers ?? Infinity);
     what.push(
       fewer
@@ -102,7 +107,8 @@ export function describeChange(
   stabilizationSeconds: number,
   ladder?: readonly Rung[],
 ): CapabilityChange {
-  const down = ladder && ladder.includes(from) && ladder.includes(to) ? ladder.indexOf(to) < ladder.indexOf(from) : to.footprint.memBytes < from.footprint.memBytes;
+  const down =
+    ladder && ladder.includes(from) && ladder.includes(to) ? ladder.indexOf(to) < ladder.indexOf(from) : to.footprint.memBytes < from.footprint.memBytes;
   const step = from.model.path === to.model.path && from.runtimeId === to.runtimeId;
   const state = scaler.getState();
   const thresholds = scaler.getThresholds().memory;

@@ -91,8 +91,7 @@ export function shapeFromGguf(
   const heads = typeof attention.head_count === 'number' ? attention.head_count : Math.max(0, ...(attention.head_count ?? [0]));
   if (layers <= 0 || embedding <= 0 || heads <= 0) return null;
   const headOf = (i: number) => (typeof attention.head_count === 'number' ? heads : (attention.head_count?.[i] ?? heads));
-  const kvHeadsOf = (i: number) =>
-    typeof attention.head_count_kv === 'number' ? attention.head_count_kv : (attention.head_count_kv?.[i] ?? headOf(i));
+  const kvHeadsOf = (i: number) => (typeof attention.head_count_kv === 'number' ? attention.head_count_kv : (attention.head_count_kv?.[i] ?? headOf(i)));
   const keyLength = attention.key_length ?? embedding / heads;
   const valueLength = attention.value_length ?? embedding / heads;
   let kvElementsPerToken = 0;

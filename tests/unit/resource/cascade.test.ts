@@ -160,7 +160,6 @@ describe('choosing a step', () => {
     const decision = harness.modelDecisions()[0];
     expect(decision).toMatchObject({ action: 'degrade', path: 'performance', from: 'large', to: 'medium' });
   });
-
 });
 
 describe('a trace with cascade steps', () => {

@@ -43,7 +43,9 @@ describe('capability changes', () => {
     expect(notifier.shown).toHaveLength(1);
     const [shown] = notifier.shown;
     expect(shown!.title).toBe('Mai made room without changing model');
-    expect(shown!.body).toMatch(/^Mai now remembers the last 8,192 tokens of this conversation instead of 32,768.* The longer memory \(32,768 tokens\) comes back/);
+    expect(shown!.body).toMatch(
+      /^Mai now remembers the last 8,192 tokens of this conversation instead of 32,768.* The longer memory \(32,768 tokens\) comes back/,
+    );
     expect(shown!.body.length).toBeLessThanOrEqual(300);
   });
 

@@ -291,7 +291,8 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
     }
     this.performance.resetStreaks(decision.to);
     this.threads.clearCap();
-    if (decision.path === 'emergency') this.psiQuietUntil = now + switchSeconds(this.profile(decision.from), this.profile(decision.to)) * 1000 + PSI_AFTERGLOW_MS;
+    if (decision.path === 'emergency')
+      this.psiQuietUntil = now + switchSeconds(this.profile(decision.from), this.profile(decision.to)) * 1000 + PSI_AFTERGLOW_MS;
   }
 
   protected override onLoadFailed(decision: ModelDecision): void {
@@ -455,7 +456,9 @@ export class ProactiveScaler extends ScalerBase implements ScalingPolicy {
       cooldownUntil: this.switching
         ? Math.max(
             this.cooldownUntil,
-            this.switching.startedAt + switchSeconds(this.profile(this.switching.decision.from), this.profile(this.switching.decision.to)) * 1000 + this.settleMs(),
+            this.switching.startedAt +
+              switchSeconds(this.profile(this.switching.decision.from), this.profile(this.switching.decision.to)) * 1000 +
+              this.settleMs(),
           )
         : this.cooldownUntil,
       upgradeGapMs: this.upgradeGapMs,

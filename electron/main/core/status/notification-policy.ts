@@ -75,7 +75,12 @@ export function capabilityNotification(change: CapabilityChangeData): NativeNoti
   if (change.kind === 'step') {
     // The same model at another cost: what changed is the news, not a model name.
     return change.direction === 'down'
-      ? { kind: 'degrade', title: 'Mai made room without changing model', body: clip([change.what, change.bringBack.trim()].filter(Boolean).join(' ')), urgency: 'normal' }
+      ? {
+          kind: 'degrade',
+          title: 'Mai made room without changing model',
+          body: clip([change.what, change.bringBack.trim()].filter(Boolean).join(' ')),
+          urgency: 'normal',
+        }
       : { kind: 'upgrade', title: `Mai is back to ${change.to}`, body: clip(change.what), urgency: 'low' };
   }
   if (change.direction === 'down') {
