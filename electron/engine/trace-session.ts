@@ -11,6 +11,7 @@ import type { Clock } from './resource/clock';
 import { TraceRecorder, type RecorderCounts } from './resource/monitoring/trace-recorder';
 import type { ModelManager } from './models/model-manager';
 import type { GenerateResult } from './models/model-runtime';
+import { failedReplyFeedback, replyFeedbackOf } from './models/reply-runner';
 
 /** Tokens the pre-flight check assumes for a reply at most (reply-runner.ts uses the same bound). */
 const DEFAULT_EXPECTED_TOKENS = 256;
@@ -77,17 +78,11 @@ export class TraceSession {
     this.nextReplyTokens = Math.min(maxTokens, DEFAULT_EXPECTED_TOKENS);
     try {
       const result = await run();
-      this.recorder.replyEnded(this.clock.now(), {
-        ok: true,
-        tokensPerSecond: result.stats.tokensPerSecond,
-        ttftMs: result.stats.ttftMs,
-        ...(result.stopReason === 'abort' ? { error: 'aborted' as const } : {}),
-      });
+      this.recorder.replyEnded(this.clock.now(), replyFeedbackOf(result));
       return result;
     } catch (error) {
       // The same classification as the reply runner's feedback to the scaler.
-      const outOfMemory = /alloc|memory|VRAM/i.test((error as Error).message);
-      this.recorder.replyEnded(this.clock.now(), { ok: false, error: outOfMemory ? 'out-of-memory' : 'failed' });
+      this.recorder.replyEnded(this.clock.now(), failedReplyFeedback(error));
       throw error;
     }
   }

@@ -6,7 +6,7 @@
  */
 import type { ModelSwitcher } from '../resource/actuation/model-switcher';
 import type { ProactiveScaler } from '../resource/policy/proactive-scaler';
-import type { PreflightAnswer } from '../resource/types';
+import type { PreflightAnswer, ReplyFeedback } from '../resource/types';
 import { loadSecondsOf } from './ladder';
 import { contextNeedOf } from './ladder-cascade';
 import { rungById, type ManagerContext } from './manager-context';
@@ -18,6 +18,21 @@ import type { RungLoader } from './rung-loader';
 const DEFAULT_EXPECTED_TOKENS = 256;
 
 /** What a reply needs from the manager around it. */
+/** What the scaler hears of a finished (or stopped) reply; a recorded trace keeps the same. */
+export function replyFeedbackOf(result: GenerateResult): ReplyFeedback {
+  return {
+    ok: true,
+    tokensPerSecond: result.stats.tokensPerSecond,
+    ttftMs: result.stats.ttftMs,
+    ...(result.stopReason === 'abort' ? { error: 'aborted' as const } : {}),
+  };
+}
+
+/** What the scaler hears of a failed reply: out of memory (an emergency step down) or failed. */
+export function failedReplyFeedback(error: unknown): ReplyFeedback {
+  return { ok: false, error: /alloc|memory|VRAM/i.test((error as Error).message) ? 'out-of-memory' : 'failed' };
+}
+
 export interface ReplyDeps {
   scaler: () => ProactiveScaler;
   switcher: () => ModelSwitcher;
@@ -156,19 +171,12 @@ export class ReplyRunner {
       stats.recordReply(modelId, result.stats, true);
       if (result.stats.tokens > 0 && rungById(this.context, modelId)) this.deps.loader.measureAfterFirstReply(modelId);
       this.end();
-      switcher.endReply({
-        modelId,
-        ok: true,
-        tokensPerSecond: result.stats.tokensPerSecond,
-        ttftMs: result.stats.ttftMs,
-        ...(result.stopReason === 'abort' ? { error: 'aborted' as const } : {}),
-      });
+      switcher.endReply({ modelId, ...replyFeedbackOf(result) });
       return result;
     } catch (error) {
-      const outOfMemory = /alloc|memory|VRAM/i.test((error as Error).message);
       stats.recordReply(modelId, null, false);
       this.end();
-      switcher.endReply({ modelId, ok: false, error: outOfMemory ? 'out-of-memory' : 'failed' });
+      switcher.endReply({ modelId, ...failedReplyFeedback(error) });
       throw error;
     }
   }
