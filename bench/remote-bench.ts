@@ -38,27 +38,9 @@ import { RealClock } from '../electron/engine/resource/clock';
 import { SystemResourceSource } from '../electron/engine/resource/monitoring/system-source';
 import { llamaServerMissing, startLlamaServer, type RunningProcess } from '../tests/helpers/llama-server';
 import { assertBuilt, ensureModels, loadAverage, median, round, sleep, waitForQuiet } from './bench-util';
-import { fullStackFailover, fullStackStreaming } from './remote-full-stack';
+import { bareTtft, fullStackFailover, fullStackStreaming } from './remote-full-stack';
 
 const PROMPT = [{ role: 'user' as const, text: 'Tell me about the river.' }];
-
-/** A bare client's time to first token, ms (the reference the overhead is measured against). */
-async function bareTtft(url: string, maxTokens: number): Promise<number> {
-  const started = performance.now();
-  const response = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'small', messages: [{ role: 'user', content: PROMPT[0]!.text }], stream: true, max_tokens: maxTokens, seed: 1 }),
-  });
-  const decoder = new TextDecoder();
-  let seen = '';
-  let first = 0;
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    seen += decoder.decode(bytes, { stream: true });
-    if (!first && /"content":"[^"]/.test(seen)) first = performance.now();
-  }
-  return first - started;
-}
 
 /** A ModelManager over node-llama-cpp (`localPaths`) and the server at `url` (model `alias`) as a remote-first rung. */
 async function startStack(url: string, alias: string, localPaths: string[], stabilizationSeconds: number) {
@@ -151,7 +133,7 @@ export async function runRemoteBenchmarks({ quick }: { quick: boolean }): Promis
     const maxTokens = quick ? 64 : 128;
     await waitForQuiet(quick ? 2000 : 10_000);
     // One warm-up of each, not counted.
-    await bareTtft(server.url, 8);
+    await bareTtft(server.url, PROMPT[0]!.text, 8);
     await subscriberReply(stack.manager, 'warm', 8);
     const ratios: number[] = [];
     const seen: number[] = [];
@@ -159,7 +141,7 @@ export async function runRemoteBenchmarks({ quick }: { quick: boolean }): Promis
     const maiTtft: number[] = [];
     const bare: number[] = [];
     for (let i = 0; i < replies; i++) {
-      bare.push(await bareTtft(server.url, maxTokens));
+      bare.push(await bareTtft(server.url, PROMPT[0]!.text, maxTokens));
       const reply = await subscriberReply(stack.manager, `b${i}`, maxTokens);
       const serverRate = stack.server()?.lastServerTimings?.predicted_per_second ?? 0;
       if (serverRate > 0 && reply.tokensPerSecond > 0) ratios.push(reply.tokensPerSecond / serverRate);
